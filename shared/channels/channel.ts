@@ -1,0 +1,62 @@
+// The one small interface every notification channel implements, after Alertmanager's notify
+// integrations: render (pure) and send, which says whether a failure is worth retrying.
+// Retry, backoff, delivery markers and dead-lettering live in the delivery worker, not here.
+import type { z } from 'zod';
+import type { Incident } from '../incident.ts';
+
+export const DELIVERY_EVENTS = ['opened', 'resolved', 'renotified', 'flapping'] as const;
+/** What happened to an incident that is worth telling a person. */
+export type DeliveryEvent = (typeof DELIVERY_EVENTS)[number];
+
+export type SendResult =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      /** Timeouts, network errors, 408, 429 and 5xx are retryable; other 4xx and bad addresses are not. */
+      readonly retryable: boolean;
+      /** Short, for logs and the dead-letter record. Never contains a URL, token or address secret. */
+      readonly reason: string;
+      /** From a 429's (or 503's) Retry-After, when the destination said how long to wait. */
+      readonly retryAfterMs?: number;
+    };
+
+export interface SendContext {
+  /** Give up after this long; a timeout is a retryable failure. */
+  readonly timeoutMs: number;
+}
+
+export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
+
+export interface ChannelModule<Config extends { type: string }, Rendered> {
+  readonly type: Config['type'];
+  /** The channel's entry in the config file (after `${NAME}` placeholders are resolved). */
+  readonly configSchema: z.ZodType<Config>;
+  /** Pure: what will be sent, within the destination's size limits. */
+  render(event: DeliveryEvent, incident: Incident): Rendered;
+  /** Never throws for a delivery failure: returns it, marked retryable or permanent. */
+  send(rendered: Rendered, target: Config, context: SendContext): Promise<SendResult>;
+}
+
+/** A registered channel: the interface plus render-then-send over a config validated by the loader. */
+export interface RegisteredChannel {
+  readonly type: string;
+  readonly configSchema: z.ZodType<{ type: string }>;
+  deliver(event: DeliveryEvent, incident: Incident, target: { type: string }, context: SendContext): Promise<SendResult>;
+}
+
+export function defineChannel<Config extends { type: string }, Rendered>(
+  channel: ChannelModule<Config, Rendered>,
+): ChannelModule<Config, Rendered> & RegisteredChannel {
+  return {
+    ...channel,
+    async deliver(event, incident, target, context) {
+      // The config loader validated `target` with this same schema; parsing again keeps the
+      // types honest for a few microseconds per delivery.
+      const parsed = channel.configSchema.safeParse(target);
+      if (!parsed.success) {
+        return { ok: false, retryable: false, reason: `invalid ${channel.type} channel config` };
+      }
+      return channel.send(channel.render(event, incident), parsed.data, context);
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// POST helper shared by every HTTP channel: one place that classifies outcomes the way
+// Alertmanager does (2xx ok, 5xx retry) plus what it misses (429 with Retry-After, 408, timeouts).
+// Reasons never include the URL: for chat webhooks the URL *is* the secret.
+import type { SendResult } from './channel.ts';
+
+export interface PostOptions {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+const BODY_SNIPPET_CHARS = 200;
+
+export async function postJson(url: string, body: string, options: PostOptions): Promise<SendResult> {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return { ok: false, retryable: false, reason: 'invalid URL in channel config' };
+  }
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+    return { ok: false, retryable: false, reason: `unsupported URL scheme ${target.protocol}` };
+  }
+
+  let response: Response;
+  try {
+    response = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', ...options.headers },
+      body,
+      signal: AbortSignal.timeout(options.timeoutMs),
+      redirect: 'error',
+    });
+  } catch (error) {
+    return { ok: false, retryable: true, reason: describeFetchError(error, options.timeoutMs) };
+  }
+
+  const text = await response.text().catch(() => '');
+  if (response.ok) return { ok: true };
+
+  const snippet = redact(text.slice(0, BODY_SNIPPET_CHARS), url).replace(/\s+/g, ' ').trim();
+  const reason = `HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`;
+  const status = response.status;
+  if (status === 429 || status === 503) {
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+    return retryAfterMs === undefined
+      ? { ok: false, retryable: true, reason }
+      : { ok: false, retryable: true, reason, retryAfterMs };
+  }
+  if (status === 408 || status >= 500) return { ok: false, retryable: true, reason };
+  return { ok: false, retryable: false, reason };
+}
+
+/** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - nowMs);
+}
+
+function describeFetchError(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError' || error.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
+    const cause: unknown = error.cause;
+    if (cause instanceof Error) {
+      const code = (cause as Error & { code?: unknown }).code;
+      return `network error: ${typeof code === 'string' ? code : cause.name}`;
+    }
+    return `network error: ${error.name}`;
+  }
+  return 'network error';
+}
+
+/** Removes the URL (and its path, which often holds the token) from text a server echoed back. */
+function redact(text: string, url: string): string {
+  let out = text.split(url).join('[url]');
+  try {
+    const { pathname } = new URL(url);
+    if (pathname.length > 1) out = out.split(pathname).join('[path]');
+  } catch {
+    // an invalid URL never reaches here
+  }
+  return out;
+}

@@ -1,0 +1,55 @@
+// The one small interface every alert source implements. A source is pure: it validates a
+// parsed payload with its zod schema and maps it to incidents; the receive time is an argument,
+// never read from the clock.
+import type { z } from 'zod';
+import { PayloadRejectedError } from '../errors.ts';
+import type { Incident, SourceKind } from '../incident.ts';
+import { formatIssues } from '../zod-issues.ts';
+
+export interface NormalizeContext {
+  /** When Tocsin received the payload. Used only where the payload itself carries no time. */
+  readonly receivedAt: Date;
+}
+
+export interface AlertSource<Payload> {
+  readonly kind: SourceKind;
+  /**
+   * A cheap structural test: does this payload claim to be from this source (a `schemaId`,
+   * a `version`, an envelope shape)? It must not throw, whatever it is given. Detection picks
+   * the source; `schema` then says precisely what is wrong with a payload that was detected.
+   */
+  detect(payload: unknown): boolean;
+  /** Validation at the edge. Inside `toIncidents` the payload's types are trusted. */
+  readonly schema: z.ZodType<Payload>;
+  /** One incident per alert in the payload (Alertmanager and Grafana may carry many). */
+  toIncidents(payload: Payload, context: NormalizeContext): Incident[];
+}
+
+/** A registered source: the interface plus validate-then-map over unknown input. */
+export interface RegisteredSource {
+  readonly kind: SourceKind;
+  detect(payload: unknown): boolean;
+  readonly schema: z.ZodType;
+  /** Validates and maps; throws PayloadRejectedError naming this source on bad input. */
+  normalize(payload: unknown, context: NormalizeContext): Incident[];
+}
+
+export function defineSource<Payload>(source: AlertSource<Payload>): AlertSource<Payload> & RegisteredSource {
+  return {
+    ...source,
+    normalize(payload: unknown, context: NormalizeContext): Incident[] {
+      const parsed = source.schema.safeParse(payload);
+      if (!parsed.success) {
+        throw new PayloadRejectedError(`payload rejected by source ${source.kind}`, [
+          { source: source.kind, reason: formatIssues(parsed.error) },
+        ]);
+      }
+      return source.toIncidents(parsed.data, context);
+    },
+  };
+}
+
+/** True when `value` is a non-null, non-array object (for `detect` functions). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
