@@ -1,0 +1,93 @@
+// Prometheus Alertmanager: the `webhook_config` receiver's payload, version "4".
+//
+// Fingerprint parts: the alert's label set in canonical order (`key=value`, sorted by key;
+// labels starting with `__` left out). A label set is exactly how Alertmanager itself tells
+// alerts apart, so firing, resolved and repeated deliveries of one alert agree, and another
+// rule (alertname) or another target (instance, pod, ...) differs. The payload's own
+// `fingerprint` field is not used: its hash belongs to Alertmanager and may change between its
+// versions, and our keys must not.
+//
+// One incident per entry in `alerts`, each with its own status; the group's `status` and
+// common labels are not needed. Labels map as in ./prometheus-labels.ts (severity, resource,
+// title); `region` comes from a `region` label when there is one, and the account stays empty
+// (a Prometheus label set names no cloud account).
+import { z } from 'zod';
+import { fingerprintOf, canonicalLabels } from '../fingerprint.ts';
+import type { Incident, IncidentLink, IncidentSource } from '../incident.ts';
+import { defineSource, isRecord } from './source.ts';
+import type { NormalizeContext } from './source.ts';
+import {
+  alertName,
+  alertTimes,
+  annotationLinks,
+  httpLink,
+  nonEmpty,
+  prometheusAlertShape,
+  prometheusGroupShape,
+  pruned,
+  publicLabels,
+  resourceFromLabels,
+  severityFromLabels,
+  summaryFromAnnotations,
+  titleFor,
+  uniqueLinks,
+} from './prometheus-labels.ts';
+import type { PrometheusAlert } from './prometheus-labels.ts';
+
+export const alertmanagerPayloadSchema = z.looseObject({
+  version: z.literal('4'),
+  ...prometheusGroupShape,
+  alerts: z.array(z.looseObject(prometheusAlertShape)),
+});
+
+export type AlertmanagerPayload = z.infer<typeof alertmanagerPayloadSchema>;
+
+export const alertmanager = defineSource<AlertmanagerPayload>({
+  kind: 'alertmanager',
+  // Grafana's webhook is a superset of this one: a payload with `orgId` is Grafana's.
+  detect: (payload) =>
+    isRecord(payload) && payload.version === '4' && Array.isArray(payload.alerts) && !('orgId' in payload),
+  schema: alertmanagerPayloadSchema,
+  toIncidents: (payload, context) =>
+    payload.alerts.map((alert) => alertmanagerIncident(alert, payload.externalURL ?? undefined, context)),
+});
+
+function alertmanagerIncident(alert: PrometheusAlert, externalURL: string | undefined, context: NormalizeContext): Incident {
+  const labels = publicLabels(alert.labels);
+  const rule = alertName(labels);
+  const resource = resourceFromLabels(labels);
+  return pruned<Incident>({
+    schemaVersion: 1,
+    fingerprint: fingerprintOf('alertmanager', canonicalLabels(labels)),
+    status: alert.status,
+    severity: severityFromLabels(labels),
+    title: titleFor(rule, resource?.name),
+    summary: summaryFromAnnotations(alert.annotations),
+    source: pruned<IncidentSource>({ kind: 'alertmanager', cloud: 'other', region: nonEmpty(labels.region), rule }),
+    resource,
+    ...alertTimes(alert, context.receivedAt),
+    labels,
+    links: uniqueLinks([
+      httpLink('Source', alert.generatorURL ?? undefined),
+      ...annotationLinks(alert.annotations),
+      silenceLink(externalURL, labels),
+    ]),
+  });
+}
+
+/**
+ * A link to Alertmanager's "new silence" form, filled with this alert's label matchers
+ * (the same `{name="value",...}` filter its UI builds).
+ */
+function silenceLink(externalURL: string | undefined, labels: Readonly<Record<string, string>>): IncidentLink | undefined {
+  if (externalURL === undefined || httpLink('Silence', externalURL) === undefined) return undefined;
+  const matchers = Object.keys(labels)
+    .sort()
+    .map((key) => `${key}="${escapeMatcherValue(labels[key] ?? '')}"`)
+    .join(',');
+  return httpLink('Silence', `${externalURL.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponent(`{${matchers}}`)}`);
+}
+
+function escapeMatcherValue(value: string): string {
+  return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+}
