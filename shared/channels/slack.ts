@@ -1,0 +1,195 @@
+// Slack incoming webhook channel (Block Kit).
+//
+// Layout decision: the primary content is top-level `blocks` (header, summary, fields, link
+// buttons), so the top-level `text` is what Slack uses for the push notification and the
+// unread preview only. The secondary content (metric, labels, fingerprint) goes in one legacy
+// attachment whose `color` paints the bar beside it: red/orange/yellow/blue by severity, green
+// once resolved. Putting everything in an attachment would show the colour next to all of it,
+// but Slack collapses long attachments behind "Show more" and calls them legacy.
+//
+// Every text is escaped for Slack's control characters (`&`, `<`, `>`) before it is measured
+// and fitted, so a title like `<!channel>` can never ping a channel; only the configured
+// `mention` (validated below) can. Limits respected: header 150, section text 3000, ≤10 fields
+// of ≤2000, button text 75 and URL 3000, ≤5 buttons, ≤50 blocks, `text` ≤40,000.
+// Slack answers 200 "ok"; 400 invalid_payload/invalid_blocks, 403 action_prohibited,
+// 404 channel_not_found/no_service and 410 channel_is_archived are permanent, 429 and 5xx are
+// retried (postJson does the classification).
+import { z } from 'zod';
+import type { Incident, Severity } from '../incident.ts';
+import { defineChannel, type DeliveryEvent } from './channel.ts';
+import {
+  TONE_HEX,
+  cleanBlock,
+  escapeAngleAmp,
+  fitText,
+  headline,
+  incidentFacts,
+  isFiringNotice,
+  joinBounded,
+  labelEntries,
+  mentionOnSchema,
+  noticeTone,
+  openableLinks,
+  scrubReason,
+  wantsMention,
+  webhookUrlSchema,
+} from './chat-format.ts';
+import { postJson } from './http.ts';
+import { formatMetric, oneLine } from './text.ts';
+
+export const SLACK_LIMITS = {
+  headerChars: 150,
+  sectionChars: 3000,
+  fieldChars: 2000,
+  fields: 10,
+  contextChars: 3000,
+  buttonTextChars: 75,
+  buttonUrlChars: 3000,
+  buttons: 5,
+  blocks: 50,
+  textChars: 40_000,
+} as const;
+
+/** The notification text is a headline; far below Slack's 40,000 so previews stay readable. */
+const FALLBACK_TEXT_CHARS = 3000;
+const LABEL_CHARS = 200;
+
+/** `<!here>`, `<!channel>`, `<!everyone>`, `<!subteam^ID>` or `<@U…>`, space-separated. */
+const SLACK_MENTION = /^<(?:!here|!channel|!everyone|!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)>(?: <(?:!here|!channel|!everyone|!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)>)*$/;
+
+export const slackConfigSchema = z.strictObject({
+  type: z.literal('slack'),
+  /** Incoming webhook URL (a secret). https only; http for 127.0.0.1/localhost in tests. */
+  webhookUrl: webhookUrlSchema,
+  /** Slack mention syntax, e.g. `<!here>` or `<!subteam^S0123ABC>`, added to firing notices. */
+  mention: z
+    .string()
+    .regex(SLACK_MENTION, { message: 'must be Slack mention syntax such as <!here> or <!subteam^ID>' })
+    .optional(),
+  /** Severities whose firing notices carry the mention (default: critical). */
+  mentionOn: mentionOnSchema,
+});
+export type SlackConfig = z.infer<typeof slackConfigSchema>;
+
+export interface SlackText {
+  readonly type: 'plain_text' | 'mrkdwn';
+  readonly text: string;
+  readonly emoji?: boolean;
+}
+export interface SlackButton {
+  readonly type: 'button';
+  readonly text: SlackText;
+  readonly url: string;
+  readonly action_id: string;
+}
+export type SlackBlock =
+  | { readonly type: 'header'; readonly text: SlackText }
+  | { readonly type: 'section'; readonly text: SlackText }
+  | { readonly type: 'section'; readonly fields: SlackText[] }
+  | { readonly type: 'context'; readonly elements: SlackText[] }
+  | { readonly type: 'actions'; readonly elements: SlackButton[] };
+
+export interface SlackMessage {
+  readonly text: string;
+  readonly blocks: SlackBlock[];
+  readonly attachments: [{ readonly color: string; readonly blocks: SlackBlock[] }];
+}
+
+export interface SlackRendered {
+  readonly message: SlackMessage;
+  readonly severity: Severity;
+  /** A firing notice: the target's mention may be added when sending. */
+  readonly mentionable: boolean;
+}
+
+const escape = escapeAngleAmp;
+const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text });
+const plain = (text: string): SlackText => ({ type: 'plain_text', text, emoji: true });
+
+export function renderSlack(event: DeliveryEvent, incident: Incident): SlackRendered {
+  const title = headline(event, incident);
+  const blocks: SlackBlock[] = [{ type: 'header', text: plain(fitText(title, SLACK_LIMITS.headerChars, { escape })) }];
+
+  const summary = cleanBlock(incident.summary ?? '');
+  if (summary !== '') blocks.push({ type: 'section', text: mrkdwn(fitText(summary, SLACK_LIMITS.sectionChars, { escape })) });
+
+  const fields = incidentFacts(event, incident)
+    .slice(0, SLACK_LIMITS.fields)
+    .map((fact) => {
+      const label = `*${escape(fact.label)}*\n`;
+      return mrkdwn(label + fitText(fact.value, SLACK_LIMITS.fieldChars - label.length, { escape }));
+    });
+  blocks.push({ type: 'section', fields });
+
+  const buttons = openableLinks(incident.links, SLACK_LIMITS.buttonUrlChars)
+    .slice(0, SLACK_LIMITS.buttons)
+    .map(
+      (link, index): SlackButton => ({
+        type: 'button',
+        text: plain(fitText(oneLine(link.title), SLACK_LIMITS.buttonTextChars, { escape })),
+        url: link.url,
+        action_id: `tocsin-link-${index}`,
+      }),
+    );
+  if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
+
+  return {
+    message: {
+      text: fitText(title, FALLBACK_TEXT_CHARS, { escape }),
+      blocks,
+      attachments: [{ color: TONE_HEX[noticeTone(event, incident)], blocks: secondaryBlocks(incident) }],
+    },
+    severity: incident.severity,
+    mentionable: isFiringNotice(event, incident),
+  };
+}
+
+/** Metric, labels and fingerprint: the context beside the colour bar. */
+function secondaryBlocks(incident: Incident): SlackBlock[] {
+  const blocks: SlackBlock[] = [];
+  const metric = formatMetric(incident.metric);
+  if (metric !== undefined) {
+    const label = '*Metric:* ';
+    blocks.push(context(label + fitText(metric, SLACK_LIMITS.contextChars - label.length, { escape })));
+  }
+  const labels = labelEntries(incident.labels).map(([key, value]) =>
+    fitText(`${key}=${value}`, LABEL_CHARS, { escape }),
+  );
+  if (labels.length > 0) {
+    const label = '*Labels:* ';
+    const joined = joinBounded(labels, ' · ', SLACK_LIMITS.contextChars - label.length, (hidden) => `+${hidden} more`);
+    blocks.push(context(label + joined));
+  }
+  blocks.push(
+    context(`Tocsin · ${escape(incident.source.kind)} · fingerprint ${fitText(incident.fingerprint, 200, { escape })}`),
+  );
+  return blocks;
+}
+
+const context = (text: string): SlackBlock => ({ type: 'context', elements: [mrkdwn(text)] });
+
+/** Adds the configured mention to the notification text and as a line under the header. */
+function withMention(message: SlackMessage, mention: string): SlackMessage {
+  const [header, ...rest] = message.blocks;
+  const mentionBlock: SlackBlock = { type: 'section', text: mrkdwn(mention) };
+  return {
+    ...message,
+    text: fitText(`${mention} ${message.text}`, SLACK_LIMITS.textChars),
+    blocks: header === undefined ? [mentionBlock, ...rest] : [header, mentionBlock, ...rest],
+  };
+}
+
+export const slackChannel = defineChannel<SlackConfig, SlackRendered>({
+  type: 'slack',
+  configSchema: slackConfigSchema,
+  render: renderSlack,
+  async send(rendered, target, context) {
+    const message =
+      target.mention !== undefined && wantsMention(rendered, target.mentionOn)
+        ? withMention(rendered.message, target.mention)
+        : rendered.message;
+    const result = await postJson(target.webhookUrl, JSON.stringify(message), { timeoutMs: context.timeoutMs });
+    return scrubReason(result, target.webhookUrl);
+  },
+});
+

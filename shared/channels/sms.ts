@@ -1,0 +1,151 @@
+// The SMS channel: one short text per notice, published through Amazon SNS to each phone number.
+//
+// Rendering aims at ONE segment (payloads.md, "Outbound limits"): `[CRIT] FIRING: <title>`,
+// plus ` <first incident link>` only when the whole message still fits. Typographic
+// punctuation is transliterated to GSM-7 (keeps the 160-septet budget); a title that still
+// holds other characters (emoji, CJK, ...) is sent as UCS-2 with a 70-unit budget — unless
+// the cut falls before the first such character, then the message stays GSM-7. The title is
+// what gets cut, with `...` (GSM-7) or `…` (UCS-2).
+//
+// Sending: one PublishCommand per number with SMSType Transactional (alerts are not marketing),
+// SenderID when configured. All numbers must succeed; a failure names the number's index,
+// never the number. Any retryable failure makes the whole delivery retryable (numbers that
+// already got the text may get it again: SMS is at-least-once here).
+import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { defineChannel, type DeliveryEvent, type SendResult } from './channel.ts';
+import type { Incident, Severity } from '../incident.ts';
+import { classifyAwsError, type AwsErrorRules } from './aws-errors.ts';
+import {
+  SINGLE_SEGMENT_UNITS,
+  fitsOneSegment,
+  prefixWithinUnits,
+  smsEncodingOf,
+  smsUnits,
+  transliterateToGsm7,
+  type SmsEncoding,
+} from './gsm7.ts';
+import { oneLine, statusWord } from './text.ts';
+
+export const smsConfigSchema = z.strictObject({
+  type: z.literal('sms'),
+  phoneNumbers: z.array(z.e164()).min(1),
+  /** Alphanumeric sender ID where the destination country supports one: 1–11 characters, at least one letter. */
+  senderId: z
+    .string()
+    .regex(/^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/, 'a sender ID is 1 to 11 letters or digits, at least one a letter')
+    .optional(),
+  /** SNS region; default: the function's own (AWS_REGION). */
+  region: z.string().min(1).optional(),
+});
+export type SmsConfig = z.infer<typeof smsConfigSchema>;
+
+export interface SmsMessage {
+  readonly text: string;
+  readonly encoding: SmsEncoding;
+  /** Septets (GSM-7) or UTF-16 code units (UCS-2). */
+  readonly units: number;
+}
+
+const SEVERITY_TAG: Readonly<Record<Severity, string>> = {
+  critical: 'CRIT',
+  error: 'ERR',
+  warning: 'WARN',
+  info: 'INFO',
+};
+
+const CUT_MARKER: Readonly<Record<SmsEncoding, string>> = { 'GSM-7': '...', 'UCS-2': '…' };
+
+export function renderSms(event: DeliveryEvent, incident: Incident): SmsMessage {
+  const prefix = `[${SEVERITY_TAG[incident.severity]}] ${statusWord(event).toUpperCase()}: `;
+  const title = transliterateToGsm7(oneLine(incident.title));
+  const whole = prefix + title;
+  const link = incident.links[0]?.url;
+
+  const text =
+    link !== undefined && fitsOneSegment(`${whole} ${link}`)
+      ? `${whole} ${link}`
+      : fitsOneSegment(whole)
+        ? whole
+        : prefix + cutTitle(title, prefix);
+  const encoding = smsEncodingOf(text);
+  return { text, encoding, units: smsUnits(text, encoding) };
+}
+
+/**
+ * The title cut (with a marker) so that prefix + title fills one segment. The prefix is ASCII
+ * but its brackets are GSM-7 extension characters: it costs 2 septets more in GSM-7.
+ */
+function cutTitle(title: string, prefix: string): string {
+  // Stay GSM-7 when the characters that would force UCS-2 all fall after the cut.
+  const gsmBudget = SINGLE_SEGMENT_UNITS['GSM-7'] - smsUnits(prefix + CUT_MARKER['GSM-7'], 'GSM-7');
+  const gsmCut = prefixWithinUnits(title, gsmBudget, 'GSM-7');
+  if (gsmCut !== undefined) return gsmCut.trimEnd() + CUT_MARKER['GSM-7'];
+  const ucsBudget = SINGLE_SEGMENT_UNITS['UCS-2'] - smsUnits(prefix + CUT_MARKER['UCS-2'], 'UCS-2');
+  return (prefixWithinUnits(title, ucsBudget, 'UCS-2') ?? '').trimEnd() + CUT_MARKER['UCS-2'];
+}
+
+// Clients live at module scope (one per region), created on first use.
+const clients = new Map<string, SNSClient>();
+function snsClient(region: string | undefined): SNSClient {
+  const key = region ?? '';
+  let client = clients.get(key);
+  if (!client) {
+    client = new SNSClient(region !== undefined ? { region } : {});
+    clients.set(key, client);
+  }
+  return client;
+}
+
+const SNS_ERRORS: AwsErrorRules = {
+  retryable: new Set(['ThrottledException', 'InternalErrorException', 'KMSThrottlingException']),
+  permanent: new Set([
+    'InvalidParameterException',
+    'InvalidParameterValueException',
+    'OptedOutException',
+    'AuthorizationErrorException',
+    'EndpointDisabledException',
+    'ValidationException',
+    'NotFoundException',
+  ]),
+};
+
+export function publishInput(message: SmsMessage, phoneNumber: string, target: SmsConfig): PublishCommand['input'] {
+  const attributes: Record<string, MessageAttributeValue> = {
+    'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
+  };
+  if (target.senderId !== undefined) {
+    attributes['AWS.SNS.SMS.SenderID'] = { DataType: 'String', StringValue: target.senderId };
+  }
+  return { PhoneNumber: phoneNumber, Message: message.text, MessageAttributes: attributes };
+}
+
+export const smsChannel = defineChannel<SmsConfig, SmsMessage>({
+  type: 'sms',
+  configSchema: smsConfigSchema,
+  render: renderSms,
+  async send(message, target, context) {
+    const client = snsClient(target.region);
+    const count = target.phoneNumbers.length;
+    const results = await Promise.all(
+      target.phoneNumbers.map(async (phoneNumber, index): Promise<SendResult> => {
+        try {
+          await client.send(new PublishCommand(publishInput(message, phoneNumber, target)), {
+            abortSignal: AbortSignal.timeout(context.timeoutMs),
+          });
+          return { ok: true };
+        } catch (error) {
+          const failure = classifyAwsError('SNS', error, SNS_ERRORS, context.timeoutMs);
+          return { ...failure, reason: `phone number #${index + 1} of ${count}: ${failure.reason}` };
+        }
+      }),
+    );
+    const failures = results.filter((result) => !result.ok);
+    if (failures.length === 0) return { ok: true };
+    return {
+      ok: false,
+      retryable: failures.some((failure) => failure.retryable),
+      reason: failures.map((failure) => failure.reason).join('; '),
+    };
+  },
+});

@@ -1,0 +1,113 @@
+// Plain-text helpers every channel renders with, so a severity, an event or a label set reads
+// the same on Slack, in a mail and on a phone. Lengths are counted in code points (never
+// UTF-16 units) so a cut never splits an emoji into a lone surrogate.
+import type { DeliveryEvent } from './channel.ts';
+import type { IncidentMetric, Severity } from '../incident.ts';
+
+export const ELLIPSIS = '…';
+
+/**
+ * `text` cut to at most `max` code points, ending with `marker` when something was cut.
+ * Whitespace before the marker is dropped, so a cut reads "CPU high on…", not "CPU high …".
+ */
+export function truncate(text: string, max: number, marker: string = ELLIPSIS): string {
+  const points = Array.from(text);
+  if (points.length <= max) return text;
+  const markerPoints = Array.from(marker);
+  if (max <= markerPoints.length) return markerPoints.slice(0, Math.max(0, max)).join('');
+  return points.slice(0, max - markerPoints.length).join('').trimEnd() + marker;
+}
+
+/** Number of code points, the unit `truncate` counts in. */
+export function codePointLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+// C0 and C1 control characters (CR, LF, tab, ESC of ANSI sequences, ...) and the Unicode line
+// and paragraph separators: none may reach a one-line field (a mail subject, a log line).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_OR_SPACE_RUN = /[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+
+/** One line of text: control characters and whitespace runs become one space; trimmed. */
+export function oneLine(text: string): string {
+  return text.replace(CONTROL_OR_SPACE_RUN, ' ').trim();
+}
+
+const SEVERITY_EMOJI: Readonly<Record<Severity, string>> = {
+  critical: '🔴',
+  error: '🟠',
+  warning: '🟡',
+  info: '🔵',
+};
+
+export function severityEmoji(severity: Severity): string {
+  return SEVERITY_EMOJI[severity];
+}
+
+/** The emoji that leads a notice: a check mark once resolved, a loop while flapping, else the severity. */
+export function eventEmoji(event: DeliveryEvent, severity: Severity): string {
+  if (event === 'resolved') return '✅';
+  if (event === 'flapping') return '🔁';
+  return severityEmoji(severity);
+}
+
+const STATUS_WORDS: Readonly<Record<DeliveryEvent, string>> = {
+  opened: 'firing',
+  renotified: 'firing (reminder)',
+  resolved: 'resolved',
+  flapping: 'flapping',
+};
+
+/**
+ * What a person is told happened, in lower case: `firing`, `firing (reminder)` for a
+ * re-notification of a still-firing incident, `resolved`, `flapping`.
+ */
+export function statusWord(event: DeliveryEvent): string {
+  return STATUS_WORDS[event];
+}
+
+export interface FormatLabelsOptions {
+  /** Show at most this many labels, then `(+N more)`. Default: all. */
+  readonly maxLabels?: number;
+  /** Between labels. Default `, `. */
+  readonly separator?: string;
+  /** Each value is cut to this many code points. Default 200. */
+  readonly maxValueLength?: number;
+}
+
+/** `key=value` pairs sorted by key, on one line; empty string for no labels. */
+export function formatLabels(labels: Readonly<Record<string, string>>, options: FormatLabelsOptions = {}): string {
+  const { maxLabels = Number.POSITIVE_INFINITY, separator = ', ', maxValueLength = 200 } = options;
+  const keys = Object.keys(labels).sort();
+  const shown = keys
+    .slice(0, maxLabels)
+    .map((key) => `${oneLine(key)}=${truncate(oneLine(labels[key] ?? ''), maxValueLength)}`);
+  const hidden = keys.length - shown.length;
+  if (hidden > 0) shown.push(`(+${hidden} more)`);
+  return shown.join(separator);
+}
+
+/**
+ * A metric in words, e.g. `AWS/EC2 CPUUtilization = 92.5 Percent (threshold > 80)`;
+ * undefined when there is nothing worth saying (no name and no value).
+ */
+export function formatMetric(metric: IncidentMetric | undefined): string | undefined {
+  if (!metric) return undefined;
+  const name = [metric.namespace, metric.name].filter((part) => part !== undefined).join(' ');
+  if (name === '' && metric.value === undefined) return undefined;
+  const unit = metric.unit !== undefined ? ` ${metric.unit}` : '';
+  let text = name === '' ? 'value' : name;
+  if (metric.value !== undefined) text += ` = ${metric.value}${unit}`;
+  if (metric.threshold !== undefined) {
+    text += ` (threshold ${metric.operator !== undefined ? `${metric.operator} ` : ''}${metric.threshold})`;
+  }
+  return oneLine(text);
+}
+
+/** The hash part of a `<kind>:<hex>` fingerprint, cut to `length` characters, for people to quote. */
+export function shortFingerprint(fingerprint: string, length = 12): string {
+  const hash = fingerprint.slice(fingerprint.lastIndexOf(':') + 1);
+  return hash.slice(0, length);
+}

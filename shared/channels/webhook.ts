@@ -1,0 +1,96 @@
+// The generic webhook channel: POSTs `{"event": …, "incident": {…}}` as JSON so any HTTP
+// service can consume the incident stream (design.md, "Config file").
+//
+// Headers sent:
+//   content-type: application/json; charset=utf-8
+//   user-agent: tocsin/<version>
+//   x-tocsin-event: opened | resolved | renotified | flapping
+//   x-tocsin-fingerprint: the incident's fingerprint
+//   authorization: Bearer <bearerToken>                        (when bearerToken is set)
+//   x-tocsin-timestamp: <unix seconds at send time>            (when hmacSecret is set)
+//   x-tocsin-signature: sha256=<hex HMAC-SHA256(hmacSecret, `${timestamp}.${body}`)>
+// Receivers verify by recomputing the HMAC over the timestamp header, a dot and the exact
+// raw body bytes, comparing in constant time, and rejecting timestamps older than a few
+// minutes: signing the timestamp with the body is what makes a captured request unreplayable.
+// Custom `headers` from the config are sent too, but cannot replace the ones above.
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import { defineChannel, type DeliveryEvent } from './channel.ts';
+import { postJson } from './http.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+
+export const USER_AGENT = `tocsin/${packageJson.version}`;
+
+// RFC 9110 token characters for a field name; values may not carry CR, LF or NUL.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// eslint-disable-next-line no-control-regex -- a header value must not hold these
+const HEADER_VALUE_FORBIDDEN = /[\r\n\u0000]/;
+/** Set by the channel (or by fetch itself): a custom header may not replace them. */
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'host',
+  'connection',
+  'transfer-encoding',
+  'user-agent',
+  'x-tocsin-event',
+  'x-tocsin-fingerprint',
+  'x-tocsin-timestamp',
+  'x-tocsin-signature',
+]);
+
+export const webhookConfigSchema = z
+  .strictObject({
+    type: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/ }),
+    bearerToken: z.string().min(1).optional(),
+    hmacSecret: z.string().min(1).optional(),
+    headers: z
+      .record(
+        z
+          .string()
+          .regex(HEADER_NAME, 'not a valid HTTP header name')
+          .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), 'this header is set by Tocsin'),
+        z.string().refine((value) => !HEADER_VALUE_FORBIDDEN.test(value), 'header values may not contain CR, LF or NUL'),
+      )
+      .optional(),
+  })
+  .refine(
+    (config) => config.bearerToken === undefined || !Object.keys(config.headers ?? {}).some((name) => name.toLowerCase() === 'authorization'),
+    { message: 'set either bearerToken or an authorization header, not both', path: ['headers'] },
+  );
+export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
+
+export interface WebhookRequest {
+  readonly event: DeliveryEvent;
+  readonly fingerprint: string;
+  /** The exact JSON body; the signature covers these bytes. */
+  readonly body: string;
+}
+
+/** `sha256=<hex>` over `${timestamp}.${body}`; exported so receivers and tests share the definition. */
+export function signWebhook(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+export const webhookChannel = defineChannel<WebhookConfig, WebhookRequest>({
+  type: 'webhook',
+  configSchema: webhookConfigSchema,
+  render(event, incident) {
+    return { event, fingerprint: incident.fingerprint, body: JSON.stringify({ event, incident }) };
+  },
+  send(rendered, target, context) {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(target.headers ?? {})) headers[name.toLowerCase()] = value;
+    headers['user-agent'] = USER_AGENT;
+    headers['x-tocsin-event'] = rendered.event;
+    headers['x-tocsin-fingerprint'] = rendered.fingerprint;
+    if (target.bearerToken !== undefined) headers.authorization = `Bearer ${target.bearerToken}`;
+    if (target.hmacSecret !== undefined) {
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      headers['x-tocsin-timestamp'] = timestamp;
+      headers['x-tocsin-signature'] = signWebhook(target.hmacSecret, timestamp, rendered.body);
+    }
+    return postJson(target.url, rendered.body, { headers, timeoutMs: context.timeoutMs });
+  },
+});

@@ -1,0 +1,377 @@
+// Slack channel: the shared HTTP kit, then the exact Block Kit body Slack receives (via a real
+// recording server on 127.0.0.1), firing vs resolved, escaping and every Block Kit limit.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeliveryEvent, SendResult } from '../../shared/channels/channel.ts';
+import { slackChannel, type SlackBlock, type SlackMessage } from '../../shared/channels/slack.ts';
+import { TEST_LABEL, incidentSchema, type Incident, type SourceKind } from '../../shared/incident.ts';
+import { describeHttpChannelKit } from '../helpers/channel-kit.ts';
+import { startRecorder, type HttpRecorder, type RecordedRequest } from '../helpers/http-recorder.ts';
+
+// One incident per source kind, as the source modules produce them (built here directly so this
+// file does not depend on the source fixtures).
+const FIRING: Record<SourceKind, Incident> = {
+  cloudwatch: incidentSchema.parse({
+    schemaVersion: 1,
+    fingerprint: 'cloudwatch:5f0c2d9a1b7e4c3f8a6d2e1b0c9f8e7d',
+    status: 'firing',
+    severity: 'error',
+    title: 'HighCPU on web-1',
+    summary: 'Threshold Crossed: 1 datapoint [93.5] was greater than the threshold (80.0).',
+    source: { kind: 'cloudwatch', cloud: 'aws', account: '123456789012', region: 'us-east-1', rule: 'HighCPU' },
+    resource: { id: 'i-0abc123', name: 'web-1', type: 'AWS::EC2::Instance' },
+    startsAt: '2026-11-25T10:00:00.000Z',
+    labels: { InstanceId: 'i-0abc123' },
+    links: [{ title: 'CloudWatch alarm', url: 'https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/HighCPU' }],
+    metric: { name: 'CPUUtilization', namespace: 'AWS/EC2', value: 93.5, threshold: 80, operator: 'GreaterThanThreshold', unit: 'Percent' },
+  }),
+  'azure-monitor': incidentSchema.parse({
+    schemaVersion: 1,
+    fingerprint: 'azure-monitor:0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+    status: 'firing',
+    severity: 'critical',
+    title: 'High DTU on orders-db',
+    summary: 'DTU percentage above 95 for 10 minutes',
+    source: { kind: 'azure-monitor', cloud: 'azure', account: '00000000-1111-2222-3333-444444444444', region: 'westeurope', rule: 'High DTU' },
+    resource: { id: '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Sql/servers/sql1/databases/orders-db', name: 'orders-db', type: 'Microsoft.Sql/servers/databases' },
+    startsAt: '2026-11-25T10:00:00Z',
+    labels: { team: 'data' },
+    links: [{ title: 'Azure portal', url: 'https://portal.azure.com/#resource/subscriptions/0000/alerts/1' }],
+  }),
+  'gcp-monitoring': incidentSchema.parse({
+    schemaVersion: 1,
+    fingerprint: 'gcp-monitoring:9f8e7d6c5b4a39281706f5e4d3c2b1a0',
+    status: 'firing',
+    severity: 'warning',
+    title: 'Uptime check failed on checkout',
+    source: { kind: 'gcp-monitoring', cloud: 'gcp', account: 'shop-prod', rule: 'Uptime check' },
+    resource: { name: 'checkout', type: 'uptime_url' },
+    startsAt: '2026-11-25T10:00:00Z',
+    labels: { host: 'checkout.example.com' },
+    links: [{ title: 'Incident', url: 'https://console.cloud.google.com/monitoring/alerting/incidents/0.abc?project=shop-prod' }],
+  }),
+  alertmanager: incidentSchema.parse({
+    schemaVersion: 1,
+    fingerprint: 'alertmanager:11223344556677889900aabbccddeeff',
+    status: 'firing',
+    severity: 'critical',
+    title: 'KubePodCrashLooping on payments-7d9f',
+    summary: 'Pod payments/payments-7d9f is restarting 3 times / 5 minutes.',
+    source: { kind: 'alertmanager', cloud: 'other', rule: 'KubePodCrashLooping' },
+    startsAt: '2026-11-25T10:00:00Z',
+    labels: { alertname: 'KubePodCrashLooping', namespace: 'payments', pod: 'payments-7d9f', severity: 'critical' },
+    links: [
+      { title: 'Runbook', url: 'https://runbooks.example.com/KubePodCrashLooping' },
+      { title: 'Source', url: 'http://prometheus.example.com:9090/graph?g0.expr=up' },
+    ],
+  }),
+  grafana: incidentSchema.parse({
+    schemaVersion: 1,
+    fingerprint: 'grafana:ffeeddccbbaa00998877665544332211',
+    status: 'firing',
+    severity: 'info',
+    title: 'Disk usage',
+    source: { kind: 'grafana', cloud: 'other', rule: 'Disk usage' },
+    startsAt: '2026-11-25T10:00:00Z',
+    labels: { alertname: 'Disk usage', grafana_folder: 'Infra' },
+    links: [
+      { title: 'Dashboard', url: 'https://grafana.example.com/d/abc' },
+      { title: 'Silence', url: 'https://grafana.example.com/alerting/silence/new?alertmanager=grafana' },
+    ],
+    metric: { value: 81.25 },
+  }),
+};
+
+/** A lone surrogate (half an emoji) cannot be sent as UTF-8: it arrives as U+FFFD. */
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
+const resolvedOf = (incident: Incident): Incident =>
+  incidentSchema.parse({ ...incident, status: 'resolved', endsAt: '2026-11-25T11:05:30Z' });
+
+const SECRET_URL_PATH = '/services/T0SECRET/B0SECRET/XXXXsecretTOKENxxxx';
+
+describeHttpChannelKit({
+  channel: slackChannel,
+  targetFor: (url) => ({ type: 'slack', webhookUrl: url }),
+  incident: FIRING.cloudwatch,
+});
+
+describe('slack channel', () => {
+  let recorder: HttpRecorder;
+  beforeAll(async () => {
+    recorder = await startRecorder(() => ({ status: 200, body: 'ok' }));
+  });
+  afterAll(async () => {
+    await recorder.close();
+  });
+
+  const target = (extra: Record<string, unknown> = {}): { type: string; webhookUrl: string } => ({
+    type: 'slack',
+    webhookUrl: `${recorder.url}${SECRET_URL_PATH}`,
+    ...extra,
+  });
+
+  async function capture(
+    event: DeliveryEvent,
+    incident: Incident,
+    extra: Record<string, unknown> = {},
+  ): Promise<{ result: SendResult; request: RecordedRequest; body: SlackMessage }> {
+    const before = recorder.requests.length;
+    const result = await slackChannel.deliver(event, incident, target(extra), { timeoutMs: 2_000 });
+    const request = recorder.requests[before]!;
+    return { result, request, body: JSON.parse(request.body) as SlackMessage };
+  }
+
+  const headerText = (body: SlackMessage): string => {
+    const header = body.blocks[0]!;
+    if (header.type !== 'header') throw new Error(`first block is ${header.type}`);
+    return header.text.text;
+  };
+  const fieldTexts = (body: SlackMessage): string[] => {
+    const block = body.blocks.find((b): b is Extract<SlackBlock, { fields: unknown }> => 'fields' in b);
+    return block?.fields.map((field) => field.text) ?? [];
+  };
+  const buttonUrls = (body: SlackMessage): string[] => {
+    const block = body.blocks.find((b): b is Extract<SlackBlock, { type: 'actions' }> => b.type === 'actions');
+    return block?.elements.map((button) => button.url) ?? [];
+  };
+  const contextTexts = (body: SlackMessage): string[] =>
+    body.attachments[0].blocks.flatMap((b) => (b.type === 'context' ? b.elements.map((e) => e.text) : []));
+
+  describe('config', () => {
+    it('accepts an https webhook and http only on loopback', () => {
+      const schema = slackChannel.configSchema;
+      expect(schema.safeParse({ type: 'slack', webhookUrl: 'https://hooks.slack.com/services/T/B/X' }).success).toBe(true);
+      expect(schema.safeParse({ type: 'slack', webhookUrl: 'http://127.0.0.1:9/hook' }).success).toBe(true);
+      expect(schema.safeParse({ type: 'slack', webhookUrl: 'http://localhost:9/hook' }).success).toBe(true);
+      const plainHttp = schema.safeParse({ type: 'slack', webhookUrl: 'http://hooks.example.com/services/T/B/SECRETX' });
+      expect(plainHttp.success).toBe(false);
+      expect(JSON.stringify(plainHttp.error?.issues)).not.toContain('SECRETX');
+    });
+
+    it('rejects unknown keys and mentions that are not Slack mention syntax', () => {
+      const schema = slackChannel.configSchema;
+      const url = 'https://hooks.slack.com/services/T/B/X';
+      expect(schema.safeParse({ type: 'slack', webhookUrl: url, channel: '#ops' }).success).toBe(false);
+      expect(schema.safeParse({ type: 'slack', webhookUrl: url, mention: '@here' }).success).toBe(false);
+      expect(schema.safeParse({ type: 'slack', webhookUrl: url, mention: '<!here> <!subteam^S0123ABC>' }).success).toBe(true);
+      expect(schema.parse({ type: 'slack', webhookUrl: url })).toEqual({ type: 'slack', webhookUrl: url, mentionOn: ['critical'] });
+    });
+  });
+
+  describe('body for each source kind', () => {
+    const expected: Record<SourceKind, { header: string; color: string }> = {
+      cloudwatch: { header: '🟠 ERROR: HighCPU on web-1', color: '#E8590C' },
+      'azure-monitor': { header: '🔴 CRITICAL: High DTU on orders-db', color: '#D00000' },
+      'gcp-monitoring': { header: '🟡 WARNING: Uptime check failed on checkout', color: '#F2C744' },
+      alertmanager: { header: '🔴 CRITICAL: KubePodCrashLooping on payments-7d9f', color: '#D00000' },
+      grafana: { header: '🔵 INFO: Disk usage', color: '#2F80ED' },
+    };
+
+    for (const kind of Object.keys(FIRING) as SourceKind[]) {
+      it(`${kind}: firing and resolved`, async () => {
+        const incident = FIRING[kind];
+        const firing = await capture('opened', incident);
+        expect(firing.result).toEqual({ ok: true });
+        expect(firing.request.headers['content-type']).toBe('application/json; charset=utf-8');
+        expect(headerText(firing.body)).toBe(expected[kind].header);
+        expect(firing.body.text).toBe(expected[kind].header);
+        expect(firing.body.attachments[0].color).toBe(expected[kind].color);
+        expect(buttonUrls(firing.body)).toEqual(incident.links.map((link) => link.url));
+        expect(fieldTexts(firing.body)[0]).toBe('*Status*\nFiring');
+        expect(fieldTexts(firing.body)).not.toContainEqual(expect.stringMatching(/^\*Ended\*/));
+        expect(contextTexts(firing.body).at(-1)).toBe(`Tocsin · ${kind} · fingerprint ${incident.fingerprint}`);
+
+        const resolved = await capture('resolved', resolvedOf(incident));
+        expect(headerText(resolved.body)).toBe(`✅ RESOLVED: ${incident.title}`);
+        expect(resolved.body.attachments[0].color).toBe('#2EB67D');
+        expect(fieldTexts(resolved.body)[0]).toBe('*Status*\nResolved');
+        expect(fieldTexts(resolved.body)).toEqual(
+          expect.arrayContaining(['*Ended*\n2026-11-25T11:05:30Z', '*Duration*\n1h 5m']),
+        );
+      });
+    }
+
+    it('lays out the cloudwatch alarm block by block', async () => {
+      const { body } = await capture('opened', FIRING.cloudwatch);
+      expect(body.blocks.map((block) => block.type)).toEqual(['header', 'section', 'section', 'actions']);
+      expect(body.blocks[1]).toEqual({
+        type: 'section',
+        text: { type: 'mrkdwn', text: 'Threshold Crossed: 1 datapoint [93.5] was greater than the threshold (80.0).' },
+      });
+      expect(fieldTexts(body)).toEqual([
+        '*Status*\nFiring',
+        '*Severity*\nerror',
+        '*Source*\ncloudwatch (aws)',
+        '*Rule*\nHighCPU',
+        '*Account*\n123456789012',
+        '*Region*\nus-east-1',
+        '*Resource*\nweb-1 (AWS::EC2::Instance)',
+        '*Started*\n2026-11-25T10:00:00.000Z',
+      ]);
+      expect(body.blocks[3]).toEqual({
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            text: { type: 'plain_text', text: 'CloudWatch alarm', emoji: true },
+            url: 'https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/HighCPU',
+            action_id: 'tocsin-link-0',
+          },
+        ],
+      });
+      expect(contextTexts(body)).toEqual([
+        '*Metric:* AWS/EC2 CPUUtilization = 93.5 Percent (threshold GreaterThanThreshold 80)',
+        '*Labels:* InstanceId=i-0abc123',
+        'Tocsin · cloudwatch · fingerprint cloudwatch:5f0c2d9a1b7e4c3f8a6d2e1b0c9f8e7d',
+      ]);
+    });
+
+    it('marks re-notified, flapping and test notices in the header', async () => {
+      const incident = FIRING['azure-monitor'];
+      expect(headerText((await capture('renotified', incident)).body)).toBe('🔁 STILL FIRING · CRITICAL: High DTU on orders-db');
+      expect(headerText((await capture('flapping', incident)).body)).toBe('⚠️ FLAPPING · CRITICAL: High DTU on orders-db');
+      const test = incidentSchema.parse({ ...incident, labels: { [TEST_LABEL]: 'true' } });
+      expect(headerText((await capture('opened', test)).body)).toBe('🔴 [TEST] CRITICAL: High DTU on orders-db');
+    });
+  });
+
+  describe('escaping', () => {
+    it('escapes & < > everywhere so an alert cannot ping a channel or forge a link', async () => {
+      const incident = incidentSchema.parse({
+        ...FIRING.cloudwatch,
+        title: 'Disk <!channel> & <@U0123> > 90%',
+        summary: 'a < b && c > d <https://evil.example|click here>',
+        labels: { 'x<y': '<!everyone>' },
+        links: [{ title: '<!here> runbook', url: 'https://runbooks.example.com/disk' }],
+      });
+      const { body, request } = await capture('opened', incident);
+      expect(headerText(body)).toBe('🟠 ERROR: Disk &lt;!channel&gt; &amp; &lt;@U0123&gt; &gt; 90%');
+      expect(body.text).toBe('🟠 ERROR: Disk &lt;!channel&gt; &amp; &lt;@U0123&gt; &gt; 90%');
+      expect(body.blocks[1]).toEqual({
+        type: 'section',
+        text: { type: 'mrkdwn', text: 'a &lt; b &amp;&amp; c &gt; d &lt;https://evil.example|click here&gt;' },
+      });
+      expect(contextTexts(body)).toContain('*Labels:* x&lt;y=&lt;!everyone&gt;');
+      for (const raw of ['<!channel>', '<@U0123>', '<!everyone>', '<!here>', '<https://evil']) expect(request.body).not.toContain(raw);
+    });
+
+    it('never cuts an escape sequence when truncating', async () => {
+      const incident = incidentSchema.parse({ ...FIRING.cloudwatch, title: '&'.repeat(300) });
+      const header = headerText((await capture('opened', incident)).body);
+      expect(header).toMatch(/^🟠 ERROR: (?:&amp;)+…$/);
+      expect(header.length).toBeLessThanOrEqual(150);
+    });
+  });
+
+  describe('unicode', () => {
+    it('keeps emoji and right-to-left text intact', async () => {
+      const incident = incidentSchema.parse({
+        ...FIRING.alertmanager,
+        title: 'שגיאה בשרת הראשי 🔥 données café',
+        summary: 'הדיסק מלא ‏(97%)‏ — 🚨',
+      });
+      const { body } = await capture('opened', incident);
+      expect(headerText(body)).toBe('🔴 CRITICAL: שגיאה בשרת הראשי 🔥 données café');
+      expect(body.blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: 'הדיסק מלא ‏(97%)‏ — 🚨' } });
+    });
+
+    it('truncates on grapheme boundaries (no half emoji, no broken surrogate pair)', async () => {
+      const family = '👩‍👩‍👧';
+      // The leading `x` puts the cut at an odd UTF-16 offset, inside a surrogate pair.
+      const incident = incidentSchema.parse({ ...FIRING.alertmanager, title: `x${family.repeat(100)}` });
+      const header = headerText((await capture('opened', incident)).body);
+      expect(header).not.toContain(REPLACEMENT_CHARACTER);
+      expect(header.length).toBeLessThanOrEqual(150);
+      expect(header).toMatch(/^🔴 CRITICAL: x(?:👩‍👩‍👧)+…$/u);
+    });
+  });
+
+  describe('limits', () => {
+    const validLinks = Array.from({ length: 27 }, (_, i) => ({
+      title: `Runbook ${i} ${'with a very long descriptive button title '.repeat(3)}`,
+      url: `https://runbooks.example.com/step/${i}`,
+    }));
+    const huge = incidentSchema.parse({
+      ...FIRING.alertmanager,
+      title: 'Very long title '.repeat(313),
+      summary: 'x'.repeat(100_000),
+      labels: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`label_${String(i).padStart(3, '0')}`, `value-${i}`])),
+      links: [
+        { title: 'script', url: 'javascript:alert(1)' },
+        { title: 'ftp', url: 'ftp://files.example.com/x' },
+        { title: 'too long', url: `https://example.com/${'a'.repeat(4000)}` },
+        ...validLinks,
+      ],
+    });
+
+    it('respects every Block Kit limit for a 5,000-char title, 100 KB summary, 200 labels and 30 links', async () => {
+      expect(huge.title.length).toBe(5008);
+      const { body, result } = await capture('opened', huge);
+      expect(result).toEqual({ ok: true });
+      expect(body.blocks.length + body.attachments[0].blocks.length).toBeLessThanOrEqual(50);
+      expect(body.text.length).toBeLessThanOrEqual(40_000);
+
+      const header = headerText(body);
+      expect(header.length).toBeLessThanOrEqual(150);
+      expect(header.startsWith('🔴 CRITICAL: Very long title Very long title')).toBe(true);
+      expect(header.endsWith('…')).toBe(true);
+
+      const summary = body.blocks[1];
+      expect(summary?.type === 'section' && 'text' in summary ? summary.text.text : '').toMatch(/^x{2999}…$/);
+
+      const fields = fieldTexts(body);
+      expect(fields.length).toBeLessThanOrEqual(10);
+      for (const field of fields) expect(field.length).toBeLessThanOrEqual(2000);
+
+      expect(buttonUrls(body)).toEqual([0, 1, 2, 3, 4].map((i) => `https://runbooks.example.com/step/${i}`));
+      const actions = body.blocks.find((b): b is Extract<SlackBlock, { type: 'actions' }> => b.type === 'actions')!;
+      for (const button of actions.elements) {
+        expect(button.text.text.length).toBeLessThanOrEqual(75);
+        expect(button.url.length).toBeLessThanOrEqual(3000);
+      }
+
+      const labels = contextTexts(body).find((text) => text.startsWith('*Labels:* '))!;
+      expect(labels.length).toBeLessThanOrEqual(3000);
+      const items = labels.slice('*Labels:* '.length).split(' · ');
+      const hidden = Number(/^\+(\d+) more$/.exec(items.at(-1)!)?.[1]);
+      expect(items[0]).toBe('label_000=value-0');
+      expect(items.length - 1 + hidden).toBe(200);
+      for (const text of contextTexts(body)) expect(text.length).toBeLessThanOrEqual(3000);
+    });
+  });
+
+  describe('mention', () => {
+    it('adds the mention to critical firing notices, in the text and under the header', async () => {
+      const { body } = await capture('opened', FIRING.alertmanager, { mention: '<!here>' });
+      expect(body.text).toBe('<!here> 🔴 CRITICAL: KubePodCrashLooping on payments-7d9f');
+      expect(body.blocks.slice(0, 2)).toEqual([
+        { type: 'header', text: { type: 'plain_text', text: '🔴 CRITICAL: KubePodCrashLooping on payments-7d9f', emoji: true } },
+        { type: 'section', text: { type: 'mrkdwn', text: '<!here>' } },
+      ]);
+    });
+
+    it('does not mention on resolve or below the configured severities', async () => {
+      const resolved = await capture('resolved', resolvedOf(FIRING.alertmanager), { mention: '<!here>' });
+      expect(resolved.request.body).not.toContain('<!here>');
+      const warning = await capture('opened', FIRING['gcp-monitoring'], { mention: '<!subteam^S0123ABC>' });
+      expect(warning.request.body).not.toContain('subteam');
+      const opted = await capture('opened', FIRING['gcp-monitoring'], {
+        mention: '<!subteam^S0123ABC>',
+        mentionOn: ['warning', 'critical'],
+      });
+      expect(opted.body.text.startsWith('<!subteam^S0123ABC> ')).toBe(true);
+    });
+  });
+
+  it('reports Slack error bodies as permanent failures without the webhook URL', async () => {
+    recorder.respondWith((request) => ({ status: 410, body: `channel_is_archived ${request.path}` }));
+    try {
+      const { result } = await capture('opened', FIRING.cloudwatch);
+      expect(result).toMatchObject({ ok: false, retryable: false });
+      expect(result.ok ? '' : result.reason).toMatch(/^HTTP 410: channel_is_archived/);
+      expect(result.ok ? '' : result.reason).not.toContain('XXXXsecretTOKENxxxx');
+    } finally {
+      recorder.respondWith(() => ({ status: 200, body: 'ok' }));
+    }
+  });
+});
