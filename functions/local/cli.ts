@@ -1,16 +1,25 @@
 #!/usr/bin/env node
-// The `tocsin` command. Subcommands: normalize (print the incidents for one payload).
+// The `tocsin` command: start (the local pipeline), normalize (print the incidents for one
+// payload), replay (re-send spooled or fixture payloads to a running server).
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { PayloadRejectedError } from '../../shared/errors.ts';
 import { SOURCE_KINDS, type SourceKind } from '../../shared/incident.ts';
 import { normalizeBytes } from '../../shared/normalize.ts';
+import { replay } from './replay.ts';
+import { startLocal } from './start.ts';
 
 const USAGE = `Usage: tocsin <command> [options]
 
 Commands:
+  start [--port N] [--host H] [--config FILE] [--spool DIR] [--state FILE | --no-state]
+                                      run the local pipeline (default http://127.0.0.1:7070;
+                                      PORT and TOCSIN_CONFIG are read from the environment)
   normalize FILE|-  [--source KIND]   print the incidents for one payload as a JSON array
                                       (- reads standard input; KIND is one of ${SOURCE_KINDS.join(', ')})
+  replay DIR|FILE [--url URL] [--token T]
+                                      re-send spooled payloads or fixture files to a running
+                                      server (default http://127.0.0.1:7070)
 
 Exit codes: 0 done, 2 bad usage or payload not recognised, 1 anything else.`;
 
@@ -44,11 +53,73 @@ async function normalizeCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+async function startCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      config: { type: 'string' },
+      spool: { type: 'string' },
+      state: { type: 'string' },
+      'no-state': { type: 'boolean' },
+    },
+    allowPositionals: false,
+  });
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new UsageError(`--port must be a port number, got "${values.port ?? ''}"`);
+  }
+  const running = await startLocal({
+    port,
+    host: values.host,
+    configFile: values.config,
+    spoolDir: values.spool,
+    stateFile: values['no-state'] === true ? false : values.state,
+  });
+  await new Promise<void>((resolveSignal) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.stdout.write(`tocsin: ${signal}: no longer accepting; draining queues (at most 10 s)\n`);
+      resolveSignal();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  const drained = await running.stop();
+  const left = running.pipeline.incidents.depth() + running.pipeline.deliveries.depth();
+  process.stdout.write(drained ? 'tocsin: drained; bye\n' : `tocsin: stopped with ${String(left)} job(s) not delivered\n`);
+  return 0;
+}
+
+async function replayCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { url: { type: 'string' }, token: { type: 'string' } },
+    allowPositionals: true,
+  });
+  const [target, ...extra] = positionals;
+  if (!target || extra.length > 0) throw new UsageError('replay takes exactly one DIR or FILE');
+  const results = await replay(target, {
+    baseUrl: values.url ?? `http://127.0.0.1:${process.env['PORT'] ?? '7070'}`,
+    token: values.token ?? process.env['TOCSIN_INGEST_TOKEN'],
+    onResult: (result) => {
+      process.stdout.write(`${String(result.status)} ${result.path} ${result.file}${result.message ? ` — ${result.message}` : ''}\n`);
+    },
+  });
+  const failed = results.filter((result) => result.status < 200 || result.status >= 300).length;
+  process.stdout.write(`replayed ${String(results.length)} payload(s), ${String(failed)} not accepted\n`);
+  return failed > 0 ? 1 : 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'normalize':
       return normalizeCommand(rest);
+    case 'start':
+      return startCommand(rest);
+    case 'replay':
+      return replayCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,106 @@
+// The local server on loopback, driven by autocannon: ingest requests/s flat out and latency at
+// a fixed rate, then ingest → webhook-delivered latency at 500 alerts/s (each alert unique, so
+// each one is opened and delivered; the send time rides in a label).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { validateConfig } from '../shared/config/index.ts';
+import { startLocal } from '../functions/local/start.ts';
+import { startRecorder } from '../test/helpers/http-recorder.ts';
+import type { BenchResult } from './harness.ts';
+
+function alertBody(name: string, sentAtMs: number): string {
+  return JSON.stringify({
+    version: '4',
+    groupKey: `{}:{alertname="${name}"}`,
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'tocsin',
+    groupLabels: { alertname: name },
+    commonLabels: { alertname: name, severity: 'warning' },
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager.example.com:9093',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: name, severity: 'warning', instance: 'bench:9100', sent_at_ms: String(sentAtMs) },
+        annotations: { summary: 'bench' },
+        startsAt: new Date(sentAtMs).toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus.example.com/graph',
+        fingerprint: 'bench',
+      },
+    ],
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export async function run(): Promise<BenchResult[]> {
+  // The receiver measures each notification's latency as it arrives.
+  const latencies: number[] = [];
+  const recorder = await startRecorder((request) => {
+    const body = JSON.parse(request.body) as { incident: { labels: Record<string, string> } };
+    const sent = Number(body.incident.labels['sent_at_ms']);
+    if (Number.isFinite(sent) && body.incident.labels['alertname']?.startsWith('bench-e2e-') === true) latencies.push(Date.now() - sent);
+    return { status: 200 };
+  });
+  const spoolDir = await mkdtemp(join(tmpdir(), 'tocsin-bench-spool-'));
+  const local = await startLocal({
+    port: 0,
+    config: validateConfig({ channels: { hook: { type: 'webhook', url: `${recorder.url}/hook` } }, routes: [{ channels: ['hook'] }] }),
+    stateFile: false,
+    spoolDir,
+    log: () => undefined,
+  });
+  const url = `${local.url}/v1/ingest/alertmanager`;
+  const results: BenchResult[] = [];
+  try {
+    // 1. Flat out, one repeated alert (after the first it is a suppressed duplicate: the full
+    // ingest + dedup path without deliveries).
+    const flat = await autocannon({ url, method: 'POST', body: alertBody('bench-flat', Date.now()), headers: { 'content-type': 'application/json' }, connections: 10, duration: 5 });
+    results.push({ group: 'server', name: 'ingest flat out', value: Math.round(flat.requests.average), unit: 'req/s', note: `p50 ${String(flat.latency.p50)} ms, p99 ${String(flat.latency.p99)} ms, non-2xx ${String(flat.non2xx)}` });
+
+    // 2. Fixed rate: latency without queueing in the client.
+    const fixed = await autocannon({ url, method: 'POST', body: alertBody('bench-fixed', Date.now()), headers: { 'content-type': 'application/json' }, connections: 10, overallRate: 1000, duration: 5 });
+    results.push(
+      { group: 'server', name: 'ingest p50 at 1000 req/s', value: fixed.latency.p50, unit: 'ms' },
+      { group: 'server', name: 'ingest p99 at 1000 req/s', value: fixed.latency.p99, unit: 'ms', note: `achieved ${String(Math.round(fixed.requests.average))} req/s` },
+    );
+
+    // 3. Ingest → delivered at 500 alerts/s, every alert new.
+    let counter = 0;
+    await autocannon({
+      url,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      connections: 10,
+      overallRate: 500,
+      duration: 5,
+      requests: [
+        {
+          setupRequest: (request) => {
+            counter += 1;
+            return { ...request, body: alertBody(`bench-e2e-${String(counter)}`, Date.now()) };
+          },
+        },
+      ],
+    });
+    await local.pipeline.drain(30_000);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    results.push(
+      { group: 'server', name: 'ingest→delivered alerts at 500/s', value: sorted.length, unit: 'alerts', note: `${String(counter)} sent` },
+      { group: 'server', name: 'ingest→delivered p50 at 500/s', value: percentile(sorted, 50), unit: 'ms' },
+      { group: 'server', name: 'ingest→delivered p99 at 500/s', value: percentile(sorted, 99), unit: 'ms' },
+    );
+  } finally {
+    await local.stop();
+    await recorder.close();
+    await rm(spoolDir, { recursive: true, force: true });
+  }
+  return results;
+}

@@ -1,0 +1,64 @@
+// Azure Functions (v4 programming model, Node 22) entry: Azure Monitor action groups post here.
+// Thin adapter: raw bytes in → shared ingest → incidents to the SQS incidents queue → answer.
+// Auth level `function` (the action group's URL carries `?code=<function key>`), plus the
+// optional Tocsin token (`&token=`), since action-group webhooks cannot set headers.
+// Action groups retry only 408/429/503/504 and then pause the endpoint for 15 minutes, so a
+// client mistake must be a 4xx, and only our own outages a 503.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { ingestAndForward } from '../../shared/ingest/forward.ts';
+import { forwarderFromEnv, type Forwarder } from '../../shared/ingest/forwarder.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../../shared/ingest/ingest.ts';
+
+const logger = new Logger({ serviceName: 'tocsin-azure-monitor-ingest' });
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+
+let forwarder: Forwarder | undefined;
+/** For tests: replace the forwarder (its sinks) built from the app settings. */
+export function setForwarder(next: Forwarder | undefined): void {
+  forwarder = next;
+}
+
+export async function monitorIngest(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const receivedAt = new Date();
+  try {
+    forwarder ??= forwarderFromEnv(process.env);
+  } catch (error) {
+    logger.error('forwarder misconfigured', { invocationId: context.invocationId, reason: error instanceof Error ? error.message : String(error) });
+    return { status: 503, headers: JSON_TYPE, jsonBody: { error: 'misconfigured', message: 'the function is not configured; see its logs' } };
+  }
+  // Refuse an oversized body before buffering it when the sender declared its length.
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  const limit = forwarder.settings.maxBodyBytes || DEFAULT_MAX_BODY_BYTES;
+  const tooLargeUpFront = Number.isFinite(declared) && declared > limit * 4;
+  const raw = tooLargeUpFront ? Buffer.alloc(0) : Buffer.from(await request.arrayBuffer());
+  const answer = await ingestAndForward(
+    {
+      endpoint: 'azure-monitor',
+      authorization: request.headers.get('authorization') ?? undefined,
+      queryToken: request.query.get('token'),
+      body: raw,
+      bodyTooLarge: tooLargeUpFront || raw.byteLength > limit,
+      receivedAt,
+    },
+    forwarder.settings,
+    forwarder.sinks,
+  );
+  logger.info('ingest', {
+    invocationId: context.invocationId,
+    outcome: answer.outcome,
+    status: answer.status,
+    reason: answer.reason,
+    source: answer.source,
+    incidents: answer.incidents,
+    bytes: raw.byteLength,
+  });
+  return { status: answer.status, headers: answer.headers, body: JSON.stringify(answer.body) };
+}
+
+app.http('monitor-ingest', {
+  methods: ['POST'],
+  authLevel: 'function',
+  route: 'v1/ingest/azure/monitor',
+  handler: monitorIngest,
+});

@@ -1,0 +1,203 @@
+// The local HTTP front door: every ingest endpoint of the contract, /healthz, /metrics and
+// /v1/incidents, on node:http (no framework: seven routes do not need one). Ingest goes through
+// the same shared `ingest` step as the cloud handlers.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  ingest,
+  type IngestEndpoint,
+  type IngestOutcome,
+  type SnsSettings,
+} from '../../shared/ingest/ingest.ts';
+import type { LocalPipeline } from './pipeline.ts';
+import type { Spool } from './spool.ts';
+
+export const INGEST_ROUTES: Readonly<Record<string, IngestEndpoint>> = {
+  '/v1/ingest': 'auto',
+  '/v1/ingest/aws/sns': 'aws-sns',
+  '/v1/ingest/azure/monitor': 'azure-monitor',
+  '/v1/ingest/gcp/monitoring': 'gcp-monitoring',
+  '/v1/ingest/alertmanager': 'alertmanager',
+  '/v1/ingest/grafana': 'grafana',
+};
+
+export interface LocalServerOptions {
+  readonly pipeline: LocalPipeline;
+  readonly spool: Spool;
+  readonly token?: string | undefined;
+  readonly maxBodyBytes?: number | undefined;
+  readonly sns?: SnsSettings | undefined;
+}
+
+interface Body {
+  readonly bytes: Buffer;
+  readonly tooLarge: boolean;
+}
+
+/** Reads at most `limit` bytes; past that it keeps the first `limit` and stops listening. */
+function readBody(request: IncomingMessage, limit: number): Promise<Body> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (tooLarge: boolean): void => {
+      if (done) return;
+      done = true;
+      resolve({ bytes: Buffer.concat(chunks).subarray(0, limit), tooLarge });
+    };
+    request.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.byteLength;
+      chunks.push(chunk);
+      if (size > limit) {
+        request.pause();
+        finish(true);
+      }
+    });
+    request.on('end', () => {
+      finish(false);
+    });
+    request.on('error', (error) => {
+      if (!done) reject(error);
+    });
+  });
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+  const text = `${JSON.stringify(body)}\n`;
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...extraHeaders,
+  });
+  response.end(text);
+}
+
+export class LocalServer {
+  readonly #options: LocalServerOptions;
+  readonly #server: Server;
+  #accepting = true;
+
+  constructor(options: LocalServerOptions) {
+    this.#options = options;
+    this.#server = createServer((request, response) => {
+      this.#handle(request, response).catch(() => {
+        // A bug, not the client's fault; the body never carries the error's details.
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: 'internal error; see the server log' });
+        else response.destroy();
+      });
+    });
+    this.#server.keepAliveTimeout = 5_000;
+  }
+
+  async listen(port: number, host: string): Promise<{ host: string; port: number; url: string }> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.#server.address() as AddressInfo;
+    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return { host: address.address, port: address.port, url: `http://${shownHost}:${String(address.port)}` };
+  }
+
+  /** Stops accepting connections; requests already in flight finish. */
+  async close(): Promise<void> {
+    this.#accepting = false;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => { resolve(); }));
+    this.#server.closeIdleConnections();
+    await closed;
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const { pipeline } = this.#options;
+
+    if (request.method === 'GET' && path === '/healthz') {
+      sendJson(response, this.#accepting ? 200 : 503, {
+        status: this.#accepting ? 'ok' : 'shutting-down',
+        queues: { incidents: pipeline.incidents.depth(), deliveries: pipeline.deliveries.depth() },
+      });
+      return;
+    }
+    if (request.method === 'GET' && path === '/metrics') {
+      const text = await pipeline.metrics.registry.metrics();
+      response.writeHead(200, { 'content-type': pipeline.metrics.registry.contentType });
+      response.end(text);
+      return;
+    }
+    if (request.method === 'GET' && path === '/v1/incidents') {
+      sendJson(response, 200, { incidents: pipeline.listIncidents() });
+      return;
+    }
+    const endpoint = INGEST_ROUTES[path];
+    if (endpoint === undefined) {
+      sendJson(response, 404, { error: 'not-found', message: `no endpoint ${path}; ingest endpoints: ${Object.keys(INGEST_ROUTES).join(', ')}` });
+      return;
+    }
+    if (request.method !== 'POST') {
+      sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts POST` }, { allow: 'POST' });
+      return;
+    }
+    await this.#ingest(request, response, path, endpoint, url);
+  }
+
+  async #ingest(request: IncomingMessage, response: ServerResponse, path: string, endpoint: IngestEndpoint, url: URL): Promise<void> {
+    const { pipeline, spool } = this.#options;
+    const started = performance.now();
+    const receivedAt = new Date();
+    const limit = this.#options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    pipeline.metrics.received.inc({ endpoint: path });
+
+    const body = await readBody(request, limit);
+    const outcome: IngestOutcome = await ingest(
+      {
+        endpoint,
+        authorization: request.headers.authorization,
+        queryToken: url.searchParams.get('token'),
+        body: body.bytes,
+        bodyTooLarge: body.tooLarge,
+        receivedAt,
+      },
+      { token: this.#options.token, maxBodyBytes: limit, sns: this.#options.sns },
+    );
+
+    switch (outcome.kind) {
+      case 'accepted':
+        await pipeline.accept(outcome.incidents, receivedAt);
+        sendJson(response, outcome.status, outcome.body);
+        break;
+      case 'acknowledged':
+        sendJson(response, outcome.status, outcome.body);
+        break;
+      case 'rejected': {
+        pipeline.metrics.rejected.inc({ endpoint: path, reason: outcome.reason });
+        let spooled: string | undefined;
+        if (outcome.keepRaw) {
+          const entry = await spool.write(body.bytes, {
+            receivedAt: receivedAt.toISOString(),
+            path,
+            status: outcome.status,
+            reason: outcome.reason,
+            message: outcome.body.message,
+            rejections: outcome.body.rejections,
+            contentType: request.headers['content-type'],
+            truncated: body.tooLarge,
+          });
+          spooled = entry.id;
+        }
+        const headers: Record<string, string> = outcome.status === 401 ? { 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' } : {};
+        // A too-large body was not read to the end: close rather than drain it.
+        if (body.tooLarge) headers['connection'] = 'close';
+        sendJson(response, outcome.status, spooled ? { ...outcome.body, spooled } : outcome.body, headers);
+        if (body.tooLarge) response.on('finish', () => request.destroy());
+        break;
+      }
+    }
+    pipeline.metrics.ingestSeconds.observe((performance.now() - started) / 1000);
+  }
+}

@@ -1,0 +1,89 @@
+// Ingest then forward: what every cloud front door does after `ingest` — incidents to the
+// incidents queue, the raw bytes of a rejected payload to the rejected queue (so nothing is
+// lost), and one HTTP answer. A queue outage is our problem, not the sender's: 503, which
+// Azure action groups, SNS and Cloud Monitoring all retry.
+import type { Incident } from '../incident.ts';
+import { ingest, type IngestOutcome, type IngestRequest, type IngestSettings, type RejectReason } from './ingest.ts';
+
+/** The incidents queue message: the incident, never the raw payload, so messages stay small. */
+export interface IncidentMessage {
+  readonly incident: Incident;
+  readonly receivedAt: string;
+}
+
+/** The rejected queue message: enough to see what was wrong and to replay it. */
+export interface RejectedPayload {
+  readonly receivedAt: string;
+  readonly endpoint: string;
+  readonly status: number;
+  readonly reason: RejectReason;
+  readonly message: string;
+  readonly rejections?: readonly { source: string; reason: string }[] | undefined;
+  readonly truncated: boolean;
+  readonly bodyBase64: string;
+}
+
+export interface Sink<T> {
+  send(items: readonly T[]): Promise<void>;
+}
+
+export interface ForwardSinks {
+  readonly incidents: Sink<IncidentMessage>;
+  readonly rejected: Sink<RejectedPayload>;
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: Readonly<Record<string, unknown>>;
+  readonly headers: Readonly<Record<string, string>>;
+  /** What happened, for logs and metrics. */
+  readonly outcome: IngestOutcome['kind'] | 'unavailable';
+  readonly reason?: RejectReason | 'queue-unavailable' | undefined;
+  readonly incidents: number;
+  readonly source?: string | undefined;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+
+export async function ingestAndForward(request: IngestRequest, settings: IngestSettings, sinks: ForwardSinks): Promise<HttpAnswer> {
+  const outcome = await ingest(request, settings);
+  try {
+    switch (outcome.kind) {
+      case 'accepted': {
+        const receivedAt = request.receivedAt.toISOString();
+        await sinks.incidents.send(outcome.incidents.map((incident) => ({ incident, receivedAt })));
+        return { status: 202, body: outcome.body, headers: JSON_HEADERS, outcome: 'accepted', incidents: outcome.incidents.length, source: outcome.source };
+      }
+      case 'acknowledged':
+        return { status: 200, body: outcome.body, headers: JSON_HEADERS, outcome: 'acknowledged', incidents: 0 };
+      case 'rejected': {
+        if (outcome.keepRaw) {
+          const bytes = typeof request.body === 'string' ? Buffer.from(request.body) : Buffer.from(request.body);
+          await sinks.rejected.send([
+            {
+              receivedAt: request.receivedAt.toISOString(),
+              endpoint: request.endpoint,
+              status: outcome.status,
+              reason: outcome.reason,
+              message: outcome.body.message,
+              rejections: outcome.body.rejections,
+              truncated: request.bodyTooLarge === true || bytes.byteLength > settings.maxBodyBytes,
+              bodyBase64: bytes.subarray(0, settings.maxBodyBytes).toString('base64'),
+            },
+          ]);
+        }
+        const headers = outcome.status === 401 ? { ...JSON_HEADERS, 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' } : JSON_HEADERS;
+        return { status: outcome.status, body: { ...outcome.body, kept: outcome.keepRaw }, headers, outcome: 'rejected', reason: outcome.reason, incidents: 0 };
+      }
+    }
+  } catch {
+    return {
+      status: 503,
+      body: { error: 'queue-unavailable', message: 'could not queue the payload; retry later' },
+      headers: { ...JSON_HEADERS, 'retry-after': '5' },
+      outcome: 'unavailable',
+      reason: 'queue-unavailable',
+      incidents: 0,
+    };
+  }
+}

@@ -1,0 +1,37 @@
+// The forwarders outside AWS (the Azure and GCP functions) and http-ingest inside it all send
+// to the same SQS queues. This builds their ingest settings and sinks from environment
+// variables, once per process. Credentials come from the AWS SDK's default chain: access
+// keys in app settings, or a web-identity role (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE).
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsJobQueue } from '../queue/sqs.ts';
+import type { ForwardSinks, IncidentMessage, RejectedPayload } from './forward.ts';
+import { DEFAULT_MAX_BODY_BYTES, type IngestSettings } from './ingest.ts';
+
+export class ForwarderConfigError extends Error {
+  override readonly name = 'ForwarderConfigError';
+}
+
+export interface Forwarder {
+  readonly settings: IngestSettings;
+  readonly sinks: ForwardSinks;
+}
+
+export function forwarderFromEnv(env: Readonly<Record<string, string | undefined>>, client?: SQSClient): Forwarder {
+  const incidentsUrl = env['INCIDENTS_QUEUE_URL'];
+  const rejectedUrl = env['REJECTED_QUEUE_URL'];
+  const missing = [incidentsUrl ? undefined : 'INCIDENTS_QUEUE_URL', rejectedUrl ? undefined : 'REJECTED_QUEUE_URL'].filter(Boolean);
+  if (!incidentsUrl || !rejectedUrl) throw new ForwarderConfigError(`missing setting(s): ${missing.join(', ')}`);
+  const maxBodyBytes = env['TOCSIN_MAX_BODY_BYTES'] ? Number(env['TOCSIN_MAX_BODY_BYTES']) : DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new ForwarderConfigError('TOCSIN_MAX_BODY_BYTES must be a positive integer');
+  // The queue URL names the region (https://sqs.<region>.amazonaws.com/...); use it when
+  // AWS_REGION is not set, which is the usual case on Azure and GCP.
+  const region = env['AWS_REGION'] ?? /^https:\/\/sqs\.([a-z0-9-]+)\./.exec(incidentsUrl)?.[1];
+  const sqs = client ?? new SQSClient(region ? { region } : {});
+  return {
+    settings: { token: env['TOCSIN_INGEST_TOKEN'] || undefined, maxBodyBytes },
+    sinks: {
+      incidents: new SqsJobQueue<IncidentMessage>({ client: sqs, queueUrl: incidentsUrl }),
+      rejected: new SqsJobQueue<RejectedPayload>({ client: sqs, queueUrl: rejectedUrl }),
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// The queue port on SQS: items are JSON message bodies, sent with SendMessageBatch (10 per
+// call, split further so a batch stays under SQS's 256 KiB request limit). Entries SQS fails
+// on its side are resent a few times; entries it refuses (sender fault) fail the send at once.
+// The SDK client already retries whole requests on throttling and 5xx.
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { TocsinError } from '../errors.ts';
+import type { JobQueue, SendOptions } from './port.ts';
+
+const MAX_BATCH_ENTRIES = 10;
+const MAX_BATCH_BYTES = 256 * 1024;
+/** SQS's longest per-message delay. */
+export const MAX_SQS_DELAY_SECONDS = 900;
+const ROUNDS = 3;
+
+export interface SqsJobQueueOptions {
+  readonly client: SQSClient;
+  readonly queueUrl: string;
+}
+
+export interface FailedEntry {
+  readonly code: string;
+  readonly senderFault: boolean;
+}
+
+/** Some messages were not accepted. Carries SQS's error codes, never the message bodies. */
+export class QueueSendError extends TocsinError {
+  override readonly name = 'QueueSendError';
+  readonly failed: readonly FailedEntry[];
+
+  constructor(queue: string, total: number, failed: readonly FailedEntry[]) {
+    const codes = [...new Set(failed.map((entry) => entry.code))].join(', ');
+    super(`SQS queue ${queue} did not accept ${failed.length} of ${total} messages (${codes})`);
+    this.failed = failed;
+  }
+}
+
+export class SqsJobQueue<T> implements JobQueue<T> {
+  readonly #client: SQSClient;
+  readonly #queueUrl: string;
+
+  constructor(options: SqsJobQueueOptions) {
+    this.#client = options.client;
+    this.#queueUrl = options.queueUrl;
+  }
+
+  async send(items: readonly T[], options: SendOptions = {}): Promise<void> {
+    // SQS delays are whole seconds up to 15 minutes: round up so a Retry-After is never cut short.
+    const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(Math.max(0, options.delayMs ?? 0) / 1000));
+    const entries = items.map(
+      (item, index): SendMessageBatchRequestEntry => ({
+        Id: String(index),
+        MessageBody: JSON.stringify(item),
+        ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
+      }),
+    );
+    const failed: FailedEntry[] = [];
+    for (const batch of batches(entries)) failed.push(...(await this.#sendBatch(batch)));
+    if (failed.length > 0) throw new QueueSendError(queueName(this.#queueUrl), items.length, failed);
+  }
+
+  /** Sends one batch, resending what SQS failed on its side; returns what still failed. */
+  async #sendBatch(batch: readonly SendMessageBatchRequestEntry[]): Promise<FailedEntry[]> {
+    let pending = batch;
+    let refused: FailedEntry[] = [];
+    for (let round = 1; round <= ROUNDS && pending.length > 0; round += 1) {
+      const response = await this.#client.send(new SendMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: [...pending] }));
+      const failures = response.Failed ?? [];
+      refused = failures.map((failure) => ({ code: failure.Code ?? 'Unknown', senderFault: failure.SenderFault === true }));
+      if (refused.some((entry) => entry.senderFault)) return refused;
+      const failedIds = new Set(failures.map((failure) => failure.Id));
+      pending = pending.filter((entry) => failedIds.has(entry.Id));
+    }
+    return pending.length > 0 ? refused : [];
+  }
+}
+
+/** Groups of at most 10 entries and 256 KiB of bodies; an oversized entry travels alone. */
+function batches(entries: readonly SendMessageBatchRequestEntry[]): SendMessageBatchRequestEntry[][] {
+  const out: SendMessageBatchRequestEntry[][] = [];
+  let current: SendMessageBatchRequestEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = Buffer.byteLength(entry.MessageBody ?? '', 'utf8');
+    if (current.length > 0 && (current.length === MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+function queueName(queueUrl: string): string {
+  return queueUrl.split('/').at(-1) ?? queueUrl;
+}
