@@ -83,7 +83,12 @@ export async function startRecorder(responder: Responder = () => ({ status: 200 
     },
     close() {
       server.closeAllConnections();
-      return new Promise((resolve, reject) => server.close((error) => { error ? reject(error) : resolve(); }));
+      return new Promise((resolve, reject) => {
+        server.close((error) => {
+          if (error) reject(error);
+          else resolve();
+        });
+      });
     },
   };
 }
