@@ -1,0 +1,54 @@
+// `${NAME}` in the cloud: one Secrets Manager secret (TOCSIN_SECRET_ARN) holds a JSON object
+// of NAME → value, read with Powertools parameters so warm Lambdas reuse it for `maxAgeSeconds`.
+// One secret, not one per name: one IAM grant, one read per cold start, one place to rotate.
+// There is deliberately no SSM fallback: a name missing from the secret is a config error.
+// Kept out of ./index.ts so local and non-AWS bundles do not pull in the AWS SDK.
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import type { SecretResolver } from './secrets.ts';
+
+export interface AwsSecretResolverOptions {
+  readonly secretArn: string;
+  /** How long a warm function reuses the secret before reading it again. Default 5 minutes. */
+  readonly maxAgeSeconds?: number;
+  /** A provider with its own client (tests, other regions); defaults to Powertools' shared one. */
+  readonly provider?: SecretsProvider;
+}
+
+const secretValuesSchema = z.record(z.string(), z.string());
+
+export function awsSecretResolver(options: AwsSecretResolverOptions): SecretResolver {
+  const maxAge = options.maxAgeSeconds ?? 300;
+  const read = async (): Promise<Record<string, string>> => {
+    const value = options.provider
+      ? await options.provider.get(options.secretArn, { maxAge })
+      : await getSecret(options.secretArn, { maxAge });
+    // Parsed here, not with Powertools' `transform: 'json'`: its error would quote the secret.
+    let parsed: unknown;
+    try {
+      parsed = typeof value === 'string' ? JSON.parse(value) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    const values = secretValuesSchema.safeParse(parsed);
+    if (!values.success) {
+      throw new ConfigError([
+        { path: '(secret)', message: `the Tocsin secret ${options.secretArn} must be a JSON object of NAME to string value` },
+      ]);
+    }
+    return values.data;
+  };
+  // Placeholders are resolved in parallel: share one read between them (Powertools caches after).
+  let pending: Promise<Record<string, string>> | undefined;
+  const shared = (): Promise<Record<string, string>> => {
+    pending ??= read().finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  };
+  return Object.assign(async (name: string) => (await shared())[name], {
+    describe: (name: string) => `key ${name} of the Tocsin secret`,
+  });
+}

@@ -1,0 +1,235 @@
+// Loading the config: parse the text (YAML or JSON), fill `${NAME}` placeholders, validate the
+// structure with zod and every channel entry with its channel module's schema, check that routes
+// name channels that exist. Every problem is collected and thrown as one ConfigError.
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { CHANNEL_TYPES, channelByType } from '../channels/index.ts';
+import { formatPath } from '../zod-issues.ts';
+import { ConfigError, type ConfigProblem } from './errors.ts';
+import { CHANNEL_NAME, configFileSchema, type ChannelConfig, type ConfigFile, type TocsinConfig } from './schema.ts';
+import { envResolver, substitutePlaceholders, type SecretResolver } from './secrets.ts';
+
+export type ConfigFormat = 'yaml' | 'json';
+
+export interface ParseOptions {
+  /** Defaults to the extension of `sourceName` (`.json` is JSON, anything else YAML). */
+  readonly format?: ConfigFormat;
+  /** File name or parameter name, for error messages. */
+  readonly sourceName?: string | undefined;
+}
+
+/**
+ * Parses config text into a plain document (nothing resolved or validated yet).
+ * Syntax errors name the line and column, without quoting the line: it may hold a secret.
+ */
+export function parseConfigText(text: string, options: ParseOptions = {}): unknown {
+  const format = options.format ?? formatOf(options.sourceName);
+  const document = format === 'json' ? parseJson(text, options.sourceName) : parseYaml(text, options.sourceName);
+  if (document === null || document === undefined) {
+    throw new ConfigError([{ path: '(root)', message: 'the config is empty (it needs at least channels and routes)' }], options.sourceName);
+  }
+  return document;
+}
+
+export interface ResolveOptions {
+  readonly sourceName?: string | undefined;
+}
+
+/** Fills `${NAME}` placeholders through `resolver`, then validates; throws ConfigError. */
+export async function resolveConfig(raw: unknown, resolver: SecretResolver, options: ResolveOptions = {}): Promise<TocsinConfig> {
+  const substituted = await substitutePlaceholders(raw, resolver);
+  return validate(substituted.value, substituted.problems, substituted.templates, options.sourceName);
+}
+
+/** Validates a document that holds no placeholders (or whose placeholders were already filled). */
+export function validateConfig(raw: unknown, options: ResolveOptions = {}): TocsinConfig {
+  return validate(raw, [], new Map(), options.sourceName);
+}
+
+export interface LoadOptions extends ParseOptions {
+  /** Where `${NAME}` comes from; defaults to `env`. */
+  readonly resolver?: SecretResolver;
+  /** The environment for `${NAME}` when no resolver is given; defaults to process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** parseConfigText + resolveConfig. */
+export async function loadConfigText(text: string, options: LoadOptions = {}): Promise<TocsinConfig> {
+  const raw = parseConfigText(text, options);
+  return resolveConfig(raw, options.resolver ?? envResolver(options.env), { sourceName: options.sourceName });
+}
+
+/** Reads, parses, resolves and validates a config file. */
+export async function loadConfigFile(path: string, options: Omit<LoadOptions, 'sourceName'> = {}): Promise<TocsinConfig> {
+  const text = await readFile(path, 'utf8');
+  return loadConfigText(text, { ...options, sourceName: path });
+}
+
+/** What runs when no config is given: everything goes to the console. */
+export function defaultConfig(): TocsinConfig {
+  return validateConfig({
+    channels: { console: { type: 'console' } },
+    routes: [{ channels: ['console'] }],
+  });
+}
+
+function formatOf(sourceName: string | undefined): ConfigFormat {
+  return sourceName !== undefined && extname(sourceName).toLowerCase() === '.json' ? 'json' : 'yaml';
+}
+
+function parseYaml(text: string, sourceName: string | undefined): unknown {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      document.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        return { path: `line ${line}, column ${col}`, message: error.message + flowPlaceholderHint(text, line) };
+      }),
+      sourceName,
+    );
+  }
+  try {
+    return document.toJS();
+  } catch (error) {
+    // Alias bombs ("Excessive alias count") and the like; yaml's messages do not quote the text.
+    throw new ConfigError([{ path: '(root)', message: error instanceof Error ? error.message : 'unreadable YAML' }], sourceName);
+  }
+}
+
+/** `{ url: ${URL} }` is not YAML: `{` and `}` end a flow mapping. Say how to fix it. */
+function flowPlaceholderHint(text: string, line: number): string {
+  const source = text.split('\n')[line - 1] ?? '';
+  return /[{[][^\n]*\$\{/.test(source) ? ' (inside { } or [ ], quote placeholders: "${NAME}")' : '';
+}
+
+function parseJson(text: string, sourceName: string | undefined): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ConfigError([describeJsonError(error, text)], sourceName);
+  }
+}
+
+/** V8's JSON messages may quote the text around the error; keep only the position and the kind. */
+function describeJsonError(error: unknown, text: string): ConfigProblem {
+  const message = error instanceof Error ? error.message : 'invalid JSON';
+  const position = /at position (\d+)/.exec(message);
+  const kind = (message.split(/ in JSON| at position|, "/)[0] ?? 'invalid JSON').trim();
+  if (position?.[1] === undefined) return { path: '(root)', message: `invalid JSON: ${kind}` };
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  const col = before.length - before.lastIndexOf('\n');
+  return { path: `line ${line}, column ${col}`, message: `invalid JSON: ${kind}` };
+}
+
+function validate(
+  raw: unknown,
+  placeholderProblems: readonly ConfigProblem[],
+  templates: ReadonlyMap<string, string>,
+  sourceName: string | undefined,
+): TocsinConfig {
+  const parsed = configFileSchema.safeParse(raw);
+  const channelResult = validateChannels(raw, templates);
+  const problems = [
+    ...(parsed.success ? [] : problemsOf(parsed.error)),
+    ...channelResult.problems,
+    ...checkRouteChannels(raw, templates),
+  ];
+  // A placeholder that could not be filled also fails validation at the same place; the
+  // placeholder message is the one that says what to fix.
+  const reported = placeholderProblems.map((problem) => problem.path);
+  const kept = problems.filter((problem) => !reported.some((path) => isWithin(problem.path, path)));
+  const all = [...placeholderProblems, ...kept];
+  if (all.length > 0 || !parsed.success) throw new ConfigError(all, sourceName);
+  return toTocsinConfig(parsed.data, channelResult.channels);
+}
+
+function toTocsinConfig(file: ConfigFile, channels: Record<string, ChannelConfig>): TocsinConfig {
+  const { defaults } = file;
+  return {
+    ingest: file.ingest,
+    channels,
+    routes: file.routes,
+    dedup: {
+      renotifyAfterMs: defaults.renotifyAfter,
+      flap: { changes: defaults.flap.changes, windowMs: defaults.flap.window },
+      notifyUnknownResolve: defaults.notifyUnknownResolve,
+      resolvedTtlSeconds: Math.ceil(defaults.resolvedTtl / 1000),
+    },
+    delivery: { maxAttempts: defaults.maxAttempts, sendTimeoutMs: defaults.sendTimeout },
+  };
+}
+
+/** Each channel entry through its own module's schema; the zod pass already checked the shape. */
+function validateChannels(
+  raw: unknown,
+  templates: ReadonlyMap<string, string>,
+): { channels: Record<string, ChannelConfig>; problems: ConfigProblem[] } {
+  const channels: Record<string, ChannelConfig> = {};
+  const problems: ConfigProblem[] = [];
+  const entries = isRecord(raw) && isRecord(raw.channels) ? Object.entries(raw.channels) : [];
+  for (const [name, entry] of entries) {
+    const path = formatPath(['channels', name]);
+    if (!CHANNEL_NAME.test(name)) {
+      problems.push({ path, message: 'invalid channel name (use up to 64 letters, digits, - and _)' });
+    }
+    if (!isRecord(entry) || typeof entry.type !== 'string' || entry.type === '') continue;
+    const channel = channelByType(entry.type);
+    if (!channel) {
+      const typePath = `${path}.type`;
+      problems.push({
+        path: typePath,
+        message: `unknown channel type ${show(typePath, entry.type, templates)} (expected one of ${CHANNEL_TYPES.join(', ')})`,
+      });
+      continue;
+    }
+    const result = channel.configSchema.safeParse(entry);
+    if (result.success) channels[name] = result.data;
+    else problems.push(...problemsOf(result.error, ['channels', name]));
+  }
+  return { channels, problems };
+}
+
+function checkRouteChannels(raw: unknown, templates: ReadonlyMap<string, string>): ConfigProblem[] {
+  if (!isRecord(raw) || !Array.isArray(raw.routes)) return [];
+  const defined = isRecord(raw.channels) ? raw.channels : {};
+  const problems: ConfigProblem[] = [];
+  raw.routes.forEach((route: unknown, routeIndex) => {
+    if (!isRecord(route) || !Array.isArray(route.channels)) return;
+    route.channels.forEach((name: unknown, index) => {
+      if (typeof name !== 'string' || name === '' || Object.hasOwn(defined, name)) return;
+      const path = formatPath(['routes', routeIndex, 'channels', index]);
+      problems.push({ path, message: `unknown channel ${show(path, name, templates)}` });
+    });
+  });
+  return problems;
+}
+
+function problemsOf(error: z.ZodError, prefix: readonly PropertyKey[] = []): ConfigProblem[] {
+  return error.issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      // One line per key; channel schemas use zod's own `Unrecognized keys: "a", "b"` text.
+      const message = issue.message.startsWith('unknown key') ? issue.message : 'unknown key';
+      return issue.keys.map((key) => ({ path: formatPath([...path, key]), message }));
+    }
+    return [{ path: formatPath(path), message: issue.message }];
+  });
+}
+
+/** A value for a message, unless it came from a placeholder: then the placeholder, not the secret. */
+function show(path: string, value: string, templates: ReadonlyMap<string, string>): string {
+  const template = templates.get(path);
+  return template === undefined ? JSON.stringify(value) : `${JSON.stringify(template)} (resolved value not shown)`;
+}
+
+function isWithin(path: string, ancestor: string): boolean {
+  return path === ancestor || path.startsWith(`${ancestor}.`) || path.startsWith(`${ancestor}[`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,152 @@
+// The config file's shape (zod, built once at module load) and the resolved TocsinConfig the
+// rest of the code reads. The file speaks in people's terms (`renotifyAfter: 4h`); the resolved
+// config in the code's terms (`renotifyAfterMs`), split by the stage that uses it.
+// Channel entries are checked here only for a string `type`; the loader then validates each
+// with its channel module's own schema from the registry.
+import { z } from 'zod';
+import { DEFAULT_SEND_TIMEOUT_MS } from '../channels/channel.ts';
+// decide.ts, not the dedup index: the index also loads the DynamoDB adapter and its SDK.
+import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from '../dedup/decide.ts';
+import { CLOUDS, SEVERITIES, SOURCE_KINDS, type Cloud, type Severity, type SourceKind } from '../incident.ts';
+import { DURATION_HINT, parseDuration } from './duration.ts';
+
+export type { DedupSettings };
+
+export interface DeliverySettings {
+  /** Tries per delivery job, the first included, before it is dead-lettered. */
+  readonly maxAttempts: number;
+  readonly sendTimeoutMs: number;
+}
+
+export interface IngestSettings {
+  /** Bearer / basic-auth / `?token=` secret HTTP ingest requires; none when absent. */
+  readonly token?: string | undefined;
+  readonly maxBodyBytes: number;
+}
+
+/** One channel entry, validated by its channel module's `configSchema`. */
+export interface ChannelConfig {
+  readonly type: string;
+}
+
+export interface RouteMatch {
+  readonly severity?: readonly Severity[] | undefined;
+  readonly source?: readonly SourceKind[] | undefined;
+  readonly cloud?: readonly Cloud[] | undefined;
+  readonly account?: readonly string[] | undefined;
+  /** Every listed label must equal the value; a missing label counts as "" (as in Alertmanager). */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+  /** Every listed label must fully match the expression (anchored like Alertmanager's `=~`). */
+  readonly labelsRegex?: Readonly<Record<string, RegExp>> | undefined;
+}
+
+export interface RouteConfig {
+  /** Absent: the route matches every incident. */
+  readonly match?: RouteMatch | undefined;
+  readonly channels: readonly string[];
+  /** Keep looking at later routes after this one matched. */
+  readonly continue: boolean;
+  /** Severity given to the incidents this route matches (the first matching override wins). */
+  readonly severity?: Severity | undefined;
+}
+
+export interface TocsinConfig {
+  readonly ingest: IngestSettings;
+  readonly channels: Readonly<Record<string, ChannelConfig>>;
+  readonly routes: readonly RouteConfig[];
+  readonly dedup: DedupSettings;
+  readonly delivery: DeliverySettings;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+/** The values `defaults:` falls back to, key by key (dedup's own defaults). */
+export const CONFIG_DEFAULTS = {
+  renotifyAfterMs: DEFAULT_DEDUP_SETTINGS.renotifyAfterMs,
+  flap: DEFAULT_DEDUP_SETTINGS.flap,
+  notifyUnknownResolve: DEFAULT_DEDUP_SETTINGS.notifyUnknownResolve,
+  resolvedTtlMs: DEFAULT_DEDUP_SETTINGS.resolvedTtlSeconds * 1000,
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  sendTimeoutMs: DEFAULT_SEND_TIMEOUT_MS,
+} as const;
+
+/** z.strictObject whose unknown-key message lists the keys it knows, so a typo is obvious. */
+function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
+  const expected = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown key (expected one of ${expected})` : undefined),
+  });
+}
+
+function duration(options: { positive: boolean }) {
+  return z.unknown().transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: DURATION_HINT });
+      return z.NEVER;
+    }
+    if (options.positive && ms === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+/** Compiled anchored, like Alertmanager's `=~`: `prod|staging` does not match `preprod`. */
+const labelRegex = z.string().transform((source, ctx) => {
+  try {
+    // Compiled alone first: wrapping could make a broken pattern such as `a)|(b` look valid.
+    new RegExp(source);
+    return new RegExp(`^(?:${source})$`);
+  } catch (error) {
+    const detail = error instanceof Error ? (error.message.split(': ').at(-1) ?? error.message) : 'syntax error';
+    ctx.addIssue({ code: 'custom', message: `invalid regular expression (${detail})` });
+    return z.NEVER;
+  }
+});
+
+const matchSchema = strictObject({
+  severity: z.array(z.enum(SEVERITIES)).min(1).optional(),
+  source: z.array(z.enum(SOURCE_KINDS)).min(1).optional(),
+  cloud: z.array(z.enum(CLOUDS)).min(1).optional(),
+  account: z.array(z.string().min(1)).min(1).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  labelsRegex: z.record(z.string(), labelRegex).optional(),
+});
+
+const routeSchema = strictObject({
+  match: matchSchema.optional(),
+  // May be empty: a route that matches and tells nobody silences what it matches.
+  channels: z.array(z.string().min(1)),
+  continue: z.boolean().default(false),
+  severity: z.enum(SEVERITIES).optional(),
+});
+
+export const configFileSchema = strictObject({
+  ingest: strictObject({
+    token: z.string().min(1).optional(),
+    maxBodyBytes: z.int().positive().default(DEFAULT_MAX_BODY_BYTES),
+  }).prefault({}),
+  channels: z
+    .record(z.string(), z.looseObject({ type: z.string().min(1) }))
+    .refine((channels) => Object.keys(channels).length > 0, 'define at least one channel'),
+  routes: z.array(routeSchema).min(1, 'define at least one route'),
+  defaults: strictObject({
+    renotifyAfter: duration({ positive: false }).default(CONFIG_DEFAULTS.renotifyAfterMs),
+    flap: strictObject({
+      changes: z.int().min(1).default(CONFIG_DEFAULTS.flap.changes),
+      window: duration({ positive: true }).default(CONFIG_DEFAULTS.flap.windowMs),
+    }).prefault({}),
+    notifyUnknownResolve: z.boolean().default(CONFIG_DEFAULTS.notifyUnknownResolve),
+    resolvedTtl: duration({ positive: true }).default(CONFIG_DEFAULTS.resolvedTtlMs),
+    maxAttempts: z.int().min(1).max(100).default(CONFIG_DEFAULTS.maxAttempts),
+    sendTimeout: duration({ positive: true }).default(CONFIG_DEFAULTS.sendTimeoutMs),
+  }).prefault({}),
+});
+
+export type ConfigFile = z.output<typeof configFileSchema>;
+
+/** Channel names end up in marker keys, queue messages and metric labels: keep them plain. */
+export const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

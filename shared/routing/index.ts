@@ -1,0 +1,58 @@
+// Routing: which channels hear about an incident, and at what severity. Routes are tried in
+// order; the first match stops the walk unless it says `continue: true` (Alertmanager's rule).
+// Matchers look at the incident as the source sent it, so a severity override made by one
+// route never changes which later routes match.
+import type { Incident, Severity } from '../incident.ts';
+import type { RouteConfig, RouteMatch, TocsinConfig } from '../config/index.ts';
+
+export interface RouteResult {
+  /** The incident's severity, or the override of the first matching route that sets one. */
+  readonly severity: Severity;
+  /** Channel names, each once, in the order routes named them. Empty when nothing matched. */
+  readonly channels: readonly string[];
+}
+
+export interface Router {
+  route(incident: Incident): RouteResult;
+}
+
+export function createRouter(config: Pick<TocsinConfig, 'routes'>): Router {
+  const routes = config.routes;
+  return {
+    route(incident) {
+      const channels = new Set<string>();
+      let severity: Severity | undefined;
+      for (const route of routes) {
+        if (!matches(route, incident)) continue;
+        severity ??= route.severity;
+        for (const channel of route.channels) channels.add(channel);
+        if (!route.continue) break;
+      }
+      return { severity: severity ?? incident.severity, channels: [...channels] };
+    },
+  };
+}
+
+/** One-off routing; build a Router once when routing many incidents. */
+export function route(incident: Incident, config: Pick<TocsinConfig, 'routes'>): RouteResult {
+  return createRouter(config).route(incident);
+}
+
+export function matches(route: Pick<RouteConfig, 'match'>, incident: Incident): boolean {
+  const match: RouteMatch | undefined = route.match;
+  if (!match) return true;
+  const { source } = incident;
+  if (match.severity && !match.severity.includes(incident.severity)) return false;
+  if (match.source && !match.source.includes(source.kind)) return false;
+  if (match.cloud && !match.cloud.includes(source.cloud)) return false;
+  if (match.account && (source.account === undefined || !match.account.includes(source.account))) return false;
+  // As in Alertmanager, a label the incident does not carry has the value "".
+  const label = (name: string): string => (Object.hasOwn(incident.labels, name) ? (incident.labels[name] ?? '') : '');
+  for (const [name, value] of Object.entries(match.labels ?? {})) {
+    if (label(name) !== value) return false;
+  }
+  for (const [name, pattern] of Object.entries(match.labelsRegex ?? {})) {
+    if (!pattern.test(label(name))) return false;
+  }
+  return true;
+}

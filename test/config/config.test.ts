@@ -1,0 +1,367 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  defaultConfig,
+  loadConfigFile,
+  loadConfigText,
+  parseConfigText,
+  resolveConfig,
+  type ConfigProblem,
+  type LoadOptions,
+  type SecretResolver,
+} from '../../shared/config/index.ts';
+
+const SLACK_URL = 'https://hooks.slack.com/services/T000/B000/SECRETxyz123';
+const env = { SLACK_WEBHOOK_URL: SLACK_URL };
+
+const validYaml = `
+channels:
+  ops-chat:
+    type: slack
+    webhookUrl: \${SLACK_WEBHOOK_URL}
+  audit:
+    type: webhook
+    url: http://127.0.0.1:9999/hook
+routes:
+  - match: { severity: [critical] }
+    channels: [ops-chat]
+    continue: true
+  - channels: [audit]
+`;
+
+/** The ConfigError a load throws (the test fails if it does not throw one). */
+async function configError(text: string, options: LoadOptions = { env }): Promise<ConfigError> {
+  try {
+    await loadConfigText(text, options);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+async function problems(text: string, options?: LoadOptions): Promise<ConfigProblem[]> {
+  return [...(await configError(text, options)).problems];
+}
+
+describe('loading a valid config', () => {
+  it('resolves placeholders, validates channels and fills defaults', async () => {
+    const config = await loadConfigText(validYaml, { env });
+    expect(config.channels).toEqual({
+      'ops-chat': { type: 'slack', webhookUrl: SLACK_URL, mentionOn: ['critical'] },
+      audit: { type: 'webhook', url: 'http://127.0.0.1:9999/hook' },
+    });
+    expect(config.routes).toEqual([
+      { match: { severity: ['critical'] }, channels: ['ops-chat'], continue: true },
+      { channels: ['audit'], continue: false },
+    ]);
+    expect(config.ingest).toEqual({ maxBodyBytes: 262_144 });
+    expect(config.dedup).toEqual({
+      renotifyAfterMs: 4 * 3_600_000,
+      flap: { changes: 4, windowMs: 30 * 60_000 },
+      notifyUnknownResolve: false,
+      resolvedTtlSeconds: 7 * 86_400,
+    });
+    expect(config.delivery).toEqual({ maxAttempts: 8, sendTimeoutMs: 10_000 });
+  });
+
+  it('turns every defaults duration into numbers, 0 included', async () => {
+    const config = await loadConfigText(
+      `${validYaml}defaults:
+  renotifyAfter: 0
+  flap: { changes: 6, window: 1h30m }
+  notifyUnknownResolve: true
+  resolvedTtl: 2d
+  maxAttempts: 3
+  sendTimeout: 2500ms
+ingest:
+  token: \${TOKEN}
+  maxBodyBytes: 1024
+`,
+      { env: { ...env, TOKEN: 'tok-123' } },
+    );
+    expect(config.dedup).toEqual({
+      renotifyAfterMs: 0,
+      flap: { changes: 6, windowMs: 90 * 60_000 },
+      notifyUnknownResolve: true,
+      resolvedTtlSeconds: 2 * 86_400,
+    });
+    expect(config.delivery).toEqual({ maxAttempts: 3, sendTimeoutMs: 2_500 });
+    expect(config.ingest).toEqual({ token: 'tok-123', maxBodyBytes: 1024 });
+  });
+
+  it('reads JSON when the file name ends in .json, and YAML otherwise', () => {
+    const json = JSON.stringify({ channels: { out: { type: 'console' } }, routes: [{ channels: ['out'] }] });
+    expect(parseConfigText(json, { sourceName: '/etc/tocsin.json' })).toEqual(JSON.parse(json));
+    expect(parseConfigText('channels: {}\n', { sourceName: 'tocsin.yml' })).toEqual({ channels: {} });
+    expect(() => parseConfigText('channels: {}\n', { sourceName: 'tocsin.json' })).toThrow(ConfigError);
+  });
+
+  it('compiles labelsRegex anchored, like Alertmanager', async () => {
+    const config = await loadConfigText(
+      `channels: { out: { type: console } }
+routes:
+  - match: { labelsRegex: { env: "prod|staging" } }
+    channels: [out]
+`,
+    );
+    const pattern = config.routes[0]!.match!.labelsRegex!.env!;
+    expect(['prod', 'staging', 'preprod', 'prod-eu'].map((value) => pattern.test(value))).toEqual([true, true, false, false]);
+  });
+
+  it('keeps $${NAME} as a literal ${NAME}', async () => {
+    const config = await loadConfigText(
+      `channels: { out: { type: webhook, url: "http://127.0.0.1:1/hook", headers: { x-template: "$\${NOT_A_SECRET}" } } }
+routes: [{ channels: [out] }]
+`,
+      { env: {} },
+    );
+    expect(config.channels.out).toEqual({ type: 'webhook', url: 'http://127.0.0.1:1/hook', headers: { 'x-template': '${NOT_A_SECRET}' } });
+  });
+
+  it('asks the resolver once per placeholder name', async () => {
+    const asked: string[] = [];
+    const resolver: SecretResolver = (name) => {
+      asked.push(name);
+      return Promise.resolve(name === 'HOST' ? '127.0.0.1' : undefined);
+    };
+    const raw = parseConfigText(`channels:
+  a: { type: webhook, url: "http://\${HOST}:1/a" }
+  b: { type: webhook, url: "http://\${HOST}:1/b" }
+routes: [{ channels: [a, b] }]
+`);
+    const config = await resolveConfig(raw, resolver);
+    expect(asked).toEqual(['HOST']);
+    expect(config.channels.b).toEqual({ type: 'webhook', url: 'http://127.0.0.1:1/b' });
+  });
+
+  it('defaultConfig sends every incident to the console', () => {
+    const config = defaultConfig();
+    expect(config.channels).toEqual({ console: { type: 'console', stream: 'stdout' } });
+    expect(config.routes).toEqual([{ channels: ['console'], continue: false }]);
+    expect(config.delivery.maxAttempts).toBe(8);
+  });
+
+  it('loads a file from disk, naming it in errors', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'tocsin-config-'));
+    try {
+      const good = join(folder, 'good.yaml');
+      const bad = join(folder, 'bad.json');
+      await writeFile(good, validYaml);
+      await writeFile(bad, JSON.stringify({ channels: { out: { type: 'console' } }, routes: [{ channels: ['nope'] }] }));
+      expect(Object.keys((await loadConfigFile(good, { env })).channels)).toEqual(['ops-chat', 'audit']);
+      const error = await loadConfigFile(bad).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toBe(`invalid Tocsin config in ${bad} (1 problem):\n  routes[0].channels[0]: unknown channel "nope"`);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('one error per kind of mistake, naming the path', () => {
+  it('YAML syntax error: the line and column, without quoting the line', async () => {
+    const text = 'channels:\n  ops: { type: slack\nroutes: []\n';
+    const error = await configError(text);
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]!.path).toBe('line 3, column 1');
+    expect(error.problems[0]!.message).toBe('Flow map in block collection must be sufficiently indented and end with a }');
+    expect(error.message).not.toContain('type: slack');
+  });
+
+  it('YAML syntax error from an unquoted placeholder in a flow mapping says to quote it', async () => {
+    const error = await configError('channels:\n  ops: { type: slack, webhookUrl: ${SLACK_WEBHOOK_URL} }\nroutes: []\n');
+    expect(error.problems[0]!.path).toBe('line 2, column 36');
+    expect(error.problems[0]!.message).toContain('(inside { } or [ ], quote placeholders: "${NAME}")');
+  });
+
+  it('JSON syntax error: line and column, without the text around it', async () => {
+    const text = '{\n  "channels": {\n    "hook": "https://example.com/SECRET" oops\n  }\n}';
+    const error = await configError(text, { env, sourceName: 'tocsin.json' });
+    expect(error.problems).toEqual([{ path: 'line 3, column 42', message: "invalid JSON: Expected ',' or '}' after property value" }]);
+    expect(error.message).not.toContain('SECRET');
+  });
+
+  it('a YAML alias bomb is refused before it expands', async () => {
+    const text = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]',
+    ].join('\n');
+    expect(await problems(text)).toEqual([
+      { path: '(root)', message: 'Excessive alias count indicates a resource exhaustion attack' },
+    ]);
+  });
+
+  it('an empty file', async () => {
+    expect(await problems('# nothing yet\n')).toEqual([
+      { path: '(root)', message: 'the config is empty (it needs at least channels and routes)' },
+    ]);
+  });
+
+  it('unknown channel type', async () => {
+    expect(await problems('channels: { ops: { type: slak } }\nroutes: [{ channels: [ops] }]\n')).toEqual([
+      {
+        path: 'channels.ops.type',
+        message: 'unknown channel type "slak" (expected one of console, webhook, slack, teams, google-chat, sms, email)',
+      },
+    ]);
+  });
+
+  it('unknown channel in a route', async () => {
+    const text = `channels: { out: { type: console } }
+routes:
+  - { channels: [out], continue: true }
+  - { channels: [out], continue: true }
+  - { channels: [ops] }
+`;
+    expect(await problems(text)).toEqual([{ path: 'routes[2].channels[0]', message: 'unknown channel "ops"' }]);
+  });
+
+  it('bad regular expression', async () => {
+    const text = `channels: { out: { type: console } }
+routes:
+  - match: { labelsRegex: { env: "prod|[a-", team: "a)|(b" } }
+    channels: [out]
+`;
+    expect(await problems(text)).toEqual([
+      { path: 'routes[0].match.labelsRegex.env', message: 'invalid regular expression (Unterminated character class)' },
+      { path: 'routes[0].match.labelsRegex.team', message: "invalid regular expression (Unmatched ')')" },
+    ]);
+  });
+
+  it('bad durations', async () => {
+    const text = `channels: { out: { type: console } }
+routes: [{ channels: [out] }]
+defaults:
+  renotifyAfter: 4 hours
+  flap: { window: 0 }
+  sendTimeout: 10
+`;
+    expect(await problems(text)).toEqual([
+      { path: 'defaults.renotifyAfter', message: 'expected a duration such as 4h, 30m, 90s, 1h30m or 0' },
+      { path: 'defaults.flap.window', message: 'must be longer than 0' },
+      { path: 'defaults.sendTimeout', message: 'expected a duration such as 4h, 30m, 90s, 1h30m or 0' },
+    ]);
+  });
+
+  it('missing environment variable: one problem, not a second one about the unresolved text', async () => {
+    expect(await problems(validYaml, { env: {} })).toEqual([
+      { path: 'channels.ops-chat.webhookUrl', message: 'environment variable SLACK_WEBHOOK_URL is not set' },
+    ]);
+    expect(await problems(validYaml, { env: { SLACK_WEBHOOK_URL: '' } })).toEqual([
+      { path: 'channels.ops-chat.webhookUrl', message: 'environment variable SLACK_WEBHOOK_URL is empty' },
+    ]);
+  });
+
+  it('invalid placeholder name', async () => {
+    expect(await problems('ingest: { token: "${not-a-name}" }\nchannels: { out: { type: console } }\nroutes: [{ channels: [out] }]\n')).toEqual([
+      { path: 'ingest.token', message: 'invalid placeholder ${not-a-name} (names use letters, digits and _)' },
+    ]);
+  });
+
+  it('wrong field types', async () => {
+    const text = `channels: { out: { type: console } }
+routes:
+  - channels: out
+    continue: "yes"
+defaults: { maxAttempts: many }
+`;
+    expect(await problems(text)).toEqual([
+      { path: 'routes[0].channels', message: 'Invalid input: expected array, received string' },
+      { path: 'routes[0].continue', message: 'Invalid input: expected boolean, received string' },
+      { path: 'defaults.maxAttempts', message: 'Invalid input: expected number, received string' },
+    ]);
+  });
+
+  it('unknown keys, at the top level and inside routes', async () => {
+    const text = `channels: { out: { type: console } }
+routs: []
+routes:
+  - mach: { severity: [critical] }
+    channels: [out]
+`;
+    expect(await problems(text)).toEqual([
+      { path: 'routes[0].mach', message: 'unknown key (expected one of match, channels, continue, severity)' },
+      { path: 'routs', message: 'unknown key (expected one of ingest, channels, routes, defaults)' },
+    ]);
+  });
+
+  it('unknown enum value in a matcher', async () => {
+    const text = 'channels: { out: { type: console } }\nroutes: [{ match: { source: [cloudwatch, prometheus] }, channels: [out] }]\n';
+    const [problem, ...rest] = await problems(text);
+    expect(rest).toEqual([]);
+    expect(problem!.path).toBe('routes[0].match.source[1]');
+    expect(problem!.message).toContain('expected one of "cloudwatch"|"azure-monitor"|"gcp-monitoring"|"alertmanager"|"grafana"');
+  });
+
+  it("invalid channel field, checked by the channel's own schema", async () => {
+    const text = 'channels: { ops-chat: { type: slack, webhookUrl: "not a url" } }\nroutes: [{ channels: [ops-chat] }]\n';
+    expect(await problems(text)).toEqual([
+      { path: 'channels.ops-chat.webhookUrl', message: 'must be an https URL (plain http only for 127.0.0.1, [::1] or localhost)' },
+    ]);
+  });
+
+  it('invalid channel name', async () => {
+    expect(await problems('channels: { "ops chat": { type: console } }\nroutes: [{ channels: ["ops chat"] }]\n')).toEqual([
+      { path: 'channels.ops chat', message: 'invalid channel name (use up to 64 letters, digits, - and _)' },
+    ]);
+  });
+
+  it('missing channels and routes', async () => {
+    expect(await problems('ingest: {}\n')).toEqual([
+      { path: 'channels', message: 'Invalid input: expected record, received undefined' },
+      { path: 'routes', message: 'Invalid input: expected array, received undefined' },
+    ]);
+  });
+
+  it('lists every problem at once in the message', async () => {
+    const text = `channels: { ops: { type: slak } }
+routes: [{ channels: [missing] }]
+defaults: { renotifyAfter: soon }
+`;
+    expect((await configError(text, { env, sourceName: 'tocsin.yaml' })).message).toBe(
+      [
+        'invalid Tocsin config in tocsin.yaml (3 problems):',
+        '  defaults.renotifyAfter: expected a duration such as 4h, 30m, 90s, 1h30m or 0',
+        '  channels.ops.type: unknown channel type "slak" (expected one of console, webhook, slack, teams, google-chat, sms, email)',
+        '  routes[0].channels[0]: unknown channel "missing"',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('secrets never appear in errors', () => {
+  it('a resolved value that fails validation is not echoed', async () => {
+    const secret = 'ftp://hooks.example.com/T0/B0/SUPERSECRET';
+    const error = await configError(validYaml, { env: { SLACK_WEBHOOK_URL: secret } });
+    expect(error.problems.map((problem) => problem.path)).toEqual(['channels.ops-chat.webhookUrl']);
+    expect(error.message).not.toContain('SUPERSECRET');
+  });
+
+  it('a value that came from a placeholder is shown as the placeholder', async () => {
+    const text = 'channels: { ops: { type: "${CHANNEL_TYPE}" } }\nroutes: [{ channels: [ops] }]\n';
+    const error = await configError(text, { env: { CHANNEL_TYPE: 'SECRET-TYPE' } });
+    expect(error.problems).toEqual([
+      {
+        path: 'channels.ops.type',
+        message:
+          'unknown channel type "${CHANNEL_TYPE}" (resolved value not shown) (expected one of console, webhook, slack, teams, google-chat, sms, email)',
+      },
+    ]);
+    expect(error.message).not.toContain('SECRET-TYPE');
+  });
+
+  it('a secret written straight into a file with a syntax error is not quoted', async () => {
+    const error = await configError(`channels:\n  ops: { type: slack, webhookUrl: "${SLACK_URL}" ]\n`);
+    expect(error.problems.length).toBeGreaterThan(0);
+    expect(error.message).not.toContain('SECRETxyz123');
+  });
+});

@@ -1,0 +1,93 @@
+// dispatchIncident with the real in-memory dedup store and a real router.
+import { describe, expect, it } from 'vitest';
+import type { RouteConfig } from '../../shared/config/index.ts';
+import { DEFAULT_DEDUP_SETTINGS, MemoryIncidentStore } from '../../shared/dedup/index.ts';
+import type { Incident } from '../../shared/incident.ts';
+import { dispatchIncident } from '../../shared/pipeline/dispatch.ts';
+import { createRouter } from '../../shared/routing/index.ts';
+
+const firing: Incident = {
+  schemaVersion: 1,
+  fingerprint: 'fp-disk-full',
+  status: 'firing',
+  severity: 'warning',
+  title: 'DiskFull on db-1',
+  source: { kind: 'alertmanager', cloud: 'other', rule: 'DiskFull' },
+  startsAt: '2026-11-25T10:00:00Z',
+  labels: { team: 'storage' },
+  links: [],
+};
+const resolved: Incident = { ...firing, status: 'resolved', endsAt: '2026-11-25T10:20:00Z' };
+
+const routes: RouteConfig[] = [
+  { match: { labels: { team: 'storage' } }, channels: ['ops-chat', 'audit'], continue: true, severity: 'critical' },
+  { channels: ['audit', 'mail'], continue: false },
+];
+const at = (minute: number): Date => new Date(Date.UTC(2026, 10, 25, 10, minute));
+
+describe('dispatchIncident', () => {
+  it('makes one attempt-1 job per routed channel for a new incident, carrying the transition', async () => {
+    const store = new MemoryIncidentStore({ settings: DEFAULT_DEDUP_SETTINGS });
+    const { decision, routing, jobs } = await dispatchIncident(firing, { store, router: createRouter({ routes }), now: at(1) });
+    expect(decision.action).toBe('opened');
+    if (decision.action === 'suppressed') throw new Error('unreachable');
+    expect(routing).toEqual({ severity: 'critical', channels: ['ops-chat', 'audit', 'mail'] });
+    expect(jobs.map((job) => [job.channel, job.event, job.transitionId, job.attempt])).toEqual([
+      ['ops-chat', 'opened', decision.transitionId, 1],
+      ['audit', 'opened', decision.transitionId, 1],
+      ['mail', 'opened', decision.transitionId, 1],
+    ]);
+  });
+
+  it("applies the route's severity override to the jobs' incident only, keeping the fingerprint", async () => {
+    const store = new MemoryIncidentStore({ settings: DEFAULT_DEDUP_SETTINGS });
+    const { jobs } = await dispatchIncident(firing, { store, router: createRouter({ routes }), now: at(1) });
+    expect(jobs[0]!.incident).toEqual({ ...firing, severity: 'critical' });
+    expect(jobs[0]!.incident.fingerprint).toBe(firing.fingerprint);
+    expect(firing.severity).toBe('warning');
+    expect(store.list()[0]!.incident.severity).toBe('warning');
+  });
+
+  it('makes no jobs (and does not route) when dedup suppresses the incident', async () => {
+    const store = new MemoryIncidentStore({ settings: DEFAULT_DEDUP_SETTINGS });
+    const router = createRouter({ routes });
+    await dispatchIncident(firing, { store, router, now: at(1) });
+    const again = await dispatchIncident(firing, { store, router, now: at(2) });
+    expect(again).toEqual({ decision: { action: 'suppressed', reason: 'duplicate' }, jobs: [] });
+  });
+
+  it('tells the resolve as a new transition', async () => {
+    const store = new MemoryIncidentStore({ settings: DEFAULT_DEDUP_SETTINGS });
+    const router = createRouter({ routes });
+    const opened = await dispatchIncident(firing, { store, router, now: at(1) });
+    const closed = await dispatchIncident(resolved, { store, router, now: at(21) });
+    expect(closed.jobs.map((job) => [job.channel, job.event, job.incident.status])).toEqual([
+      ['ops-chat', 'resolved', 'resolved'],
+      ['audit', 'resolved', 'resolved'],
+      ['mail', 'resolved', 'resolved'],
+    ]);
+    expect(closed.jobs[0]!.transitionId).not.toBe(opened.jobs[0]!.transitionId);
+  });
+
+  it('gives a resolve that does not know its start (CloudWatch OK) the episode start from the store', async () => {
+    const store = new MemoryIncidentStore({ settings: DEFAULT_DEDUP_SETTINGS });
+    const router = createRouter({ routes });
+    await dispatchIncident(firing, { store, router, now: at(1) });
+    const okNotice: Incident = { ...resolved, startsAt: '2026-11-25T10:20:00Z', endsAt: '2026-11-25T10:20:00Z' };
+    const closed = await dispatchIncident(okNotice, { store, router, now: at(21) });
+    expect(closed.jobs.map((job) => [job.event, job.incident.startsAt, job.incident.endsAt])).toEqual(
+      closed.jobs.map(() => ['resolved', firing.startsAt, '2026-11-25T10:20:00Z']),
+    );
+    expect(closed.jobs.length).toBeGreaterThan(0);
+  });
+
+  it('makes no jobs when no route matches, though dedup recorded the incident', async () => {
+    const store = new MemoryIncidentStore({ settings: DEFAULT_DEDUP_SETTINGS });
+    const router = createRouter({ routes: [{ match: { cloud: ['azure'] }, channels: ['ops-chat'], continue: false }] });
+    const result = await dispatchIncident(firing, { store, router, now: at(1) });
+    expect(result.decision.action).toBe('opened');
+    expect(result.routing).toEqual({ severity: 'warning', channels: [] });
+    expect(result.jobs).toEqual([]);
+    expect(store.list()).toHaveLength(1);
+  });
+});

@@ -1,0 +1,197 @@
+// The delivery worker with the real webhook channel against a real HTTP server on 127.0.0.1,
+// and an in-memory DeliveryMarkers.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineChannel } from '../../shared/channels/channel.ts';
+import type { DeliveryJob, DeliveryKey, DeliveryMarkers } from '../../shared/delivery/job.ts';
+import { runDeliveryJob, type DeliveryWorkerDeps } from '../../shared/delivery/worker.ts';
+import type { Incident } from '../../shared/incident.ts';
+import { startRecorder, type HttpRecorder } from '../helpers/http-recorder.ts';
+
+class MapMarkers implements DeliveryMarkers {
+  readonly delivered = new Set<string>();
+  failOn: 'isDelivered' | 'markDelivered' | undefined;
+
+  isDelivered(key: DeliveryKey): Promise<boolean> {
+    if (this.failOn === 'isDelivered') return Promise.reject(new Error('store down at https://db.example/SECRET'));
+    return Promise.resolve(this.delivered.has(MapMarkers.id(key)));
+  }
+
+  markDelivered(key: DeliveryKey): Promise<boolean> {
+    if (this.failOn === 'markDelivered') return Promise.reject(new Error('store down'));
+    const id = MapMarkers.id(key);
+    const fresh = !this.delivered.has(id);
+    this.delivered.add(id);
+    return Promise.resolve(fresh);
+  }
+
+  static id(key: DeliveryKey): string {
+    return `${key.fingerprint}|${key.transitionId}|${key.channel}`;
+  }
+}
+
+const incident: Incident = {
+  schemaVersion: 1,
+  fingerprint: 'fp-api-5xx',
+  status: 'firing',
+  severity: 'error',
+  title: 'Api5xx on checkout',
+  source: { kind: 'cloudwatch', cloud: 'aws', account: '123456789012', rule: 'Api5xx' },
+  startsAt: '2026-11-25T10:00:00Z',
+  labels: {},
+  links: [],
+};
+const job = (overrides: Partial<DeliveryJob> = {}): DeliveryJob => ({
+  event: 'opened',
+  incident,
+  channel: 'audit',
+  transitionId: 't-1',
+  attempt: 1,
+  ...overrides,
+});
+const SECRET_PATH = '/hook/XXsecretTOKENxx';
+
+/** Webhook channel configs by name, as the config loader would produce them. */
+function webhookChannels(urls: Record<string, string>): Record<string, { type: string; url: string }> {
+  return Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, { type: 'webhook', url }]));
+}
+
+describe('runDeliveryJob', () => {
+  let recorder: HttpRecorder;
+  let markers: MapMarkers;
+  let deps: DeliveryWorkerDeps;
+  beforeAll(async () => {
+    recorder = await startRecorder();
+  });
+  afterAll(async () => {
+    await recorder.close();
+  });
+  beforeEach(() => {
+    recorder.requests.length = 0;
+    recorder.respondWith(() => ({ status: 200 }));
+    markers = new MapMarkers();
+    deps = {
+      markers,
+      channelConfigs: webhookChannels({ audit: `${recorder.url}${SECRET_PATH}` }),
+      sendTimeoutMs: 2_000,
+      maxAttempts: 3,
+      random: () => 0.5,
+    };
+  });
+
+  it('delivers through the configured channel and marks the delivery', async () => {
+    await expect(runDeliveryJob(job(), deps)).resolves.toEqual({ kind: 'delivered' });
+    expect(recorder.requests).toHaveLength(1);
+    expect(recorder.requests[0]!.path).toBe(SECRET_PATH);
+    expect(JSON.parse(recorder.requests[0]!.body)).toEqual({ event: 'opened', incident });
+    expect([...markers.delivered]).toEqual(['fp-api-5xx|t-1|audit']);
+  });
+
+  it('never sends a job twice: a re-run after delivery is already-delivered', async () => {
+    await runDeliveryJob(job(), deps);
+    await expect(runDeliveryJob(job({ attempt: 2 }), deps)).resolves.toEqual({ kind: 'already-delivered' });
+    expect(recorder.requests).toHaveLength(1);
+  });
+
+  it('sends again for another transition or another channel of the same incident', async () => {
+    deps = { ...deps, channelConfigs: webhookChannels({ audit: `${recorder.url}${SECRET_PATH}`, mirror: `${recorder.url}/mirror` }) };
+    await runDeliveryJob(job(), deps);
+    await runDeliveryJob(job({ transitionId: 't-2', event: 'resolved' }), deps);
+    await runDeliveryJob(job({ channel: 'mirror' }), deps);
+    expect(recorder.requests.map((request) => request.path)).toEqual([SECRET_PATH, SECRET_PATH, '/mirror']);
+  });
+
+  it('retries a retryable failure with backoff, leaving it unmarked', async () => {
+    recorder.respondWith(() => ({ status: 500, body: 'upstream broke' }));
+    await expect(runDeliveryJob(job({ attempt: 2 }), deps)).resolves.toEqual({
+      kind: 'retry',
+      delayMs: 1_000,
+      reason: 'HTTP 500: upstream broke',
+    });
+    expect(markers.delivered.size).toBe(0);
+  });
+
+  it('waits at least as long as Retry-After asks', async () => {
+    recorder.respondWith(() => ({ status: 429, headers: { 'retry-after': '7' } }));
+    await expect(runDeliveryJob(job(), deps)).resolves.toEqual({ kind: 'retry', delayMs: 7_000, reason: 'HTTP 429' });
+  });
+
+  it('retries a timeout', async () => {
+    recorder.respondWith(() => ({ status: 200, delayMs: 1_000 }));
+    const outcome = await runDeliveryJob(job(), { ...deps, sendTimeoutMs: 50 });
+    expect(outcome).toEqual({ kind: 'retry', delayMs: 500, reason: 'timed out after 50 ms' });
+  });
+
+  it('dead-letters a retryable failure on the last attempt, with the reason', async () => {
+    recorder.respondWith(() => ({ status: 503 }));
+    await expect(runDeliveryJob(job({ attempt: 3 }), deps)).resolves.toEqual({
+      kind: 'dead-letter',
+      reason: 'gave up after 3 attempts: HTTP 503',
+    });
+  });
+
+  it('dead-letters a permanent failure at once', async () => {
+    recorder.respondWith(() => ({ status: 404, body: 'no_service' }));
+    await expect(runDeliveryJob(job(), deps)).resolves.toEqual({ kind: 'dead-letter', reason: 'HTTP 404: no_service' });
+  });
+
+  it('dead-letters a job for a channel the config no longer has', async () => {
+    await expect(runDeliveryJob(job({ channel: 'gone' }), deps)).resolves.toEqual({
+      kind: 'dead-letter',
+      reason: 'unknown channel "gone"',
+    });
+    await expect(runDeliveryJob(job({ channel: 'toString' }), deps)).resolves.toEqual({
+      kind: 'dead-letter',
+      reason: 'unknown channel "toString"',
+    });
+    expect(recorder.requests).toHaveLength(0);
+  });
+
+  it('dead-letters a channel whose type is not registered', async () => {
+    const outcome = await runDeliveryJob(job(), { ...deps, channelConfigs: { audit: { type: 'pager' } } });
+    expect(outcome).toEqual({ kind: 'dead-letter', reason: 'channel "audit" has unknown type "pager"' });
+  });
+
+  it('never leaks the URL into a reason when the server echoes it', async () => {
+    recorder.respondWith((request) => ({ status: 500, body: `no route for ${request.path}` }));
+    const outcome = await runDeliveryJob(job(), deps);
+    expect(outcome.kind).toBe('retry');
+    expect(JSON.stringify(outcome)).not.toContain('secretTOKEN');
+  });
+
+  it('treats a channel that throws as retryable, naming only the error type', async () => {
+    const exploding = defineChannel({
+      type: 'exploding',
+      configSchema: z.strictObject({ type: z.literal('exploding') }),
+      render: (event) => event,
+      send: () => {
+        throw new TypeError('cannot reach https://hooks.example.com/SECRET');
+      },
+    });
+    const outcome = await runDeliveryJob(job(), {
+      ...deps,
+      channelConfigs: { audit: { type: 'exploding' } },
+      channelByType: (type) => (type === 'exploding' ? exploding : undefined),
+    });
+    expect(outcome).toEqual({ kind: 'retry', delayMs: 500, reason: 'exploding channel threw TypeError' });
+  });
+
+  it('retries when the markers cannot be read, without sending', async () => {
+    markers.failOn = 'isDelivered';
+    await expect(runDeliveryJob(job(), deps)).resolves.toEqual({
+      kind: 'retry',
+      delayMs: 500,
+      reason: 'delivery marker check failed (Error)',
+    });
+    expect(recorder.requests).toHaveLength(0);
+  });
+
+  it('reports delivered when the send worked but the marker write failed (a retry would send twice)', async () => {
+    markers.failOn = 'markDelivered';
+    await expect(runDeliveryJob(job(), deps)).resolves.toEqual({
+      kind: 'delivered',
+      markerError: 'could not record the delivery (Error)',
+    });
+    expect(recorder.requests).toHaveLength(1);
+  });
+});
