@@ -79,9 +79,23 @@ function formatOf(sourceName: string | undefined): ConfigFormat {
   return sourceName !== undefined && extname(sourceName).toLowerCase() === '.json' ? 'json' : 'yaml';
 }
 
+/** An unquoted `${NAME}` as a whole value inside `{ }` or `[ ]`. */
+const FLOW_PLACEHOLDER = /([:[,]\s*)(\$\{[A-Za-z_][A-Za-z0-9_]*\})(?=\s*[,}\]])/g;
+
 function parseYaml(text: string, sourceName: string | undefined): unknown {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  let lineCounter = new LineCounter();
+  let document = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (document.errors.length > 0 && text.search(FLOW_PLACEHOLDER) !== -1) {
+    // `{ webhookUrl: ${SLACK_WEBHOOK_URL} }` (as the design's example writes it) is not YAML:
+    // `{`/`}` end a flow mapping. Quoting exactly those placeholders is unambiguous; if the
+    // document then parses, use it, else report the original errors.
+    const quotedCounter = new LineCounter();
+    const quoted = parseDocument(text.replace(FLOW_PLACEHOLDER, '$1"$2"'), { lineCounter: quotedCounter, prettyErrors: false });
+    if (quoted.errors.length === 0) {
+      document = quoted;
+      lineCounter = quotedCounter;
+    }
+  }
   if (document.errors.length > 0) {
     throw new ConfigError(
       document.errors.map((error) => {

@@ -14,6 +14,10 @@ import {
   type SecretResolver,
 } from '../../shared/config/index.ts';
 
+// Verbatim from ../shared/docs/design.md ("Config file").
+const DESIGN_EXAMPLE =
+  'ingest:\n  token: ${TOCSIN_INGEST_TOKEN}      # optional bearer/basic secret for HTTP ingest\nchannels:\n  ops-chat:   { type: slack, webhookUrl: ${SLACK_WEBHOOK_URL} }\n  oncall-sms: { type: sms, phoneNumbers: [\'+15555550100\'] }\n  team-mail:  { type: email, from: alerts@example.com, to: [team@example.com] }\n  audit:      { type: webhook, url: http://127.0.0.1:9999/hook }\nroutes:                              # first match wins unless `continue: true`\n  - match: { severity: [critical] }\n    channels: [ops-chat, oncall-sms]\n    continue: true\n  - match: { source: [azure-monitor], labels: { team: data } }\n    channels: [team-mail]\n  - channels: [audit]                # no match: catch-all\ndefaults: { renotifyAfter: 4h, flap: { changes: 4, window: 30m } }\n';
+
 const SLACK_URL = 'https://hooks.slack.com/services/T000/B000/SECRETxyz123';
 const env = { SLACK_WEBHOOK_URL: SLACK_URL };
 
@@ -175,9 +179,23 @@ describe('one error per kind of mistake, naming the path', () => {
     expect(error.message).not.toContain('type: slack');
   });
 
-  it('YAML syntax error from an unquoted placeholder in a flow mapping says to quote it', async () => {
-    const error = await configError('channels:\n  ops: { type: slack, webhookUrl: ${SLACK_WEBHOOK_URL} }\nroutes: []\n');
-    expect(error.problems[0]!.path).toBe('line 2, column 36');
+  it('accepts an unquoted placeholder as a whole value inside { } (as the design example writes it)', async () => {
+    const config = await loadConfigText('channels:\n  ops: { type: slack, webhookUrl: ${SLACK_WEBHOOK_URL} }\nroutes: [{ channels: [ops] }]\n', {
+      env: { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX' },
+    });
+    expect(config.channels['ops']).toMatchObject({ type: 'slack', webhookUrl: 'https://hooks.slack.com/services/T000/B000/XXXX' });
+  });
+
+  it('loads the example config of the design contract as written', async () => {
+    const config = await loadConfigText(DESIGN_EXAMPLE, { env: { TOCSIN_INGEST_TOKEN: 'ingest-token', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/abc' } });
+    expect(Object.keys(config.channels)).toEqual(['ops-chat', 'oncall-sms', 'team-mail', 'audit']);
+    expect(config.routes.map((route) => route.channels)).toEqual([['ops-chat', 'oncall-sms'], ['team-mail'], ['audit']]);
+    expect(config.dedup).toMatchObject({ renotifyAfterMs: 4 * 3_600_000, flap: { changes: 4, windowMs: 30 * 60_000 } });
+    expect(config.ingest.token).toBe('ingest-token');
+  });
+
+  it('a placeholder inside a larger unquoted flow value still fails, with the hint to quote it', async () => {
+    const error = await configError('channels:\n  ops: { type: webhook, url: https://x.example/${PATH}/hook }\nroutes: []\n');
     expect(error.problems[0]!.message).toContain('(inside { } or [ ], quote placeholders: "${NAME}")');
   });
 
