@@ -3,6 +3,7 @@
 // payload), replay (re-send spooled or fixture payloads to a running server).
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { ConfigError } from '../../shared/config/index.ts';
 import { PayloadRejectedError } from '../../shared/errors.ts';
 import { SOURCE_KINDS, type SourceKind } from '../../shared/incident.ts';
 import { normalizeBytes } from '../../shared/normalize.ts';
@@ -21,7 +22,7 @@ Commands:
                                       re-send spooled payloads or fixture files to a running
                                       server (default http://127.0.0.1:7070)
 
-Exit codes: 0 done, 2 bad usage or payload not recognised, 1 anything else.`;
+Exit codes: 0 done, 2 bad usage, invalid config or payload not recognised, 1 anything else.`;
 
 class UsageError extends Error {}
 
@@ -136,7 +137,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof PayloadRejectedError) {
+    if (error instanceof PayloadRejectedError || error instanceof ConfigError) {
       process.stderr.write(`tocsin: ${error.message}\n`);
       process.exitCode = 2;
     } else if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
