@@ -1,0 +1,141 @@
+// The deployable stack: one TocsinPipeline, its settings read from CDK context (`cdk.json` or
+// `cdk synth -c tocsin:alarmEmail=ops@example.com`), and the outputs an operator needs.
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct, Node } from 'constructs';
+import { z } from 'zod';
+import { formatIssues } from '../shared/zod-issues.ts';
+import { TocsinPipeline, type TocsinPipelineProps } from './tocsin-pipeline.ts';
+
+export interface TocsinStackProps extends StackProps {
+  readonly pipeline: TocsinPipelineProps;
+}
+
+export class TocsinStack extends Stack {
+  readonly pipeline: TocsinPipeline;
+
+  constructor(scope: Construct, id: string, props: TocsinStackProps) {
+    super(scope, id, props);
+    const pipeline = new TocsinPipeline(this, 'Pipeline', props.pipeline);
+    this.pipeline = pipeline;
+
+    new CfnOutput(this, 'HttpIngestUrl', {
+      value: pipeline.httpIngestUrl.url,
+      description: 'Webhook base URL for Alertmanager, Grafana, Azure Monitor and Cloud Monitoring',
+    });
+    new CfnOutput(this, 'AlertTopicArn', {
+      value: pipeline.alertTopic.topicArn,
+      description: 'Point CloudWatch alarm actions here',
+    });
+    new CfnOutput(this, 'HealthTopicArn', { value: pipeline.healthTopic.topicArn });
+    new CfnOutput(this, 'ChannelSecretArn', {
+      value: pipeline.channelSecret.secretArn,
+      description: 'Put channel credentials here as JSON keys (for example SLACK_WEBHOOK_URL)',
+    });
+    new CfnOutput(this, 'IncidentsQueueUrl', { value: pipeline.incidentsQueue.queueUrl });
+    new CfnOutput(this, 'RejectedQueueUrl', { value: pipeline.rejectedQueue.queueUrl });
+    for (const [cloud, principals] of [
+      ['Azure', pipeline.forwarders.azure],
+      ['Gcp', pipeline.forwarders.gcp],
+    ] as const) {
+      if (principals.user) new CfnOutput(this, `${cloud}ForwarderUserName`, { value: principals.user.userName });
+      if (principals.role) new CfnOutput(this, `${cloud}ForwarderRoleArn`, { value: principals.role.roleArn });
+    }
+  }
+}
+
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
+const stringList = z.union([
+  z.array(z.string().min(1)),
+  z.string().transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  ),
+]);
+const positiveInt = z.coerce.number().int().positive();
+/** Context may hold an object (cdk.json) or its JSON text (`-c key='{"…"}'`). */
+const jsonObject = z.union([
+  z.record(z.string(), z.unknown()),
+  z.string().transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+      return z.NEVER;
+    }
+  }),
+]);
+
+const forwardersSchema = z.strictObject({
+  azure: z
+    .strictObject({
+      iamUser: z.boolean().optional(),
+      federation: z
+        .strictObject({
+          tenantId: z.string(),
+          principalObjectId: z.string(),
+          audience: z.string().min(1),
+          existingProviderArn: z.string().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  gcp: z
+    .strictObject({
+      iamUser: z.boolean().optional(),
+      federation: z
+        .strictObject({ serviceAccountUniqueId: z.string(), audience: z.string().min(1).optional() })
+        .optional(),
+    })
+    .optional(),
+});
+
+const contextSchema = z.object({
+  'tocsin:config': z.string().min(1).default('infra/default-config.yaml'),
+  'tocsin:configParameterName': z.string().min(1).optional(),
+  'tocsin:channelSecretArn': z.string().min(1).optional(),
+  'tocsin:allowedTopicArns': stringList.optional(),
+  'tocsin:alarmEmail': z.email().optional(),
+  'tocsin:renotifyAfterMinutes': positiveInt.optional(),
+  'tocsin:resolvedTtlDays': positiveInt.optional(),
+  'tocsin:maxQueueAgeMinutes': positiveInt.optional(),
+  'tocsin:tracing': flag.optional(),
+  'tocsin:deliverMaxConcurrency': positiveInt.min(2).optional(),
+  'tocsin:sesIdentityArn': z.string().min(1).optional(),
+  'tocsin:httpIngestReservedConcurrency': positiveInt.optional(),
+  'tocsin:forwarders': jsonObject.pipe(forwardersSchema).optional(),
+});
+
+const CONTEXT_KEYS = Object.keys(contextSchema.shape);
+
+/** The pipeline settings from the `tocsin:*` context keys; throws naming the key at fault. */
+export function pipelinePropsFromContext(node: Node): TocsinPipelineProps {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) {
+    const value: unknown = node.tryGetContext(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = contextSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`invalid Tocsin context: ${formatIssues(parsed.error)}`);
+  const c = parsed.data;
+  return {
+    config: c['tocsin:config'],
+    configParameterName: c['tocsin:configParameterName'],
+    channelSecretArn: c['tocsin:channelSecretArn'],
+    allowedTopicArns: c['tocsin:allowedTopicArns'],
+    alarmEmail: c['tocsin:alarmEmail'],
+    renotifyAfter: minutes(c['tocsin:renotifyAfterMinutes']),
+    resolvedTtl: c['tocsin:resolvedTtlDays'] === undefined ? undefined : Duration.days(c['tocsin:resolvedTtlDays']),
+    maxQueueAge: minutes(c['tocsin:maxQueueAgeMinutes']),
+    tracing: c['tocsin:tracing'],
+    deliverMaxConcurrency: c['tocsin:deliverMaxConcurrency'],
+    sesIdentityArn: c['tocsin:sesIdentityArn'],
+    httpIngestReservedConcurrency: c['tocsin:httpIngestReservedConcurrency'],
+    forwarders: c['tocsin:forwarders'],
+  };
+}
+
+function minutes(value: number | undefined): Duration | undefined {
+  return value === undefined ? undefined : Duration.minutes(value);
+}
