@@ -73,14 +73,24 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
   return 'network error';
 }
 
-/** Removes the URL (and its path, which often holds the token) from text a server echoed back. */
+/**
+ * Removes the URL and its secret-looking parts from text a server echoed back: the path and the
+ * query (Slack's path, Teams' `sig`, Google Chat's `key` and `token` are the credentials), and
+ * any path segment or query value long enough to be a token, raw or percent-encoded.
+ */
 function redact(text: string, url: string): string {
-  let out = text.split(url).join('[url]');
-  try {
-    const { pathname } = new URL(url);
-    if (pathname.length > 1) out = out.split(pathname).join('[path]');
-  } catch {
-    // an invalid URL never reaches here
+  const parsed = URL.parse(url);
+  const secrets = [url];
+  if (parsed !== null) {
+    if (parsed.pathname.length > 1) secrets.push(parsed.pathname);
+    if (parsed.search.length > 1) secrets.push(parsed.search);
+    const pieces = [...parsed.pathname.split('/'), ...parsed.searchParams.values()];
+    for (const piece of pieces) {
+      if (piece.length >= 12) secrets.push(piece, encodeURIComponent(piece));
+    }
   }
+  let out = text;
+  // Longest first, so the whole URL goes before its parts.
+  for (const secret of [...new Set(secrets)].sort((a, b) => b.length - a.length)) out = out.split(secret).join('[redacted]');
   return out;
 }

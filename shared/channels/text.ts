@@ -48,8 +48,10 @@ export function severityEmoji(severity: Severity): string {
 
 /** The emoji that leads a notice: a check mark once resolved, a loop while flapping, else the severity. */
 export function eventEmoji(event: DeliveryEvent, severity: Severity): string {
+  // The same marks the chat channels use (chat-format.ts noticeEmoji).
   if (event === 'resolved') return '✅';
-  if (event === 'flapping') return '🔁';
+  if (event === 'flapping') return '⚠️';
+  if (event === 'renotified') return '🔁';
   return severityEmoji(severity);
 }
 

@@ -66,9 +66,9 @@ describe('severity and status words', () => {
 
   it('leads resolved and flapping notices with their own emoji', () => {
     expect(eventEmoji('resolved', 'critical')).toBe('✅');
-    expect(eventEmoji('flapping', 'critical')).toBe('🔁');
+    expect(eventEmoji('flapping', 'critical')).toBe('⚠️');
     expect(eventEmoji('opened', 'warning')).toBe('🟡');
-    expect(eventEmoji('renotified', 'error')).toBe('🟠');
+    expect(eventEmoji('renotified', 'error')).toBe('🔁');
   });
 
   it('names each delivery event', () => {

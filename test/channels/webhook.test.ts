@@ -141,3 +141,24 @@ describe('webhook channel', () => {
     });
   });
 });
+
+describe('webhook failure reasons', () => {
+  it('never echo the URL’s path or query secrets back, even when the receiver quotes them', async () => {
+    const recorder = await startRecorder((request) => ({
+      status: 403,
+      body: `forbidden: ${request.path} sig=${new URL(request.path, 'http://x').searchParams.get('sig') ?? ''}`,
+    }));
+    try {
+      const url = `${recorder.url}/workflows/abcdef0123456789/triggers/manual?api-version=1&sig=S3cr3tSignatureValue42`;
+      const result = await webhookChannel.deliver('opened', firing(), { type: 'webhook', url }, { timeoutMs: 2_000 });
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.reason).toContain('HTTP 403');
+      expect(result.reason).toContain('[redacted]');
+      expect(result.reason).not.toContain('S3cr3tSignatureValue42');
+      expect(result.reason).not.toContain('abcdef0123456789');
+    } finally {
+      await recorder.close();
+    }
+  });
+});
