@@ -265,7 +265,8 @@ export class TocsinPipeline extends Construct {
     const deliver = this.function('deliver', {
       description: 'Tocsin: send one notification per delivery job',
       memorySize: 256,
-      environment: stateEnvironment,
+      // A job given up on (permanent failure, attempts spent) goes to the DLQ with its reason.
+      environment: { ...stateEnvironment, DELIVERIES_DLQ_URL: this.deliveriesDeadLetterQueue.queueUrl },
     });
     this.functions = { 'sns-ingest': snsIngest, 'http-ingest': httpIngest, dispatch, deliver };
 
@@ -305,8 +306,8 @@ export class TocsinPipeline extends Construct {
         maxConcurrency: props.deliverMaxConcurrency ?? 2,
       }),
     );
-    // Retries go back on the deliveries queue with a delay.
-    this.allowSend(deliver, this.deliveriesQueue);
+    // Retries go back on the deliveries queue with a delay; dead letters go to its DLQ with the reason.
+    this.allowSend(deliver, this.deliveriesQueue, this.deliveriesDeadLetterQueue);
     this.allowState(deliver);
     this.allowConfig(deliver);
     if (config.channelTypes.has('sms')) {

@@ -274,7 +274,7 @@ describe('functions', () => {
       TOCSIN_RESOLVED_TTL_SECONDS: String(7 * 24 * 3600),
     };
     expect(env('dispatch')).toEqual(stateful);
-    expect(env('deliver')).toEqual(stateful);
+    expect(env('deliver')).toEqual({ ...stateful, DELIVERIES_DLQ_URL: queueUrl('deliveriesDlq') });
   });
 
   it('bundles each entry with the local esbuild as minified ESM with a source map', () => {
@@ -398,7 +398,7 @@ describe('IAM', () => {
     expect(referencedIds(send?.Resource)).toEqual(new Set([id('deliveriesQueue')]));
   });
 
-  it('deliver reaches only the deliveries queue, the table, the config, the secret, SMS and the SES identity', () => {
+  it('deliver reaches only the deliveries queue and its DLQ, the table, the config, the secret, SMS and the SES identity', () => {
     const statements = statementsOf(template, id('deliver:role'));
     expect(actionsOf(statements)).toEqual(
       [
@@ -413,7 +413,7 @@ describe('IAM', () => {
         'ses:SendRawEmail',
       ].sort(),
     );
-    expect(reached(statements)).toEqual(idsOf('deliver:logs', 'deliveriesQueue', 'table', 'configParameter', 'secret'));
+    expect(reached(statements)).toEqual(idsOf('deliver:logs', 'deliveriesQueue', 'deliveriesDlq', 'table', 'configParameter', 'secret'));
     expect(statements.find((s) => s.Sid === 'SendSms')).toEqual({
       Sid: 'SendSms',
       Effect: 'Allow',
