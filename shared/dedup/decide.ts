@@ -2,20 +2,37 @@
 // and the settings, it returns the next record and what to tell people. The stores only make
 // this decision durable with one conditional write; every rule lives here.
 //
-// Rules (../shared/docs/design.md, "Dedup and delivery rules"):
+// Rules (shared/docs/design.md, "Dedup and delivery rules"):
 // - no record + firing → opened. no record + resolved → suppressed `unknown-resolve` (or
 //   resolved when notifyUnknownResolve), and the record remembers it, so a late firing of the
 //   same alert that began before the resolve is stale and cannot leave the incident open.
-// - an event older than the record's last applied event → suppressed `stale`, nothing changes.
-// - firing while firing → suppressed `duplicate` (counted) until renotifyAfter has passed
-//   since the last notice → renotified.
+// - stale: an event older than the record's last applied event (by eventTime()) → suppressed
+//   `stale`, nothing changes (no write at all). At the same instant a resolve orders after a
+//   firing: a firing whose startsAt equals the stored resolve's time is stale too, whereas a
+//   resolve at the stored firing's startsAt still resolves it.
+// - firing while firing → suppressed `duplicate` (counted) until renotifyAfter has passed since
+//   the last notice → renotified.
 // - resolved while firing → resolved. firing after resolved → opened (a new episode).
 // - resolved while resolved → suppressed `duplicate`.
-// - more than flap.changes status changes within flap.window → one `flapping` notice, then
-//   changes are suppressed (`flapping`) until no change for a whole window; the next change
-//   after that is told normally.
+// - flapping: status changes are counted by arrival time within flap.windowMs; the change that
+//   makes them more than flap.changes is told once as `flapping`; later changes, and the
+//   re-notices that would have been due, are suppressed `flapping` until a whole window has
+//   passed without a change. The next change after that is told normally (opened/resolved).
+//   A repeat during the pause is still a plain `duplicate`.
+// - a record past its TTL (expiresAt) counts as absent; its version carries on, so transition
+//   ids are never reused.
+//
+// Writes: a state change (status, notice, flapping on/off) bumps the version; a repeat that
+// changes nothing else only touches the counters, the last incident and lastEventTime, so
+// concurrent repeats of one alert do not conflict with each other (see dynamodb-store.ts).
 import type { DeliveryEvent } from '../channels/channel.ts';
-import { eventTime, type Incident, type Status } from '../incident.ts';
+import { eventTime, type Incident } from '../incident.ts';
+import { epochSeconds, isExpired, type IncidentRecord } from './record.ts';
+import type { DedupSettings } from './settings.ts';
+
+// Kept importable from here too (shared/config imports the settings from this module).
+export { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from './settings.ts';
+export type { IncidentRecord } from './record.ts';
 
 export type SuppressReason = 'duplicate' | 'stale' | 'unknown-resolve' | 'flapping';
 
@@ -23,81 +40,52 @@ export type DedupDecision =
   | { readonly action: DeliveryEvent; readonly transitionId: string }
   | { readonly action: 'suppressed'; readonly reason: SuppressReason };
 
-export interface DedupSettings {
-  /** A firing incident that keeps firing is told again after this long (0: never). */
-  readonly renotifyAfterMs: number;
-  /** More than `changes` status changes within `windowMs` is flapping. */
-  readonly flap: { readonly changes: number; readonly windowMs: number };
-  /** Tell a resolve for a fingerprint never seen (otherwise it is suppressed). */
-  readonly notifyUnknownResolve: boolean;
-  /** How long a resolved incident's record (and a delivery marker) is kept. */
-  readonly resolvedTtlSeconds: number;
-}
-
-export const DEFAULT_DEDUP_SETTINGS: DedupSettings = {
-  renotifyAfterMs: 4 * 3_600_000,
-  flap: { changes: 4, windowMs: 30 * 60_000 },
-  notifyUnknownResolve: false,
-  resolvedTtlSeconds: 7 * 24 * 3_600,
-};
-
-export interface IncidentRecord {
-  readonly fingerprint: string;
-  /** Incremented by every write; the stores' optimistic-concurrency condition. */
-  readonly version: number;
-  readonly status: Status;
-  /** The last incident applied (what /v1/incidents shows). */
-  readonly incident: Incident;
-  /** When the current firing episode began (the opening event's startsAt). */
-  readonly episodeStartedAt: string;
-  /** Event time (eventTime) of the last applied incident: the staleness bar. */
-  readonly lastEventTime: string;
-  /** Deliveries of this fingerprint seen, duplicates included. */
-  readonly occurrences: number;
-  readonly firstSeen: string;
-  readonly lastSeen: string;
-  readonly lastNotifiedAt?: string | undefined;
-  /** The last notice's transition id (delivery markers are keyed by it). */
-  readonly transitionId?: string | undefined;
-  /** Times (ISO) of recent status changes, within the flap window. */
-  readonly changes: readonly string[];
-  readonly flapping: boolean;
-  /** Epoch seconds after which the record may be deleted (TTL); only while resolved. */
-  readonly expiresAt?: number | undefined;
-}
-
-export interface DedupResult {
-  readonly decision: DedupDecision;
-  /** The record to write; undefined when nothing changes (stale events). */
-  readonly next: IncidentRecord | undefined;
-}
+export type DedupResult =
+  /** Stale: nothing to write. */
+  | { readonly decision: DedupDecision; readonly write: 'none'; readonly next?: undefined }
+  /** `state`: a new version. `touch`: a repeat; same version, only occurrences, lastSeen, incident, lastEventTime (and a resolved record's expiresAt) change. */
+  | { readonly decision: DedupDecision; readonly write: 'state' | 'touch'; readonly next: IncidentRecord };
 
 function suppressed(reason: SuppressReason): DedupDecision {
   return { action: 'suppressed', reason };
 }
 
+/**
+ * Deterministic for a given record state, so a redelivered dispatch maps to the same delivery
+ * markers; the event time keeps it unique even if an expired record's versions start over.
+ */
+export function transitionIdOf(version: number, eventTimeMs: number): string {
+  return `v${String(version)}.${String(eventTimeMs)}`;
+}
+
+/** The rule for `stale`; the DynamoDB store mirrors it in its write condition. */
+export function isStale(record: IncidentRecord, incident: Incident): boolean {
+  const at = Date.parse(eventTime(incident));
+  const last = Date.parse(record.lastEventTime);
+  return at < last || (at === last && incident.status === 'firing' && record.status === 'resolved');
+}
+
 export function decide(current: IncidentRecord | undefined, incident: Incident, now: Date, settings: DedupSettings): DedupResult {
   const nowIso = now.toISOString();
-  const at = eventTime(incident);
-  const version = (current?.version ?? 0) + 1;
-  const transitionId = `v${String(version)}`;
-  const expiresAt = (status: Status): number | undefined =>
-    status === 'resolved' ? Math.floor(now.getTime() / 1000) + settings.resolvedTtlSeconds : undefined;
+  const eventMs = Date.parse(eventTime(incident));
+  const lastEventTime = new Date(eventMs).toISOString();
+  const expiresAt = incident.status === 'resolved' ? epochSeconds(now) + settings.resolvedTtlSeconds : undefined;
 
-  if (current === undefined) {
+  const live = current !== undefined && !isExpired(current, now) ? current : undefined;
+  if (live === undefined) {
+    const version = (current?.version ?? 0) + 1;
+    const transitionId = transitionIdOf(version, eventMs);
     const notify = incident.status === 'firing' || settings.notifyUnknownResolve;
-    const decision: DedupDecision = notify
-      ? { action: incident.status === 'firing' ? 'opened' : 'resolved', transitionId }
-      : suppressed('unknown-resolve');
     return {
-      decision,
+      decision: notify ? { action: incident.status === 'firing' ? 'opened' : 'resolved', transitionId } : suppressed('unknown-resolve'),
+      write: 'state',
       next: {
         fingerprint: incident.fingerprint,
         version,
         status: incident.status,
         incident,
         episodeStartedAt: incident.startsAt,
-        lastEventTime: at,
+        lastEventTime,
         occurrences: 1,
         firstSeen: nowIso,
         lastSeen: nowIso,
@@ -105,67 +93,70 @@ export function decide(current: IncidentRecord | undefined, incident: Incident, 
         transitionId: notify ? transitionId : undefined,
         changes: [],
         flapping: false,
-        expiresAt: expiresAt(incident.status),
+        expiresAt,
       },
     };
   }
 
-  if (Date.parse(at) < Date.parse(current.lastEventTime)) return { decision: suppressed('stale'), next: undefined };
+  if (isStale(live, incident)) return { decision: suppressed('stale'), write: 'none' };
 
-  const seen = {
-    ...current,
-    version,
-    occurrences: current.occurrences + 1,
-    lastSeen: nowIso,
-    lastEventTime: at,
+  const seen: IncidentRecord = {
+    ...live,
+    incident,
+    occurrences: live.occurrences + 1,
+    // Writers with slightly different clocks must not move it backwards.
+    lastSeen: now.getTime() > Date.parse(live.lastSeen) ? nowIso : live.lastSeen,
+    lastEventTime,
+    expiresAt,
   };
-
+  const version = live.version + 1;
+  const transitionId = transitionIdOf(version, eventMs);
   const windowStart = now.getTime() - settings.flap.windowMs;
-  const recent = current.changes.filter((time) => Date.parse(time) > windowStart);
+  const recent = live.changes.filter((time) => Date.parse(time) > windowStart);
   // Flapping ends once a whole window has passed without a status change.
-  const stillFlapping = current.flapping && recent.length > 0;
+  const stillFlapping = live.flapping && recent.length > 0;
 
-  if (incident.status === current.status) {
+  if (incident.status === live.status) {
     // The same state again: a repeat (Alertmanager's repeat_interval, SNS retries, ...).
-    const dueForReminder =
+    const reminderDue =
       incident.status === 'firing' &&
-      !stillFlapping &&
       settings.renotifyAfterMs > 0 &&
-      current.lastNotifiedAt !== undefined &&
-      now.getTime() - Date.parse(current.lastNotifiedAt) >= settings.renotifyAfterMs;
-    if (dueForReminder) {
+      live.lastNotifiedAt !== undefined &&
+      now.getTime() - Date.parse(live.lastNotifiedAt) >= settings.renotifyAfterMs;
+    if (reminderDue && !stillFlapping) {
       return {
         decision: { action: 'renotified', transitionId },
-        next: { ...seen, incident, lastNotifiedAt: nowIso, transitionId },
+        write: 'state',
+        next: { ...seen, version, changes: recent, flapping: false, lastNotifiedAt: nowIso, transitionId },
       };
     }
-    return { decision: suppressed('duplicate'), next: { ...seen, incident, flapping: stillFlapping } };
+    if (live.flapping && !stillFlapping) {
+      // The pause is over, which is a state change of its own (nothing to tell yet).
+      return { decision: suppressed('duplicate'), write: 'state', next: { ...seen, version, changes: recent, flapping: false } };
+    }
+    return { decision: suppressed(reminderDue ? 'flapping' : 'duplicate'), write: 'touch', next: seen };
   }
 
   // A status change.
-  const changes = [...recent, nowIso];
-  const episodeStartedAt = incident.status === 'firing' ? incident.startsAt : current.episodeStartedAt;
-  const changed = {
+  const changes = [...recent, nowIso].slice(-(settings.flap.changes + 1));
+  const changed: IncidentRecord = {
     ...seen,
+    version,
     status: incident.status,
-    incident,
-    episodeStartedAt,
+    episodeStartedAt: incident.status === 'firing' ? incident.startsAt : live.episodeStartedAt,
     changes,
-    expiresAt: expiresAt(incident.status),
   };
-
-  if (stillFlapping) {
-    return { decision: suppressed('flapping'), next: { ...changed, flapping: true } };
-  }
+  if (stillFlapping) return { decision: suppressed('flapping'), write: 'state', next: { ...changed, flapping: true } };
   if (changes.length > settings.flap.changes) {
     return {
       decision: { action: 'flapping', transitionId },
+      write: 'state',
       next: { ...changed, flapping: true, lastNotifiedAt: nowIso, transitionId },
     };
   }
-  const action: DeliveryEvent = incident.status === 'firing' ? 'opened' : 'resolved';
   return {
-    decision: { action, transitionId },
+    decision: { action: incident.status === 'firing' ? 'opened' : 'resolved', transitionId },
+    write: 'state',
     next: { ...changed, flapping: false, lastNotifiedAt: nowIso, transitionId },
   };
 }

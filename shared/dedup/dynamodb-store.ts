@@ -1,103 +1,152 @@
-// The DynamoDB store: one item per fingerprint, and the decision applied with ONE conditional
-// UpdateItem per incoming incident, conditioned on the record's version (optimistic
-// concurrency). No read in the common path: the store remembers the last record it wrote or
-// saw per fingerprint (a bounded cache, warm across invocations of one Lambda container), and a
-// fingerprint it has never seen is written with `attribute_not_exists(pk)`.
+// The DynamoDB store: one item per fingerprint (layout in table.ts), and the decision applied
+// with ONE conditional UpdateItem per incoming incident. No read in the common path: the store
+// remembers the last record it wrote or saw per fingerprint (a bounded LRU, warm across
+// invocations of one Lambda container), and a fingerprint it does not remember is written as
+// new, with `attribute_not_exists(pk)`.
 //
-// When the condition fails (another writer won, or the cache was behind), DynamoDB returns the
-// current item with ReturnValuesOnConditionCheckFailure=ALL_OLD, the decision is taken again on
-// it, and the write retried: one extra attempt per lost race. dynalite (the local DynamoDB the
-// tests use) ignores ReturnValuesOnConditionCheckFailure, so there — and only when the item is
-// missing from the error — the store falls back to one consistent GetItem.
+// Conditions (optimistic concurrency), for a record the store knows:
+//   `version = :known AND lastEventTime <= :eventTime` (`<` for a firing onto a resolved record)
+// i.e. "no state change and no newer event since I looked": exactly when the decision taken on
+// the known record still holds. A repeat (`touch`) keeps the version and counts with ADD, so
+// concurrent repeats of one alert from many containers all succeed at the first try; only state
+// changes (opened, resolved, renotified, flapping) can lose a race.
 //
-// Item layout (table: `pk` string hash key, TTL attribute `expiresAt`):
-//   incident records:  pk = <fingerprint>, the IncidentRecord's fields, `incident` as a map
-//   delivery markers:  pk = delivery#<fingerprint>#<transitionId>#<channel>, expiresAt
+// A lost race (or a cache that was behind, or cold): DynamoDB returns the current item with the
+// failure (ReturnValuesOnConditionCheckFailure=ALL_OLD); the decision is taken again on it and
+// the write retried, a bounded number of times. dynalite, which the tests use, ignores that
+// option, so when the failure carries no item the store reads it with one consistent GetItem:
+// on real DynamoDB that read happens only if the item vanished in between (TTL deletion).
+//
+// A stale event that the cached record already proves stale costs no write at all (staleness
+// only grows: lastEventTime never decreases, so a newer stored record makes it staler still).
 import {
   ConditionalCheckFailedException,
-  type CreateTableCommandInput,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
   type DynamoDBClient,
+  type GetItemCommandOutput,
+  type PutItemCommandOutput,
+  type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DeliveryKey } from '../delivery/job.ts';
 import type { Incident } from '../incident.ts';
-import { decide, DEFAULT_DEDUP_SETTINGS, type DedupSettings, type IncidentRecord } from './decide.ts';
-import { markerKey } from './memory-store.ts';
-import type { ApplyResult, IncidentStore } from './store.ts';
+import { decide, type DedupResult } from './decide.ts';
+import { epochSeconds, isExpired, parseIncidentRecord, type IncidentRecord } from './record.ts';
+import { DEFAULT_DEDUP_SETTINGS, DEFAULT_MARKER_TTL_SECONDS, type DedupSettings } from './settings.ts';
+import { markerKey, type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';
+import { PARTITION_KEY, TTL_ATTRIBUTE } from './table.ts';
 
-export const PARTITION_KEY = 'pk';
-export const TTL_ATTRIBUTE = 'expiresAt';
-const MAX_ATTEMPTS = 10;
+const DEFAULT_MAX_ATTEMPTS = 5;
 const DEFAULT_CACHE_SIZE = 10_000;
 
-/** The table the store expects; infra creates the same (plus PITR and encryption). */
-export function createTableInput(tableName: string): CreateTableCommandInput {
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
-  };
-}
-
-export interface DynamoDbStoreOptions {
+export interface DynamoDbStoreOptions extends StoreClockOptions {
+  /** Either client works; the store sends plain DynamoDB commands and marshals itself. */
   readonly client: DynamoDBClient | DynamoDBDocumentClient;
   readonly tableName: string;
   readonly settings?: DedupSettings;
-  /** Fingerprints whose last record is remembered (LRU). */
+  /** Fingerprints whose last record is remembered (LRU); 10,000 by default. */
   readonly cacheSize?: number;
+  /** Conditional writes per incident before giving up with DedupConflictError; 5 by default. */
+  readonly maxAttempts?: number;
 }
 
+/** Too many lost races in a row: the caller should retry the incident later (SQS redelivers it). */
 export class DedupConflictError extends Error {
   override readonly name = 'DedupConflictError';
 }
 
-/** The fields written for a record (everything but the key). */
-const RECORD_FIELDS = [
-  'version',
-  'status',
-  'incident',
-  'episodeStartedAt',
-  'lastEventTime',
-  'occurrences',
-  'firstSeen',
-  'lastSeen',
-  'lastNotifiedAt',
-  'transitionId',
-  'changes',
-  'flapping',
-  TTL_ATTRIBUTE,
-] as const satisfies readonly (keyof IncidentRecord)[];
+// Metric values may exceed 2^53 (bytes, counters): stored as DynamoDB numbers, read back as JS
+// numbers, never BigInt. Undefined optional fields are simply left out.
+const MARSHALL = { removeUndefinedValues: true, allowImpreciseNumbers: true } as const;
+const UNMARSHALL = { wrapNumbers: (text: string): number => Number(text) } as const;
 
-/** The item as written by #write: the record's fields under their names, the fingerprint as pk. */
-function recordOf(item: Record<string, unknown>): IncidentRecord {
-  const { [PARTITION_KEY]: fingerprint, ...fields } = item;
-  return { ...fields, fingerprint } as unknown as IncidentRecord;
+type Item = Record<string, AttributeValue>;
+
+/** The three plain commands the store sends. */
+interface CommandSender {
+  send(command: UpdateItemCommand): Promise<UpdateItemCommandOutput>;
+  send(command: GetItemCommand): Promise<GetItemCommandOutput>;
+  send(command: PutItemCommand): Promise<PutItemCommandOutput>;
+}
+
+function recordFromItem(item: Item, tableName: string): IncidentRecord {
+  const attributes: Record<string, unknown> = unmarshall(item, UNMARSHALL);
+  const { [PARTITION_KEY]: key, ...fields } = attributes;
+  return parseIncidentRecord({ ...fields, fingerprint: key }, `table ${tableName}`);
+}
+
+/** Collects one UpdateItem's expression, attribute names and values. */
+class UpdateExpression {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+  readonly #sets: string[] = [];
+  readonly #removes: string[] = [];
+  readonly #adds: string[] = [];
+
+  name(field: string): string {
+    this.names[`#${field}`] = field;
+    return `#${field}`;
+  }
+
+  value(key: string, value: unknown): string {
+    this.values[`:${key}`] = value;
+    return `:${key}`;
+  }
+
+  /** SET the field, or REMOVE it when the value is undefined. */
+  set(field: string, value: unknown): this {
+    if (value === undefined) this.#removes.push(this.name(field));
+    else this.#sets.push(`${this.name(field)} = ${this.value(field, value)}`);
+    return this;
+  }
+
+  add(field: string, amount: number): this {
+    this.#adds.push(`${this.name(field)} ${this.value(`add_${field}`, amount)}`);
+    return this;
+  }
+
+  toString(): string {
+    return [
+      this.#sets.length > 0 ? `SET ${this.#sets.join(', ')}` : '',
+      this.#removes.length > 0 ? `REMOVE ${this.#removes.join(', ')}` : '',
+      this.#adds.length > 0 ? `ADD ${this.#adds.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+  }
 }
 
 export class DynamoDbIncidentStore implements IncidentStore {
-  readonly #documents: DynamoDBDocumentClient;
+  readonly #client: CommandSender;
   readonly #table: string;
   readonly #settings: DedupSettings;
-  readonly #cache = new Map<string, IncidentRecord>();
+  readonly #now: () => Date;
+  readonly #markerTtlSeconds: number;
+  readonly #maxAttempts: number;
   readonly #cacheSize: number;
+  readonly #cache = new Map<string, IncidentRecord>();
   /** Per-fingerprint chain: applies of one fingerprint in this process run one after another. */
   readonly #inflight = new Map<string, Promise<unknown>>();
 
   constructor(options: DynamoDbStoreOptions) {
-    this.#documents =
-      options.client instanceof DynamoDBDocumentClient
-        ? options.client
-        : DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+    // A document client shares its base client's config and middleware stack and only adds
+    // (un)marshalling to its own commands: plain commands sent through it pass unchanged.
+    this.#client = options.client;
     this.#table = options.tableName;
     this.#settings = options.settings ?? DEFAULT_DEDUP_SETTINGS;
+    this.#now = options.now ?? (() => new Date());
+    this.#markerTtlSeconds = options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS;
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     this.#cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   }
 
   apply(incident: Incident, now: Date): Promise<ApplyResult> {
     // Within one process, racing ourselves would only burn conditional writes: queue behind the
-    // previous apply of the same fingerprint. Across processes the version condition decides.
+    // previous apply of the same fingerprint. Across processes the write condition decides.
     const key = incident.fingerprint;
     const previous = this.#inflight.get(key) ?? Promise.resolve();
     const result = previous.then(
@@ -113,50 +162,134 @@ export class DynamoDbIncidentStore implements IncidentStore {
   }
 
   async #apply(incident: Incident, now: Date): Promise<ApplyResult> {
-    let current = this.#cached(incident.fingerprint);
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      const { decision, next } = decide(current, incident, now, this.#settings);
-      if (next === undefined) {
-        // Stale: nothing to write. `current` is known here (a first event always yields a record).
-        if (current === undefined) throw new Error('unreachable: stale without a record');
-        return { decision, record: current };
+    const { fingerprint } = incident;
+    let known = this.#recall(fingerprint);
+    for (let attempt = 1; ; attempt += 1) {
+      const result = decide(known, incident, now, this.#settings);
+      if (result.write === 'none') {
+        if (known === undefined) throw new Error('dedup: a stale decision without a record');
+        return { decision: result.decision, record: known };
       }
       try {
-        await this.#write(next, current);
-        this.#remember(next);
-        return { decision, record: next };
+        const stored = await this.#write(result, known, incident, now);
+        this.#remember(stored);
+        return { decision: result.decision, record: stored };
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // Lost a race (or the cache was behind): decide again on what is stored now.
-        current = error.Item ? recordOf(unmarshall(error.Item)) : await this.#read(incident.fingerprint);
-        if (current) this.#remember(current);
-        else this.#cache.delete(incident.fingerprint);
-        // Writers that collided would collide again at once: spread them out a little.
-        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+        if (!(error instanceof ConditionalCheckFailedException)) {
+          // The write may or may not have happened: forget, and let the next try find out.
+          this.#cache.delete(fingerprint);
+          throw error;
+        }
+        if (attempt >= this.#maxAttempts) {
+          this.#cache.delete(fingerprint);
+          throw new DedupConflictError(`dedup: ${fingerprint} still changing after ${String(attempt)} conditional writes`);
+        }
+        // Lost a race, or the cache was behind: decide again on what is stored now.
+        known = error.Item ? recordFromItem(error.Item, this.#table) : await this.#read(fingerprint);
+        if (known) this.#remember(known);
+        else this.#cache.delete(fingerprint);
       }
     }
-    throw new DedupConflictError(`gave up on ${incident.fingerprint} after ${String(MAX_ATTEMPTS)} conflicting writes`);
+  }
+
+  /** One conditional UpdateItem; returns the record as stored (ALL_NEW). */
+  async #write(result: Exclude<DedupResult, { write: 'none' }>, known: IncidentRecord | undefined, incident: Incident, now: Date): Promise<IncidentRecord> {
+    const { next } = result;
+    const update = new UpdateExpression();
+    let condition: string;
+    if (result.write === 'touch') {
+      update.set('incident', next.incident).set('lastSeen', next.lastSeen).set('lastEventTime', next.lastEventTime);
+      if (next.expiresAt !== undefined) update.set(TTL_ATTRIBUTE, next.expiresAt);
+      update.add('occurrences', 1);
+    } else {
+      update
+        .set('version', next.version)
+        .set('status', next.status)
+        .set('incident', next.incident)
+        .set('episodeStartedAt', next.episodeStartedAt)
+        .set('lastEventTime', next.lastEventTime)
+        .set('firstSeen', next.firstSeen)
+        .set('lastSeen', next.lastSeen)
+        .set('lastNotifiedAt', next.lastNotifiedAt)
+        .set('transitionId', next.transitionId)
+        .set('changes', next.changes)
+        .set('flapping', next.flapping)
+        .set(TTL_ATTRIBUTE, next.expiresAt);
+      // A new (or expired, hence restarted) record sets the count; a known one adds to it, so
+      // repeats counted concurrently by other writers are not lost.
+      if (next.occurrences === 1) update.set('occurrences', 1);
+      else update.add('occurrences', 1);
+    }
+    if (known === undefined) {
+      condition = `attribute_not_exists(${update.name(PARTITION_KEY)})`;
+    } else {
+      condition = `${update.name('version')} = ${update.value('knownVersion', known.version)}`;
+      if (!isExpired(known, now)) {
+        // Mirrors isStale(): the write holds only if no newer event was applied meanwhile.
+        const operator = incident.status === 'firing' && known.status === 'resolved' ? '<' : '<=';
+        condition += ` AND ${update.name('lastEventTime')} ${operator} ${update.value('eventTime', next.lastEventTime)}`;
+      }
+    }
+    const output = await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.#table,
+        Key: { [PARTITION_KEY]: { S: next.fingerprint } },
+        UpdateExpression: update.toString(),
+        ConditionExpression: condition,
+        ExpressionAttributeNames: update.names,
+        ExpressionAttributeValues: marshall(update.values, MARSHALL),
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    if (!output.Attributes) throw new Error('dedup: UpdateItem returned no attributes');
+    return recordFromItem(output.Attributes, this.#table);
+  }
+
+  async #read(fingerprint: string): Promise<IncidentRecord | undefined> {
+    const { Item } = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: { [PARTITION_KEY]: { S: fingerprint } }, ConsistentRead: true }),
+    );
+    return Item ? recordFromItem(Item, this.#table) : undefined;
   }
 
   async isDelivered(key: DeliveryKey): Promise<boolean> {
-    const result = await this.#documents.send(
-      new GetCommand({ TableName: this.#table, Key: { [PARTITION_KEY]: markerKey(key) }, ConsistentRead: true, ProjectionExpression: PARTITION_KEY }),
+    const { Item } = await this.#client.send(
+      new GetItemCommand({
+        TableName: this.#table,
+        Key: { [PARTITION_KEY]: { S: markerKey(key) } },
+        ConsistentRead: true,
+        ProjectionExpression: '#expiresAt',
+        ExpressionAttributeNames: { '#expiresAt': TTL_ATTRIBUTE },
+      }),
     );
-    return result.Item !== undefined;
+    if (!Item) return false;
+    // An expired marker may linger until DynamoDB deletes it: it no longer counts.
+    const expires = Item[TTL_ATTRIBUTE]?.N;
+    return expires === undefined || Number(expires) > epochSeconds(this.#now());
   }
 
   async markDelivered(key: DeliveryKey): Promise<boolean> {
+    const now = this.#now();
+    const nowSeconds = epochSeconds(now);
     try {
-      await this.#documents.send(
-        new PutCommand({
+      await this.#client.send(
+        new PutItemCommand({
           TableName: this.#table,
-          Item: {
-            [PARTITION_KEY]: markerKey(key),
-            deliveredAt: new Date().toISOString(),
-            [TTL_ATTRIBUTE]: Math.floor(Date.now() / 1000) + this.#settings.resolvedTtlSeconds,
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          Item: marshall(
+            {
+              [PARTITION_KEY]: markerKey(key),
+              fingerprint: key.fingerprint,
+              transitionId: key.transitionId,
+              channel: key.channel,
+              deliveredAt: now.toISOString(),
+              [TTL_ATTRIBUTE]: nowSeconds + this.#markerTtlSeconds,
+            },
+            MARSHALL,
+          ),
+          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt <= :now',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#expiresAt': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
         }),
       );
       return true;
@@ -166,50 +299,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
     }
   }
 
-  /** One conditional UpdateItem: SET the present fields, REMOVE the absent ones. */
-  async #write(next: IncidentRecord, expected: IncidentRecord | undefined): Promise<void> {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const sets: string[] = [];
-    const removes: string[] = [];
-    RECORD_FIELDS.forEach((field, index) => {
-      const value = next[field];
-      names[`#f${String(index)}`] = field;
-      if (value === undefined) {
-        removes.push(`#f${String(index)}`);
-      } else {
-        values[`:f${String(index)}`] = value;
-        sets.push(`#f${String(index)} = :f${String(index)}`);
-      }
-    });
-    // `version` is RECORD_FIELDS[0], so #f0 names it.
-    let condition: string;
-    if (expected === undefined) {
-      names['#pk'] = PARTITION_KEY;
-      condition = 'attribute_not_exists(#pk)';
-    } else {
-      values[':expectedVersion'] = expected.version;
-      condition = '#f0 = :expectedVersion';
-    }
-    await this.#documents.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: { [PARTITION_KEY]: next.fingerprint },
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-  }
-
-  async #read(fingerprint: string): Promise<IncidentRecord | undefined> {
-    const result = await this.#documents.send(new GetCommand({ TableName: this.#table, Key: { [PARTITION_KEY]: fingerprint }, ConsistentRead: true }));
-    return result.Item ? recordOf(result.Item) : undefined;
-  }
-
-  #cached(fingerprint: string): IncidentRecord | undefined {
+  #recall(fingerprint: string): IncidentRecord | undefined {
     const record = this.#cache.get(fingerprint);
     if (record) {
       // Refresh its place in the LRU order.

@@ -1,110 +1,104 @@
 // The in-process store for the local pipeline: the same decision as the DynamoDB store, applied
 // synchronously inside `apply` (no await between read and write), so concurrent applies of one
 // fingerprint are serialized by the event loop. It snapshots to JSON for restarts.
+// Expired records and markers behave as absent, as in the DynamoDB store, and are dropped from
+// list() and snapshots.
 import { z } from 'zod';
-import type { DeliveryKey, DeliveryMarkers } from '../delivery/job.ts';
-import { incidentSchema, type Incident } from '../incident.ts';
-import { decide, DEFAULT_DEDUP_SETTINGS, type DedupSettings, type IncidentRecord } from './decide.ts';
-import type { ApplyResult, IncidentStore } from './store.ts';
-
-const recordSchema = z.object({
-  fingerprint: z.string(),
-  version: z.number().int(),
-  status: z.enum(['firing', 'resolved']),
-  incident: incidentSchema,
-  episodeStartedAt: z.string(),
-  lastEventTime: z.string(),
-  occurrences: z.number().int(),
-  firstSeen: z.string(),
-  lastSeen: z.string(),
-  lastNotifiedAt: z.string().optional(),
-  transitionId: z.string().optional(),
-  changes: z.array(z.string()),
-  flapping: z.boolean(),
-  expiresAt: z.number().optional(),
-});
+import type { DeliveryKey } from '../delivery/job.ts';
+import type { Incident } from '../incident.ts';
+import { formatIssues } from '../zod-issues.ts';
+import { decide } from './decide.ts';
+import { epochSeconds, incidentRecordSchema, isExpired, type IncidentRecord } from './record.ts';
+import { DEFAULT_DEDUP_SETTINGS, DEFAULT_MARKER_TTL_SECONDS, type DedupSettings } from './settings.ts';
+import { markerKey, type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';
 
 const snapshotSchema = z.object({
   version: z.literal(1),
-  records: z.array(recordSchema),
-  markers: z.array(z.tuple([z.string(), z.number()])),
+  records: z.array(incidentRecordSchema),
+  /** [marker key, expiry in epoch seconds] */
+  markers: z.array(z.tuple([z.string().min(1), z.int()])),
 });
+
 export interface MemoryStoreSnapshot {
   readonly version: 1;
   readonly records: readonly IncidentRecord[];
   readonly markers: readonly (readonly [string, number])[];
 }
 
-export interface MemoryStoreOptions {
+export interface MemoryStoreOptions extends StoreClockOptions {
   readonly settings?: DedupSettings;
 }
 
-export function markerKey(key: DeliveryKey): string {
-  return `delivery#${key.fingerprint}#${key.transitionId}#${key.channel}`;
-}
-
-export class MemoryIncidentStore implements IncidentStore, DeliveryMarkers {
+export class MemoryIncidentStore implements IncidentStore {
   readonly #records = new Map<string, IncidentRecord>();
   /** Marker key → expiry (epoch seconds). */
   readonly #markers = new Map<string, number>();
   readonly #settings: DedupSettings;
+  readonly #now: () => Date;
+  readonly #markerTtlSeconds: number;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#settings = options.settings ?? DEFAULT_DEDUP_SETTINGS;
+    this.#now = options.now ?? (() => new Date());
+    this.#markerTtlSeconds = options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS;
   }
 
   apply(incident: Incident, now: Date): Promise<ApplyResult> {
-    const current = this.#live(this.#records.get(incident.fingerprint), now);
-    const { decision, next } = decide(current, incident, now, this.#settings);
-    if (next) this.#records.set(incident.fingerprint, next);
-    const record = next ?? current;
-    if (!record) throw new Error('unreachable: a first event always yields a record');
-    return Promise.resolve({ decision, record });
+    const current = this.#records.get(incident.fingerprint);
+    const result = decide(current, incident, now, this.#settings);
+    if (result.write === 'none') {
+      // decide() only calls an event stale against a record it was given.
+      if (current === undefined) return Promise.reject(new Error('dedup: a stale decision without a record'));
+      return Promise.resolve({ decision: result.decision, record: current });
+    }
+    this.#records.set(incident.fingerprint, result.next);
+    return Promise.resolve({ decision: result.decision, record: result.next });
   }
 
   isDelivered(key: DeliveryKey): Promise<boolean> {
-    return Promise.resolve(this.#markers.has(markerKey(key)));
+    const expires = this.#markers.get(markerKey(key));
+    return Promise.resolve(expires !== undefined && expires > epochSeconds(this.#now()));
   }
 
   markDelivered(key: DeliveryKey): Promise<boolean> {
     const id = markerKey(key);
-    if (this.#markers.has(id)) return Promise.resolve(false);
-    this.#markers.set(id, Math.floor(Date.now() / 1000) + this.#settings.resolvedTtlSeconds);
+    const nowSeconds = epochSeconds(this.#now());
+    const expires = this.#markers.get(id);
+    if (expires !== undefined && expires > nowSeconds) return Promise.resolve(false);
+    this.#markers.set(id, nowSeconds + this.#markerTtlSeconds);
     return Promise.resolve(true);
   }
 
+  /** The live record of a fingerprint, if any. */
   get(fingerprint: string): IncidentRecord | undefined {
-    return this.#records.get(fingerprint);
+    const record = this.#records.get(fingerprint);
+    return record && !isExpired(record, this.#now()) ? record : undefined;
   }
 
+  /** Live records (expired ones are dropped here). */
   list(): IncidentRecord[] {
-    return [...this.#records.values()];
+    const now = this.#now();
+    const live: IncidentRecord[] = [];
+    for (const [fingerprint, record] of this.#records) {
+      if (isExpired(record, now)) this.#records.delete(fingerprint);
+      else live.push(record);
+    }
+    return live;
   }
 
   toJSON(): MemoryStoreSnapshot {
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    return {
-      version: 1,
-      records: this.list().filter((record) => record.expiresAt === undefined || record.expiresAt > nowSeconds),
-      markers: [...this.#markers.entries()].filter(([, expires]) => expires > nowSeconds),
-    };
+    const nowSeconds = epochSeconds(this.#now());
+    for (const [id, expires] of this.#markers) if (expires <= nowSeconds) this.#markers.delete(id);
+    return { version: 1, records: this.list(), markers: [...this.#markers.entries()] };
   }
 
-  /** Restores a snapshot written by toJSON; throws a zod error naming the bad field. */
+  /** Restores a snapshot written by toJSON; throws naming the first bad fields. */
   static fromJSON(snapshot: unknown, options: MemoryStoreOptions = {}): MemoryIncidentStore {
-    const parsed = snapshotSchema.parse(snapshot);
+    const parsed = snapshotSchema.safeParse(snapshot);
+    if (!parsed.success) throw new Error(`invalid incident store snapshot: ${formatIssues(parsed.error)}`);
     const store = new MemoryIncidentStore(options);
-    for (const record of parsed.records) store.#records.set(record.fingerprint, record);
-    for (const [key, expires] of parsed.markers) store.#markers.set(key, expires);
+    for (const record of parsed.data.records) store.#records.set(record.fingerprint, record);
+    for (const [id, expires] of parsed.data.markers) store.#markers.set(id, expires);
     return store;
-  }
-
-  /** An expired record behaves as absent, as DynamoDB's TTL would eventually make it. */
-  #live(record: IncidentRecord | undefined, now: Date): IncidentRecord | undefined {
-    if (record?.expiresAt !== undefined && record.expiresAt <= Math.floor(now.getTime() / 1000)) {
-      this.#records.delete(record.fingerprint);
-      return undefined;
-    }
-    return record;
   }
 }

@@ -150,7 +150,7 @@ describe('webhook failure reasons', () => {
     }));
     try {
       const url = `${recorder.url}/workflows/abcdef0123456789/triggers/manual?api-version=1&sig=S3cr3tSignatureValue42`;
-      const result = await webhookChannel.deliver('opened', firing(), { type: 'webhook', url }, { timeoutMs: 2_000 });
+      const result = await webhookChannel.deliver('opened', firing(), { type: 'webhook', url } as { type: string }, { timeoutMs: 2_000 });
       expect(result.ok).toBe(false);
       if (result.ok) return;
       expect(result.reason).toContain('HTTP 403');

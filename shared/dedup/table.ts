@@ -1,0 +1,29 @@
+// The state table both the DynamoDB store and infra/ rely on: one string hash key `pk`, TTL on
+// `expiresAt` (epoch seconds), on-demand capacity. Incident records and delivery markers share it:
+//   incident record:  pk = <fingerprint>                                   (no expiresAt while firing)
+//   delivery marker:  pk = delivery#<fingerprint>#<transitionId>#<channel>  (always an expiresAt)
+// Fingerprints are `<source kind>:<hex>` (shared/fingerprint.ts), so they never start with `delivery#`.
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const PARTITION_KEY = 'pk';
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** What infra must create (it adds point-in-time recovery and encryption). */
+export const tableDefinition = {
+  partitionKey: { name: PARTITION_KEY, type: 'S' },
+  billingMode: 'PAY_PER_REQUEST',
+  timeToLiveAttribute: TTL_ATTRIBUTE,
+} as const;
+
+/**
+ * CreateTable input for the state table (tests, local tools). TTL is a separate
+ * UpdateTimeToLive call, which infra makes (dynalite does not support it).
+ */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: tableDefinition.billingMode,
+    AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: tableDefinition.partitionKey.type }],
+    KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+  };
+}
