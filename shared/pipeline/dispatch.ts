@@ -11,18 +11,33 @@ export type DispatchDecision =
   | { readonly action: DeliveryEvent; readonly transitionId: string }
   | { readonly action: 'suppressed'; readonly reason: string };
 
+/** What dispatch reads from the stored record (shared/dedup's IncidentRecord has it). */
+export interface DispatchRecord {
+  readonly episodeStartedAt?: string | undefined;
+  readonly status?: string | undefined;
+  readonly transitionId?: string | undefined;
+  readonly flapping?: boolean | undefined;
+}
+
 /** The one store method dispatch needs (shared/dedup's IncidentStore has it). */
 export interface DecidingStore<Decision extends DispatchDecision> {
   apply(
     incident: Incident,
     now: Date,
-  ): Promise<{ readonly decision: Decision; readonly record?: { readonly episodeStartedAt?: string | undefined } | undefined }>;
+  ): Promise<{ readonly decision: Decision; readonly record?: DispatchRecord | undefined }>;
 }
 
 export interface DispatchDeps<Decision extends DispatchDecision> {
   readonly store: DecidingStore<Decision>;
   readonly router: Router;
   readonly now: Date;
+  /**
+   * The queue delivered this incident before (SQS ApproximateReceiveCount > 1): the earlier
+   * attempt may have written the dedup record and then failed to queue its delivery jobs. If the
+   * record's last notice is for this same state, its jobs are made again; the delivery markers
+   * (keyed by the same transition) keep a notice that did go out from going out twice.
+   */
+  readonly redelivered?: boolean | undefined;
 }
 
 export interface DispatchResult<Decision extends DispatchDecision> {
@@ -39,8 +54,24 @@ export async function dispatchIncident<Decision extends DispatchDecision>(
 ): Promise<DispatchResult<Decision>> {
   // Dedup sees the incident as the source sent it; the fingerprint never depends on routing.
   const { decision, record } = await deps.store.apply(incident, deps.now);
-  if (decision.action === 'suppressed') return { decision, jobs: [] };
-  const { action: event, transitionId } = decision;
+  let event: DeliveryEvent;
+  let transitionId: string;
+  if (decision.action !== 'suppressed') {
+    ({ action: event, transitionId } = decision);
+  } else if (
+    deps.redelivered === true &&
+    decision.reason === 'duplicate' &&
+    record?.transitionId !== undefined &&
+    record.status === incident.status &&
+    record.flapping !== true
+  ) {
+    // A renotified notice lost this way is re-made as `opened`: the record keeps the state,
+    // not the kind of the last notice.
+    event = incident.status === 'resolved' ? 'resolved' : 'opened';
+    transitionId = record.transitionId;
+  } else {
+    return { decision, jobs: [] };
+  }
 
   // Some sources do not say when a resolved problem began (a CloudWatch OK notice carries only
   // its own state change time); the store knows when the episode opened. Notifications then

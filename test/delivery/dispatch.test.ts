@@ -81,6 +81,28 @@ describe('dispatchIncident', () => {
     expect(closed.jobs.length).toBeGreaterThan(0);
   });
 
+  it('re-makes the last notice’s jobs, same transition, for a redelivered message whose jobs may be lost', async () => {
+    const store = new MemoryIncidentStore({ settings: DEFAULT_DEDUP_SETTINGS });
+    const router = createRouter({ routes });
+    const first = await dispatchIncident(firing, { store, router, now: at(1) });
+    // The first attempt wrote the record, then (say) crashed before queueing its jobs.
+    const again = await dispatchIncident(firing, { store, router, now: at(2), redelivered: true });
+    expect(again.decision).toEqual({ action: 'suppressed', reason: 'duplicate' });
+    expect(again.jobs.map((job) => [job.event, job.channel, job.transitionId])).toEqual(first.jobs.map((job) => ['opened', job.channel, job.transitionId]));
+    // A plain duplicate (not a redelivery) still makes nothing.
+    expect((await dispatchIncident(firing, { store, router, now: at(3) })).jobs).toEqual([]);
+  });
+
+  it('does not re-make jobs on redelivery when the stored state moved on', async () => {
+    const store = new MemoryIncidentStore({ settings: DEFAULT_DEDUP_SETTINGS });
+    const router = createRouter({ routes });
+    await dispatchIncident(firing, { store, router, now: at(1) });
+    await dispatchIncident(resolved, { store, router, now: at(21) });
+    const late = await dispatchIncident(firing, { store, router, now: at(22), redelivered: true });
+    expect(late.decision).toEqual({ action: 'suppressed', reason: 'stale' });
+    expect(late.jobs).toEqual([]);
+  });
+
   it('makes no jobs when no route matches, though dedup recorded the incident', async () => {
     const store = new MemoryIncidentStore({ settings: DEFAULT_DEDUP_SETTINGS });
     const router = createRouter({ routes: [{ match: { cloud: ['azure'] }, channels: ['ops-chat'], continue: false }] });
