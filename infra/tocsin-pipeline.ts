@@ -266,7 +266,12 @@ export class TocsinPipeline extends Construct {
       description: 'Tocsin: send one notification per delivery job',
       memorySize: 256,
       // A job given up on (permanent failure, attempts spent) goes to the DLQ with its reason.
-      environment: { ...stateEnvironment, DELIVERIES_DLQ_URL: this.deliveriesDeadLetterQueue.queueUrl },
+      environment: {
+        ...stateEnvironment,
+        DELIVERIES_DLQ_URL: this.deliveriesDeadLetterQueue.queueUrl,
+        // Attempts are capped at the redrive limit, so the last try dead-letters with its reason.
+        DELIVERIES_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+      },
     });
     this.functions = { 'sns-ingest': snsIngest, 'http-ingest': httpIngest, dispatch, deliver };
 

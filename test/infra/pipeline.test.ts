@@ -274,7 +274,7 @@ describe('functions', () => {
       TOCSIN_RESOLVED_TTL_SECONDS: String(7 * 24 * 3600),
     };
     expect(env('dispatch')).toEqual(stateful);
-    expect(env('deliver')).toEqual({ ...stateful, DELIVERIES_DLQ_URL: queueUrl('deliveriesDlq') });
+    expect(env('deliver')).toEqual({ ...stateful, DELIVERIES_DLQ_URL: queueUrl('deliveriesDlq'), DELIVERIES_MAX_RECEIVE_COUNT: '5' });
   });
 
   it('bundles each entry with the local esbuild as minified ESM with a source map', () => {

@@ -1,0 +1,57 @@
+// The SQS message bodies between the cloud stages, validated where they are read: the
+// incidents queue (IncidentMessage, from every ingest function), the deliveries queue
+// (DeliveryMessage, from dispatch) and the deliveries dead-letter queue (DeliveryDeadLetter,
+// from deliver). A body that does not match is poison: the consumer fails it, and SQS moves it
+// to the queue's DLQ after maxReceiveCount.
+import { z } from 'zod';
+import { DELIVERY_EVENTS } from '../channels/channel.ts';
+import type { DeliveryJob } from '../delivery/job.ts';
+import { incidentSchema } from '../incident.ts';
+import type { IncidentMessage } from '../ingest/forward.ts';
+import { formatIssues } from '../zod-issues.ts';
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+export const incidentMessageSchema = z.object({
+  incident: incidentSchema,
+  receivedAt: isoDateTime,
+}) satisfies z.ZodType<IncidentMessage>;
+
+/** A delivery job on the deliveries queue; `receivedAt` (ingest time) feeds the latency metric. */
+export interface DeliveryMessage extends DeliveryJob {
+  readonly receivedAt?: string | undefined;
+}
+
+export const deliveryMessageSchema = z.object({
+  event: z.enum(DELIVERY_EVENTS),
+  incident: incidentSchema,
+  channel: z.string().min(1),
+  transitionId: z.string().min(1),
+  attempt: z.int().min(1),
+  receivedAt: isoDateTime.optional(),
+}) satisfies z.ZodType<DeliveryMessage>;
+
+/** What deliver puts on the deliveries DLQ: the job as last tried, why it was given up, when. */
+export interface DeliveryDeadLetter {
+  readonly job: DeliveryMessage;
+  readonly reason: string;
+  readonly failedAt: string;
+}
+
+/** Thrown for a body that is not the expected message; names the problem, never quotes the body. */
+export class PoisonMessageError extends Error {
+  override readonly name = 'PoisonMessageError';
+}
+
+/** JSON-parses and validates one SQS message body. */
+export function parseMessageBody<T>(body: string, schema: z.ZodType<T>, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new PoisonMessageError(`${what} message body is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new PoisonMessageError(`invalid ${what} message: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,33 @@
+// The SQS queues the handlers send to, one SqsJobQueue per queue URL per container, all on the
+// container's one SQS client.
+import type { ForwardSinks, IncidentMessage, RejectedPayload } from '../ingest/forward.ts';
+import { SqsJobQueue } from '../queue/sqs.ts';
+import { sqsClient } from './clients.ts';
+import { ENV, requireEnv, type Env } from './env.ts';
+
+const queues = new Map<string, SqsJobQueue<unknown>>();
+
+export function queueAt<T>(queueUrl: string): SqsJobQueue<T> {
+  let queue = queues.get(queueUrl);
+  if (queue === undefined) {
+    queue = new SqsJobQueue<unknown>({ client: sqsClient(), queueUrl });
+    queues.set(queueUrl, queue);
+  }
+  // One queue carries one message type; the map only saves re-creating the wrapper.
+  return queue;
+}
+
+/** The ingest functions' sinks: INCIDENTS_QUEUE_URL and REJECTED_QUEUE_URL. */
+export function ingestSinksFromEnv(env: Env = process.env): ForwardSinks {
+  const incidentsUrl = requireEnv(env, ENV.incidentsQueueUrl);
+  const rejectedUrl = requireEnv(env, ENV.rejectedQueueUrl);
+  return {
+    incidents: queueAt<IncidentMessage>(incidentsUrl),
+    rejected: queueAt<RejectedPayload>(rejectedUrl),
+  };
+}
+
+/** For tests: forget the queue wrappers (they hold the previous SQS client). */
+export function resetQueues(): void {
+  queues.clear();
+}

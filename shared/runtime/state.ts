@@ -1,0 +1,30 @@
+// The dedup store on the state table (STATE_TABLE_NAME), one per container and settings, so its
+// record cache (which saves DynamoDB reads) stays warm across invocations. A config reload with
+// the same dedup settings keeps the same store.
+import { DynamoDbIncidentStore } from '../dedup/dynamodb-store.ts';
+import type { DedupSettings } from '../dedup/settings.ts';
+import { dynamoDbClient } from './clients.ts';
+import { ENV, positiveIntEnv, requireEnv, type Env } from './env.ts';
+
+let current: { readonly key: string; readonly store: DynamoDbIncidentStore } | undefined;
+
+/** The config's dedup settings, with `TOCSIN_RESOLVED_TTL_SECONDS` (set by infra) taking precedence. */
+export function dedupSettingsFromEnv(settings: DedupSettings, env: Env = process.env): DedupSettings {
+  const resolvedTtlSeconds = positiveIntEnv(env, ENV.resolvedTtlSeconds);
+  return resolvedTtlSeconds === undefined ? settings : { ...settings, resolvedTtlSeconds };
+}
+
+export function incidentStoreFromEnv(settings: DedupSettings, env: Env = process.env): DynamoDbIncidentStore {
+  const tableName = requireEnv(env, ENV.stateTableName);
+  const effective = dedupSettingsFromEnv(settings, env);
+  const key = JSON.stringify([tableName, effective]);
+  if (current?.key !== key) {
+    current = { key, store: new DynamoDbIncidentStore({ client: dynamoDbClient(), tableName, settings: effective }) };
+  }
+  return current.store;
+}
+
+/** For tests: forget the store (and its record cache). */
+export function resetIncidentStore(): void {
+  current = undefined;
+}
