@@ -1,8 +1,7 @@
 // Per-function bundle size and module init time: `npm run package` into a temp folder, then
 // import each bundle in a fresh Node process (what a cold start pays before the handler runs).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BenchResult } from './harness.ts';
@@ -28,7 +27,10 @@ function initTime(file: string): number {
 }
 
 export async function run(): Promise<BenchResult[]> {
-  const out = await mkdtemp(join(tmpdir(), 'tocsin-bundles-'));
+  // Inside the repository, so the Azure and GCP bundles' externals (@azure/functions, the
+  // functions framework) resolve from node_modules, as the cloud installs them.
+  await mkdir(join(ROOT, 'dist'), { recursive: true });
+  const out = await mkdtemp(join(ROOT, 'dist', 'bench-'));
   try {
     execFileSync(process.execPath, [join(ROOT, 'functions', 'package.ts'), '--out', out], { cwd: ROOT, stdio: 'ignore' });
     const results: BenchResult[] = [];

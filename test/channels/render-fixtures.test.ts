@@ -50,7 +50,7 @@ describe('every channel renders every fixture', () => {
 
       const sms = renderSms(event, incident);
       expect(Buffer.byteLength(sms.text)).toBeLessThanOrEqual(1_600);
-      expect([...sms.text].some((char) => char.charCodeAt(0) < 0x20)).toBe(false);
+      expect(Array.from({ length: sms.text.length }, (_, index) => sms.text.charCodeAt(index)).filter((code) => code < 0x20)).toEqual([]);
 
       const mail = renderEmail(event, incident);
       expect(mail.subject).not.toMatch(/[\r\n]/);
