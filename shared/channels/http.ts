@@ -6,6 +6,8 @@ import type { SendResult } from './channel.ts';
 export interface PostOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** Other credentials sent with the request (a bearer token, an API key): kept out of reasons too. */
+  readonly secrets?: readonly string[];
 }
 
 const BODY_SNIPPET_CHARS = 200;
@@ -37,7 +39,8 @@ export async function postJson(url: string, body: string, options: PostOptions):
   const text = await response.text().catch(() => '');
   if (response.ok) return { ok: true };
 
-  const snippet = redact(text.slice(0, BODY_SNIPPET_CHARS), url).replace(/\s+/g, ' ').trim();
+  // Redact the whole body first, then cut: cutting first could leave a secret's prefix behind.
+  const snippet = redact(text, url, options.secrets ?? []).slice(0, BODY_SNIPPET_CHARS).replace(/\s+/g, ' ').trim();
   const reason = `HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`;
   const status = response.status;
   if (status === 429 || status === 503) {
@@ -76,11 +79,12 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
 /**
  * Removes the URL and its secret-looking parts from text a server echoed back: the path and the
  * query (Slack's path, Teams' `sig`, Google Chat's `key` and `token` are the credentials), and
- * any path segment or query value long enough to be a token, raw or percent-encoded.
+ * any path segment or query value long enough to be a token, raw or percent-encoded, and the
+ * caller's other credentials.
  */
-function redact(text: string, url: string): string {
+function redact(text: string, url: string, extraSecrets: readonly string[]): string {
   const parsed = URL.parse(url);
-  const secrets = [url];
+  const secrets = [url, ...extraSecrets.filter((secret) => secret !== '')];
   if (parsed !== null) {
     if (parsed.pathname.length > 1) secrets.push(parsed.pathname);
     if (parsed.search.length > 1) secrets.push(parsed.search);

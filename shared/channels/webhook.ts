@@ -91,6 +91,13 @@ export const webhookChannel = defineChannel<WebhookConfig, WebhookRequest>({
       headers['x-tocsin-timestamp'] = timestamp;
       headers['x-tocsin-signature'] = signWebhook(target.hmacSecret, timestamp, rendered.body);
     }
-    return postJson(target.url, rendered.body, { headers, timeoutMs: context.timeoutMs });
+    // A receiver may echo the request's headers in its error body: the bearer token, the HMAC
+    // secret and secret-looking custom header values (an API key) are kept out of the reason.
+    const secrets = [target.bearerToken, target.hmacSecret, ...Object.values(target.headers ?? {}).filter((value) => value.length >= 8)];
+    return postJson(target.url, rendered.body, {
+      headers,
+      timeoutMs: context.timeoutMs,
+      secrets: secrets.filter((secret): secret is string => secret !== undefined),
+    });
   },
 });

@@ -161,4 +161,21 @@ describe('webhook failure reasons', () => {
       await recorder.close();
     }
   });
+
+  it('keep the bearer token out even when the 200-character cut would fall inside it', async () => {
+    const token = 'BearerTokenValue-0123456789abcdefghijklmnop';
+    // 190 characters of padding put the token across the cut: cutting before redacting would
+    // leave its first characters in the reason.
+    const recorder = await startRecorder(() => ({ status: 401, body: `${'x'.repeat(185)} got ${token}` }));
+    try {
+      const target = { type: 'webhook', url: `${recorder.url}/hook`, bearerToken: token } as { type: string };
+      const result = await webhookChannel.deliver('opened', firing(), target, { timeoutMs: 2_000 });
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.reason).toMatch(/^HTTP 401: x+ got \[redac/);
+      expect(result.reason).not.toContain('BearerTok');
+    } finally {
+      await recorder.close();
+    }
+  });
 });
