@@ -1,17 +1,18 @@
 // Fingerprints: a stable hash of the parts that identify "this problem on this resource".
 // Each source documents which parts it passes. The format is part of the store's keys, so
 // changing it (or the parts) re-opens every open incident: treat it as a versioned contract.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** `<kind>:<first 32 hex of sha256 over the parts, each length-prefixed>` */
 export function fingerprintOf(kind: string, parts: readonly string[]): string {
-  const hash = createHash('sha256');
-  hash.update(kind);
+  let input = kind;
   for (const part of parts) {
     // Length-prefixing keeps ("ab","c") and ("a","bc") apart.
-    hash.update(`\u0000${part.length}:${part}`);
+    input += `\u0000${part.length}:${part}`;
   }
-  return `${kind}:${hash.digest('hex').slice(0, 32)}`;
+  // One-shot crypto.hash over the whole input: the same digest as streaming the pieces into
+  // createHash, at a fraction of the cost for inputs this small.
+  return `${kind}:${hash('sha256', input, 'hex').slice(0, 32)}`;
 }
 
 /** Labels in a canonical order, for sources whose identity is a label set (Prometheus). */

@@ -42,11 +42,13 @@ export function normalizeBytes(raw: string | Uint8Array, options: NormalizeOptio
 }
 
 export function parseJson(raw: string | Uint8Array): unknown {
-  const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
-  if (text.trim() === '') throw new PayloadRejectedError('payload is empty', [{ source: 'json', reason: 'empty body' }]);
+  // A view, not a copy, of the caller's bytes.
+  const text = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
+    // Checked only on failure: trimming a large valid body just to test it would copy it.
+    if (text.trim() === '') throw new PayloadRejectedError('payload is empty', [{ source: 'json', reason: 'empty body' }]);
     const reason = error instanceof SyntaxError ? error.message : 'not valid JSON';
     throw new PayloadRejectedError('payload is not valid JSON', [{ source: 'json', reason }]);
   }

@@ -80,14 +80,25 @@ function alertmanagerIncident(alert: PrometheusAlert, externalURL: string | unde
  * (the same `{name="value",...}` filter its UI builds).
  */
 function silenceLink(externalURL: string | undefined, labels: Readonly<Record<string, string>>): IncidentLink | undefined {
-  if (externalURL === undefined || httpLink('Silence', externalURL) === undefined) return undefined;
+  const base = httpLink('Silence', externalURL);
+  if (base === undefined) return undefined;
   const matchers = Object.keys(labels)
     .sort()
     .map((key) => `${key}="${escapeMatcherValue(labels[key] ?? '')}"`)
     .join(',');
-  return httpLink('Silence', `${externalURL.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponent(`{${matchers}}`)}`);
+  try {
+    // The base is already a parsed http(s) URL and encodeURIComponent's output is URL-safe, so
+    // the result needs no second parse.
+    return { title: 'Silence', url: `${base.url.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponent(`{${matchers}}`)}` };
+  } catch {
+    // encodeURIComponent throws on a lone surrogate: no silence link rather than no incident.
+    return undefined;
+  }
 }
 
+const MATCHER_SPECIALS = /[\\"\n]/;
+
 function escapeMatcherValue(value: string): string {
+  if (!MATCHER_SPECIALS.test(value)) return value;
   return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
 }

@@ -197,10 +197,9 @@ export function alertTimes(
   alert: PrometheusAlert,
   receivedAt: Date,
 ): { startsAt: string; endsAt?: string } {
-  const received = receivedAt.toISOString();
-  const startsAt = alert.startsAt ?? received;
+  const startsAt = alert.startsAt ?? receivedAt.toISOString();
   if (alert.status === 'firing') return { startsAt };
-  return { startsAt, endsAt: alert.endsAt ?? received };
+  return { startsAt, endsAt: alert.endsAt ?? receivedAt.toISOString() };
 }
 
 /**

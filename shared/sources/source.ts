@@ -1,7 +1,7 @@
 // The one small interface every alert source implements. A source is pure: it validates a
 // parsed payload with its zod schema and maps it to incidents; the receive time is an argument,
 // never read from the clock.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { PayloadRejectedError } from '../errors.ts';
 import type { Incident, SourceKind } from '../incident.ts';
 import { formatIssues } from '../zod-issues.ts';
@@ -35,10 +35,14 @@ export interface RegisteredSource {
 }
 
 export function defineSource<Payload>(source: AlertSource<Payload>): AlertSource<Payload> & RegisteredSource {
+  // zod's ahead-of-time compiled parser: the same schema, about twice as fast on valid payloads
+  // (bench/normalize.ts). It falls back to the runtime parser on a failure, so rejections give
+  // exactly the runtime's issues, and it leaves a schema it cannot model uncompiled.
+  const compiled = z.compile(source.schema);
   return {
     ...source,
     normalize(payload: unknown, context: NormalizeContext): Incident[] {
-      const parsed = source.schema.safeParse(payload);
+      const parsed = compiled.safeParse(payload);
       if (!parsed.success) {
         throw new PayloadRejectedError(`payload rejected by source ${source.kind}`, [
           { source: source.kind, reason: formatIssues(parsed.error) },

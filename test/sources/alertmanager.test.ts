@@ -404,6 +404,24 @@ describe('alertmanager edge cases', () => {
       },
     ]);
   });
+
+  it('escapes quotes, backslashes and newlines in silence matchers, and skips the link for a lone surrogate', () => {
+    const [quoted] = incidentsOf(payloadWith({ labels: { alertname: 'Edge', path: 'C:\\tmp "x"\nnext' } }));
+    expect(quoted?.links).toStrictEqual([{ title: 'Silence', url: silenceUrl('{alertname="Edge",path="C:\\\\tmp \\"x\\"\\nnext"}') }]);
+    // JSON can carry an unpaired surrogate (`"\ud800"`); encodeURIComponent throws on it.
+    const [lone] = incidentsOf(payloadWith({ labels: { alertname: 'Edge', instance: 'edge-\ud800' } }));
+    expect(lone?.title).toBe('Edge on edge-\ud800');
+    expect(lone?.links).toStrictEqual([]);
+  });
+
+  it('builds the silence link on a normalised external URL, with or without a trailing slash or a path', () => {
+    const [plain] = incidentsOf(payloadWith({}, { externalURL: '  http://alertmanager.example.com:9093/  ' }));
+    expect(plain?.links).toStrictEqual([{ title: 'Silence', url: silenceUrl('{alertname="Edge",instance="edge-1:9100"}') }]);
+    const [nested] = incidentsOf(payloadWith({}, { externalURL: 'https://ops.example.com/alertmanager//' }));
+    expect(nested?.links[0]?.url).toBe(`https://ops.example.com/alertmanager/#/silences/new?filter=${encodeURIComponent('{alertname="Edge",instance="edge-1:9100"}')}`);
+    const [notHttp] = incidentsOf(payloadWith({}, { externalURL: 'javascript:alert(1)' }));
+    expect(notHttp?.links).toStrictEqual([]);
+  });
 });
 
 describe('alertmanager detection', () => {

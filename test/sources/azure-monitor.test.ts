@@ -3,6 +3,7 @@
 // Prometheus, budget) and the older schemas; fingerprints across states, casings, rules,
 // resources and dimensions; Microsoft's payload variants; and rejections that name the path.
 import { readFileSync, readdirSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PayloadRejectedError } from '../../shared/errors.ts';
 import { fingerprintOf } from '../../shared/fingerprint.ts';
@@ -1118,6 +1119,18 @@ describe('azure-monitor: variants in Microsoft’s own payloads', () => {
     expect(incident.title).toBe('cpu-high-web on vm-web-01');
   });
 
+  it('a custom property named __proto__ cannot change the labels’ prototype', () => {
+    // JSON.parse, as the ingest path does, makes `__proto__` an own key of customProperties.
+    const text = JSON.stringify(fixture('metric-static-fired.json')).replace('"customProperties":{', '"customProperties":{"__proto__":"polluted",');
+    const payload = JSON.parse(text) as Json;
+    const incident = only(payload);
+    expect(Object.getPrototypeOf(incident.labels)).toBe(Object.prototype);
+    // zod drops `__proto__` keys when it copies a validated object, so the label never arrives.
+    expect(Object.keys(incident.labels)).not.toContain('__proto__');
+    expect(Object.values(incident.labels)).not.toContain('polluted');
+    expect(incident.labels.team).toBe('shop');
+  });
+
   it('takes the account from alertId when there are no targets, and names the resource from configurationItems', () => {
     const payload = fixture('metric-static-fired.json');
     delete essentialsOf(payload).alertTargetIDs;
@@ -1188,6 +1201,21 @@ describe('azure-monitor: helpers', () => {
     expect(toIsoTimestamp('12/31/2019 12:00:00 PM')).toBe('2019-12-31T12:00:00.000Z');
     expect(toIsoTimestamp('11/17/2021 5:40:29 PM -08:00')).toBe('2021-11-18T01:40:29.000Z');
     expect(toIsoTimestamp('06/25/2017 19:59:39')).toBe('2017-06-25T19:59:39.000Z');
+  });
+
+  it('reads any valid UTC date-time exactly as a Date round trip would (its fast path)', () => {
+    const utcDateTimes = fc
+      .tuple(
+        fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }),
+        fc.stringMatching(/^\d{0,9}$/),
+        fc.constantFrom('Z', ''),
+      )
+      .map(([date, fraction, zone]) => `${date.toISOString().slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}${zone}`);
+    fc.assert(
+      fc.property(utcDateTimes, (text) => {
+        expect(toIsoTimestamp(text)).toBe(new Date(text.endsWith('Z') ? text : `${text}Z`).toISOString());
+      }),
+    );
   });
 
   it('refuses what is not a date-time', () => {
