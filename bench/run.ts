@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, printed as a table and written to bench/results.json.
 // Not part of `npm test`: speed goals live here, never in timed tests.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { BenchResult } from './harness.ts';
 
@@ -11,9 +12,32 @@ const suites: Record<string, () => Promise<{ run: () => Promise<BenchResult[]> }
   bundles: () => import('./bundles.ts'),
 };
 
+interface ResultsFile {
+  date: string;
+  node: string;
+  cpus: number;
+  /** When each suite last ran: `npm run bench -- normalize` refreshes that suite only. */
+  suites?: Record<string, string>;
+  results: BenchResult[];
+}
+
+async function previousResults(file: string): Promise<ResultsFile | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as ResultsFile;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
+  const unknown = only.filter((name) => !(name in suites));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown suite ${unknown.join(', ')}; suites: ${Object.keys(suites).join(', ')}\n`);
+    process.exit(2);
+  }
   const results: BenchResult[] = [];
+  const ran: string[] = [];
   const started = performance.now();
   for (const [name, load] of Object.entries(suites)) {
     if (only.length > 0 && !only.includes(name)) continue;
@@ -21,6 +45,7 @@ async function main(): Promise<void> {
     const suiteStart = performance.now();
     const suiteResults = await (await load()).run();
     results.push(...suiteResults);
+    ran.push(name);
     process.stderr.write(`bench: ${name} done in ${((performance.now() - suiteStart) / 1000).toFixed(1)} s\n`);
   }
   const width = Math.max(...results.map((result) => `${result.group} ${result.name}`.length), 10);
@@ -31,10 +56,19 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`${lines.join('\n')}\n`);
   const file = join(import.meta.dirname, 'results.json');
-  await writeFile(
-    file,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length, results }, null, 2)}\n`,
-  );
+  // A partial run replaces its own suites' figures and keeps the others from the last run.
+  const date = new Date().toISOString();
+  const previous = only.length > 0 ? await previousResults(file) : undefined;
+  const kept = (previous?.results ?? []).filter((result) => !ran.includes(result.group));
+  const suiteDates: Record<string, string> = {};
+  for (const name of Object.keys(suites)) {
+    const when = ran.includes(name) ? date : previous?.suites?.[name] ?? (kept.some((result) => result.group === name) ? previous?.date : undefined);
+    if (when !== undefined) suiteDates[name] = when;
+  }
+  const order = Object.keys(suites);
+  const merged = [...kept, ...results].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
+  const output: ResultsFile = { date, node: process.version, cpus: cpus().length, suites: suiteDates, results: merged };
+  await writeFile(file, `${JSON.stringify(output, null, 2)}\n`);
   process.stderr.write(`bench: wrote ${file} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
 }
 
