@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SEVERITIES, TEST_LABEL, type Incident, type IncidentLink, type Severity } from '../incident.ts';
-import type { DeliveryEvent, SendResult } from './channel.ts';
+import type { DeliveryEvent } from './channel.ts';
 import { ELLIPSIS, oneLine, severityEmoji } from './text.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -285,39 +285,4 @@ export function largestThatFits<T>(build: (level: DetailLevel) => T, maxBytes: n
   }
   // Unreachable with the floor level's bounds; returning the smallest keeps render total.
   return built ?? build(DETAIL_LEVELS[0]);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Failure reasons
-
-/**
- * Defence in depth over postJson's own redaction: removes every secret-looking part of the
- * webhook URL (path segments, query values) that a server may have echoed into the reason.
- */
-export function scrubReason(result: SendResult, webhookUrl: string): SendResult {
-  if (result.ok) return result;
-  const url = URL.parse(webhookUrl);
-  const whole = [webhookUrl];
-  const pieces: string[] = [];
-  if (url !== null) {
-    whole.push(url.pathname, url.search);
-    for (const segment of url.pathname.split('/')) pieces.push(segment, safeDecode(segment));
-    for (const value of url.searchParams.values()) pieces.push(value, encodeURIComponent(value));
-  }
-  // Tokens are long; short pieces (`v1`, `services`, an api-version) are not secrets and too
-  // common to hide. Longest first, so a whole URL goes before its parts.
-  const secrets = [...whole.filter((text) => text.length > 1), ...pieces.filter((text) => text.length >= 12)];
-  let reason = result.reason;
-  for (const secret of [...new Set(secrets)].sort((a, b) => b.length - a.length)) {
-    reason = reason.split(secret).join('[redacted]');
-  }
-  return reason === result.reason ? result : { ...result, reason };
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }

@@ -29,7 +29,6 @@ import {
   mentionOnSchema,
   noticeTone,
   openableLinks,
-  scrubReason,
   wantsMention,
   webhookUrlSchema,
   type DetailLevel,
@@ -190,14 +189,14 @@ export const googleChatChannel = defineChannel<GoogleChatConfig, GoogleChatRende
   type: 'google-chat',
   configSchema: googleChatConfigSchema,
   render: renderGoogleChat,
-  async send(rendered, target, context) {
+  send(rendered, target, context) {
     const { thread, ...unthreaded } = rendered.message;
     let message: GoogleChatMessage = target.threadPerIncident ? rendered.message : unthreaded;
     if (target.mention !== undefined && wantsMention(rendered, target.mentionOn)) {
       message = { ...message, text: `<${target.mention}> ${message.text}` };
     }
     const url = target.threadPerIncident && thread !== undefined ? (threadedUrl(target.webhookUrl) ?? target.webhookUrl) : target.webhookUrl;
-    const result = await postJson(url, JSON.stringify(message), { timeoutMs: context.timeoutMs });
-    return scrubReason(scrubReason(result, url), target.webhookUrl);
+    // The configured URL too: the threaded one differs from it only by added parameters.
+    return postJson(url, JSON.stringify(message), { timeoutMs: context.timeoutMs, secrets: [target.webhookUrl] });
   },
 });

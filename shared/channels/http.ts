@@ -88,13 +88,26 @@ function redact(text: string, url: string, extraSecrets: readonly string[]): str
   if (parsed !== null) {
     if (parsed.pathname.length > 1) secrets.push(parsed.pathname);
     if (parsed.search.length > 1) secrets.push(parsed.search);
-    const pieces = [...parsed.pathname.split('/'), ...parsed.searchParams.values()];
+    // Tokens are long; short pieces (`v1`, `services`, an api-version) are not secrets and too
+    // common to hide. Each in the forms a server may echo it: as sent, decoded, re-encoded.
+    const pieces = [...parsed.pathname.split('/').map(safeDecode), ...parsed.searchParams.values()];
     for (const piece of pieces) {
       if (piece.length >= 12) secrets.push(piece, encodeURIComponent(piece));
+    }
+    for (const segment of parsed.pathname.split('/')) {
+      if (segment.length >= 12) secrets.push(segment);
     }
   }
   let out = text;
   // Longest first, so the whole URL goes before its parts.
   for (const secret of [...new Set(secrets)].sort((a, b) => b.length - a.length)) out = out.split(secret).join('[redacted]');
   return out;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

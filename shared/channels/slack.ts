@@ -30,7 +30,6 @@ import {
   mentionOnSchema,
   noticeTone,
   openableLinks,
-  scrubReason,
   wantsMention,
   webhookUrlSchema,
 } from './chat-format.ts';
@@ -183,13 +182,12 @@ export const slackChannel = defineChannel<SlackConfig, SlackRendered>({
   type: 'slack',
   configSchema: slackConfigSchema,
   render: renderSlack,
-  async send(rendered, target, context) {
+  send(rendered, target, context) {
     const message =
       target.mention !== undefined && wantsMention(rendered, target.mentionOn)
         ? withMention(rendered.message, target.mention)
         : rendered.message;
-    const result = await postJson(target.webhookUrl, JSON.stringify(message), { timeoutMs: context.timeoutMs });
-    return scrubReason(result, target.webhookUrl);
+    return postJson(target.webhookUrl, JSON.stringify(message), { timeoutMs: context.timeoutMs });
   },
 });
 

@@ -22,7 +22,6 @@ import {
   mentionOnSchema,
   noticeTone,
   openableLinks,
-  scrubReason,
   wantsMention,
   webhookUrlSchema,
   type DetailLevel,
@@ -214,12 +213,11 @@ export const teamsChannel = defineChannel<TeamsConfig, TeamsRendered>({
   type: 'teams',
   configSchema: teamsConfigSchema,
   render: renderTeams,
-  async send(rendered, target, context) {
+  send(rendered, target, context) {
     const message =
       target.mention !== undefined && wantsMention(rendered, target.mentionOn)
         ? withMention(rendered.message, target.mention)
         : rendered.message;
-    const result = await postJson(target.webhookUrl, JSON.stringify(message), { timeoutMs: context.timeoutMs });
-    return scrubReason(result, target.webhookUrl);
+    return postJson(target.webhookUrl, JSON.stringify(message), { timeoutMs: context.timeoutMs });
   },
 });
