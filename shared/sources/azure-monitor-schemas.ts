@@ -293,20 +293,21 @@ export const legacyActivityLogAlertSchema = z.looseObject({
 });
 export type LegacyActivityLogAlert = z.infer<typeof legacyActivityLogAlertSchema>;
 
-const V1_SEVERITIES: Readonly<Record<string, Severity>> = {
-  critical: 'critical',
-  error: 'error',
-  warning: 'warning',
-  informational: 'info',
-  info: 'info',
-};
+// A Map, not an object: a Severity of `constructor` must be refused, not found on Object.
+const V1_SEVERITIES: ReadonlyMap<string, Severity> = new Map([
+  ['critical', 'critical'],
+  ['error', 'error'],
+  ['warning', 'warning'],
+  ['informational', 'info'],
+  ['info', 'info'],
+]);
 
 /** Log search v1 `Severity`: "0"–"4" (scheduledQueryRules API) or a name (legacy API). */
 const v1Severity = z.union([z.string(), z.number()]).transform((value, ctx): Severity => {
   const key = String(value).trim();
   const azure = key === '' ? undefined : AZURE_SEVERITIES[Number(key)];
   if (azure) return azure === 'Sev0' ? 'critical' : azure === 'Sev1' ? 'error' : azure === 'Sev2' ? 'warning' : 'info';
-  const named = V1_SEVERITIES[key.toLowerCase()];
+  const named = V1_SEVERITIES.get(key.toLowerCase());
   if (named) return named;
   ctx.addIssue({ code: 'custom', message: 'expected "0"–"4", Critical, Error, Warning or Informational' });
   return z.NEVER;

@@ -152,18 +152,19 @@ export const SEVERITY_BY_AZURE: Readonly<Record<AzureSeverity, Severity>> = {
 };
 
 /** Activity-log `level` (a name, or the .NET EventLevel number some payloads carry). */
-const LEVEL_NAMES: Readonly<Record<string, string>> = {
-  '0': 'LogAlways',
-  '1': 'Critical',
-  '2': 'Error',
-  '3': 'Warning',
-  '4': 'Informational',
-  '5': 'Verbose',
-};
+// Maps, not objects, for lookups keyed by payload text: `constructor` must find nothing.
+const LEVEL_NAMES: ReadonlyMap<string, string> = new Map([
+  ['0', 'LogAlways'],
+  ['1', 'Critical'],
+  ['2', 'Error'],
+  ['3', 'Warning'],
+  ['4', 'Informational'],
+  ['5', 'Verbose'],
+]);
 
 export function activityLevelName(level: string | undefined): string | undefined {
   if (level === undefined) return undefined;
-  return LEVEL_NAMES[level.trim()] ?? level;
+  return LEVEL_NAMES.get(level.trim()) ?? level;
 }
 
 // Activity-log `channels` is a flags enum when it arrives as a number (1 = Admin, 2 = Operation).
@@ -181,19 +182,19 @@ export function activityChannelsName(channels: string | undefined): string | und
   return names.length > 0 ? names.join(', ') : channels;
 }
 
-const SEVERITY_BY_LEVEL: Readonly<Record<string, Severity>> = {
-  critical: 'critical',
-  error: 'error',
-  warning: 'warning',
-  informational: 'info',
-  verbose: 'info',
-  logalways: 'info',
-};
+const SEVERITY_BY_LEVEL: ReadonlyMap<string, Severity> = new Map([
+  ['critical', 'critical'],
+  ['error', 'error'],
+  ['warning', 'warning'],
+  ['informational', 'info'],
+  ['verbose', 'info'],
+  ['logalways', 'info'],
+]);
 
 /** Severity of an activity-log event from its level; undefined when it has none we know. */
 export function severityFromLevel(level: string | undefined): Severity | undefined {
   const name = activityLevelName(level);
-  return name === undefined ? undefined : SEVERITY_BY_LEVEL[name.trim().toLowerCase()];
+  return name === undefined ? undefined : SEVERITY_BY_LEVEL.get(name.trim().toLowerCase());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import { fingerprintOf } from '../fingerprint.ts';
 import type { Incident, IncidentLink, IncidentMetric, IncidentResource, Severity, Status } from '../incident.ts';
 import { alarmArnOf, consoleAlarmUrl, isRegionCode, parseAlarmArn } from './cloudwatch-arn.ts';
 import { defineSource, isRecord } from './source.ts';
+import { severityFromWord } from './severity.ts';
 
 const ALARM_STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];
@@ -522,24 +523,12 @@ function viewOfStateChange(event: AlarmStateChangeEvent): AlarmView {
   };
 }
 
-const SEVERITY_WORDS: Readonly<Record<string, Severity>> = {
-  critical: 'critical',
-  error: 'error',
-  high: 'error',
-  major: 'error',
-  warning: 'warning',
-  minor: 'warning',
-  info: 'info',
-  low: 'info',
-  none: 'info',
-};
-
 const SEVERITY_TOKEN = /[ \t]*\bseverity\s*=\s*([a-z]+)\b/iu;
 
 /** The severity a `severity=<level>` token names, and the description without that token. */
 export function severityToken(description: string): { severity?: Severity; rest: string } {
   const match = SEVERITY_TOKEN.exec(description);
-  const severity = match?.[1] === undefined ? undefined : SEVERITY_WORDS[match[1].toLowerCase()];
+  const severity = match?.[1] === undefined ? undefined : severityFromWord(match[1]);
   if (!match || severity === undefined) return { rest: description };
   const rest = (description.slice(0, match.index) + description.slice(match.index + match[0].length)).trim();
   return { severity, rest };

@@ -5,27 +5,16 @@
 import { z } from 'zod';
 import { DEFAULT_SEVERITY } from '../incident.ts';
 import type { IncidentLink, IncidentResource, Severity } from '../incident.ts';
+import { severityFromWord } from './severity.ts';
 
 /**
- * The `severity` label, case-insensitive. A value that is absent or not in this table maps to
- * DEFAULT_SEVERITY (`warning`): a rule author who wrote `severity: P1` still gets noticed, and
- * routing can match the raw label, which stays in the incident's labels.
+ * The `severity` label, case-insensitive. A value that is absent or not one of the contract's
+ * words maps to DEFAULT_SEVERITY (`warning`): a rule author who wrote `severity: P1` still gets
+ * noticed, and routing can match the raw label, which stays in the incident's labels.
  */
-const SEVERITY_BY_LABEL: ReadonlyMap<string, Severity> = new Map([
-  ['critical', 'critical'],
-  ['error', 'error'],
-  ['high', 'error'],
-  ['major', 'error'],
-  ['warning', 'warning'],
-  ['minor', 'warning'],
-  ['info', 'info'],
-  ['low', 'info'],
-  ['none', 'info'],
-]);
-
 export function severityFromLabels(labels: Readonly<Record<string, string>>): Severity {
-  const raw = labels.severity?.trim().toLowerCase();
-  return (raw === undefined ? undefined : SEVERITY_BY_LABEL.get(raw)) ?? DEFAULT_SEVERITY;
+  const raw = labels.severity;
+  return (raw === undefined ? undefined : severityFromWord(raw)) ?? DEFAULT_SEVERITY;
 }
 
 /**
