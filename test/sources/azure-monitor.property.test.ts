@@ -2,19 +2,24 @@
 // v2, activity log, service health) always map to schema-valid incidents with the expected state,
 // severity, time and identity; mutated fixtures and arbitrary JSON never make it throw anything
 // but a PayloadRejectedError that names the source and a reason.
-import { readFileSync, readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PayloadRejectedError } from '../../shared/errors.ts';
-import { incidentSchema, type Incident, type Severity } from '../../shared/incident.ts';
+import type { Incident, Severity } from '../../shared/incident.ts';
 import { azureMonitor } from '../../shared/sources/azure-monitor.ts';
+import { jsonPaths } from '../helpers/fuzz.ts';
+import {
+  DELETE,
+  anyText,
+  assertDetectNeverThrows,
+  envParameters,
+  expectMappedOrRejected,
+  expectSchemaValid,
+  fixture,
+  fixtureNames,
+  splicedAt,
+} from '../helpers/property.ts';
 
-// Deterministic by default; FC_SEED / FC_RUNS explore further (a failure prints its seed).
-const RUNS = Number(process.env.FC_RUNS ?? 200);
-const SEED = Number(process.env.FC_SEED ?? 20261125);
 const context = { receivedAt: new Date('2026-11-25T18:00:00.000Z') };
-const FIXTURES = new URL('../fixtures/azure-monitor/', import.meta.url);
-const FIXTURE_NAMES = readdirSync(FIXTURES).filter((name) => name.endsWith('.json'));
 
 type Json = Record<string, unknown>;
 type Family = 'metric' | 'log' | 'activity' | 'service-health';
@@ -44,17 +49,13 @@ interface GeneratedAlert {
   readonly numericVariants: boolean;
 }
 
-// Any graphemes, plus raw code points (which include lone surrogates JSON can carry).
-const textArb = (minLength: number, maxLength: number): fc.Arbitrary<string> =>
-  fc.oneof(fc.string({ minLength, maxLength, unit: 'grapheme' }), fc.string({ minLength, maxLength, unit: 'binary' }));
-
 const resourceIdArb: fc.Arbitrary<string> = fc.oneof(
   fc
     .record({
       subscription: fc.uuid(),
       group: fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme-ascii' }),
       provider: fc.constantFrom('Microsoft.Compute/virtualMachines', 'microsoft.storage/storageaccounts', 'Microsoft.Sql/servers'),
-      name: textArb(1, 30),
+      name: anyText(1, 30),
       upper: fc.boolean(),
     })
     .map(({ subscription, group, provider, name, upper }) => {
@@ -62,30 +63,30 @@ const resourceIdArb: fc.Arbitrary<string> = fc.oneof(
       return upper ? id.toUpperCase() : id;
     }),
   fc.uuid().map((subscription) => `/subscriptions/${subscription}`),
-  textArb(0, 40),
+  anyText(0, 40),
 );
 
 const alertArb: fc.Arbitrary<GeneratedAlert> = fc.record({
   family: fc.constantFrom<Family>('metric', 'log', 'activity', 'service-health'),
-  rule: textArb(1, 60).filter((rule) => rule.trim() !== ''),
+  rule: anyText(1, 60).filter((rule) => rule.trim() !== ''),
   severity: fc.constantFrom<AzureSeverity>('Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4'),
   signalType: fc.constantFrom('Metric', 'Log', 'Activity Log', 'ActivityLog'),
-  description: fc.option(textArb(0, 80), { nil: undefined }).chain((value) => fc.constantFrom(value, null)),
-  originAlertId: fc.option(textArb(0, 40), { nil: null }),
+  description: fc.option(anyText(0, 80), { nil: undefined }).chain((value) => fc.constantFrom(value, null)),
+  originAlertId: fc.option(anyText(0, 40), { nil: null }),
   targets: fc.array(resourceIdArb, { maxLength: 3 }),
-  configurationItems: fc.option(fc.array(textArb(0, 20), { maxLength: 3 }), { nil: null }),
+  configurationItems: fc.option(fc.array(anyText(0, 20), { maxLength: 3 }), { nil: null }),
   firedAt: fc.date({ min: new Date('2000-01-01T00:00:00.000Z'), max: new Date('2099-12-31T23:59:59.999Z'), noInvalidDate: true }),
   resolvedAfterMs: fc.integer({ min: 0, max: 7 * 24 * 3600 * 1000 }),
   fractionDigits: fc.constantFrom<0 | 3 | 7>(0, 3, 7),
   extraDigits: fc.stringMatching(/^\d{4}$/),
-  dimensions: fc.array(fc.record({ name: textArb(0, 20), value: textArb(0, 30) }), { maxLength: 4 }),
-  customProperties: fc.option(fc.dictionary(textArb(0, 15), fc.oneof(textArb(0, 20), fc.integer(), fc.boolean(), fc.constant(null))), {
+  dimensions: fc.array(fc.record({ name: anyText(0, 20), value: anyText(0, 30) }), { maxLength: 4 }),
+  customProperties: fc.option(fc.dictionary(anyText(0, 15), fc.oneof(anyText(0, 20), fc.integer(), fc.boolean(), fc.constant(null))), {
     nil: null,
   }),
-  metricValue: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null), fc.constant('12.5'), textArb(0, 5)),
-  threshold: fc.oneof(fc.integer().map(String), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null), textArb(0, 5)),
+  metricValue: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null), fc.constant('12.5'), anyText(0, 5)),
+  threshold: fc.oneof(fc.integer().map(String), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null), anyText(0, 5)),
   operator: fc.constantFrom('GreaterThan', 'LessThan', 'GreaterOrLessThan', 'Greater Than'),
-  text: textArb(0, 60),
+  text: anyText(0, 60),
   numericVariants: fc.boolean(),
 });
 
@@ -199,16 +200,10 @@ function payloadOf(alert: GeneratedAlert, condition: 'Fired' | 'Resolved'): Json
   };
 }
 
+/** A generated alert must map (no rejection), to schema-valid incidents. */
 function incidentsOf(payload: unknown): Incident[] {
-  const incidents = azureMonitor.normalize(payload, context);
-  for (const incident of incidents) {
-    const parsed = incidentSchema.safeParse(incident);
-    if (!parsed.success) throw new Error(`schema-invalid incident: ${parsed.error.message}`);
-  }
-  return incidents;
+  return expectSchemaValid(azureMonitor.normalize(payload, context));
 }
-
-const params = { numRuns: RUNS, seed: SEED };
 
 describe('azure-monitor: generated common-schema alerts', () => {
   it('always map to one schema-valid incident with the alert’s state, severity, rule and time', () => {
@@ -228,7 +223,7 @@ describe('azure-monitor: generated common-schema alerts', () => {
           expect(incident.endsAt).toBeUndefined();
         }
       }),
-      params,
+      envParameters,
     );
   });
 
@@ -242,19 +237,19 @@ describe('azure-monitor: generated common-schema alerts', () => {
         const resolved = incidentsOf(payloadOf(upper, 'Resolved'))[0]!;
         expect(resolved.fingerprint).toBe(fired.fingerprint);
       }),
-      params,
+      envParameters,
     );
   });
 
   it('give another rule another fingerprint', () => {
     fc.assert(
-      fc.property(alertArb, textArb(1, 40), (alert, otherRule) => {
+      fc.property(alertArb, anyText(1, 40), (alert, otherRule) => {
         fc.pre(otherRule.trim() !== '' && otherRule.trim().toLowerCase() !== alert.rule.trim().toLowerCase());
         const first = incidentsOf(payloadOf(alert, 'Fired'))[0]!;
         const second = incidentsOf(payloadOf({ ...alert, rule: otherRule }, 'Fired'))[0]!;
         expect(second.fingerprint).not.toBe(first.fingerprint);
       }),
-      params,
+      envParameters,
     );
   });
 });
@@ -263,38 +258,7 @@ describe('azure-monitor: generated common-schema alerts', () => {
 // Robustness: only ever a PayloadRejectedError naming this source
 // ---------------------------------------------------------------------------------------------
 
-type Path = readonly (string | number)[];
-
-function pathsOf(value: unknown, prefix: Path = []): Path[] {
-  const paths: Path[] = [prefix];
-  if (Array.isArray(value)) {
-    value.forEach((item: unknown, index) => paths.push(...pathsOf(item, [...prefix, index])));
-  } else if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) paths.push(...pathsOf(item, [...prefix, key]));
-  }
-  return paths;
-}
-
-const DELETE = Symbol('delete');
 type Mutation = { readonly pick: number; readonly replacement: unknown };
-
-/** A copy of `root` with the value at `path` replaced (or deleted). */
-function mutated(root: unknown, path: Path, replacement: unknown): unknown {
-  if (path.length === 0) return replacement === DELETE ? undefined : replacement;
-  const copy = structuredClone(root);
-  let parent: unknown = copy;
-  for (const key of path.slice(0, -1)) parent = (parent as Record<string | number, unknown>)[key];
-  const last = path[path.length - 1]!;
-  if (Array.isArray(parent) && typeof last === 'number') {
-    if (replacement === DELETE) parent.splice(last, 1);
-    else parent[last] = replacement;
-  } else if (typeof parent === 'object' && parent !== null) {
-    const record = parent as Record<string | number, unknown>;
-    if (replacement === DELETE) Reflect.deleteProperty(record, last);
-    else record[last] = replacement;
-  }
-  return copy;
-}
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.record({
   pick: fc.nat(),
@@ -303,44 +267,29 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.record({
     fc.constant(null),
     fc.jsonValue({ maxDepth: 2 }),
     fc.constantFrom('', 'Sev9', 'Resolved', 'Fired', '3/22/2019 1:36:31 PM', '2019-02-30T00:00:00Z', 12, -1, true, [], {}),
-    textArb(0, 20),
+    anyText(0, 20),
   ),
 });
 
+/** Valid incidents, or rejections that all name this source, never anything else. */
 function expectOnlyRejections(payload: unknown): void {
-  let incidents: Incident[];
-  try {
-    incidents = azureMonitor.normalize(payload, context);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PayloadRejectedError);
-    const rejections = (error as PayloadRejectedError).rejections;
-    expect(rejections.length).toBeGreaterThan(0);
-    for (const rejection of rejections) {
-      expect(rejection.source).toBe('azure-monitor');
-      expect(rejection.reason.trim().length).toBeGreaterThan(0);
-    }
-    return;
-  }
-  for (const incident of incidents) {
-    const parsed = incidentSchema.safeParse(incident);
-    if (!parsed.success) throw new Error(`schema-invalid incident: ${parsed.error.message}`);
-  }
+  expectMappedOrRejected(() => azureMonitor.normalize(payload, context), { source: 'azure-monitor' });
 }
 
 describe('azure-monitor: robustness', () => {
-  const fixtures = FIXTURE_NAMES.map((name) => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as unknown);
+  const fixtures = fixtureNames('azure-monitor').map((name) => fixture('azure-monitor', name));
 
   it('maps or rejects mutated fixtures, never anything else', () => {
     fc.assert(
       fc.property(fc.nat({ max: fixtures.length - 1 }), fc.array(mutationArb, { minLength: 1, maxLength: 3 }), (index, mutations) => {
-        let payload = fixtures[index];
+        let payload: unknown = fixtures[index];
         for (const { pick, replacement } of mutations) {
-          const paths = pathsOf(payload);
-          payload = mutated(payload, paths[pick % paths.length]!, replacement);
+          const paths = jsonPaths(payload);
+          payload = splicedAt(payload, paths[pick % paths.length]!, replacement);
         }
         expectOnlyRejections(payload);
       }),
-      params,
+      envParameters,
     );
   });
 
@@ -358,16 +307,11 @@ describe('azure-monitor: robustness', () => {
           expectOnlyRejections(payload);
         },
       ),
-      params,
+      envParameters,
     );
   });
 
   it('detects without throwing, whatever it is given', () => {
-    fc.assert(
-      fc.property(fc.anything(), (value) => {
-        expect(typeof azureMonitor.detect(value)).toBe('boolean');
-      }),
-      params,
-    );
+    assertDetectNeverThrows(azureMonitor, envParameters);
   });
 });

@@ -1,19 +1,25 @@
 // Property tests for the cloudwatch source: generated alarms in every envelope always map to
 // schema-valid incidents with the expected identity; mutated fixtures and arbitrary JSON never make
 // it throw anything but a PayloadRejectedError that names a source and a reason.
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PayloadRejectedError } from '../../shared/errors.ts';
 import { fingerprintOf } from '../../shared/fingerprint.ts';
-import { incidentSchema, type Incident } from '../../shared/incident.ts';
+import type { Incident } from '../../shared/incident.ts';
 import { cloudwatch } from '../../shared/sources/cloudwatch.ts';
+import { jsonPaths } from '../helpers/fuzz.ts';
+import {
+  DELETE,
+  anyText,
+  assertDetectNeverThrows,
+  assertJsonMappedOrRejected,
+  envParameters,
+  expectMappedOrRejected,
+  expectSchemaValid,
+  fixture,
+  splicedAt,
+} from '../helpers/property.ts';
 
-// Deterministic by default; FC_SEED / FC_RUNS explore further (a failure prints its seed).
-const RUNS = Number(process.env.FC_RUNS ?? 200);
-const SEED = Number(process.env.FC_SEED ?? 20261125);
 const context = { receivedAt: new Date('2026-11-25T12:00:00.000Z') };
-const FIXTURES = new URL('../fixtures/cloudwatch/', import.meta.url);
 
 type Json = Record<string, unknown>;
 type State = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
@@ -36,9 +42,8 @@ interface GeneratedAlarm {
 }
 
 const stateArb = fc.constantFrom<State>('OK', 'ALARM', 'INSUFFICIENT_DATA');
-// Names: any graphemes, plus raw code points (which include lone surrogates JSON can carry).
-const textArb = (maxLength: number): fc.Arbitrary<string> =>
-  fc.oneof(fc.string({ minLength: 1, maxLength, unit: 'grapheme' }), fc.string({ minLength: 1, maxLength, unit: 'binary' }));
+// Names: never empty, and not only well-formed text.
+const textArb = (maxLength: number): fc.Arbitrary<string> => anyText(1, maxLength);
 
 const alarmArb: fc.Arbitrary<GeneratedAlarm> = fc.record({
   name: textArb(60),
@@ -154,35 +159,13 @@ function eventBridgeOf(alarm: GeneratedAlarm): Json {
 }
 
 function expectValidFor(incident: Incident, alarm: GeneratedAlarm): void {
-  const parsed = incidentSchema.safeParse(incident);
-  expect(parsed.success, parsed.error?.message).toBe(true);
+  expectSchemaValid([incident]);
   expect(incident.status).toBe(alarm.state === 'OK' ? 'resolved' : 'firing');
   expect(incident.fingerprint).toBe(fingerprintOf('cloudwatch', [arnOf(alarm)]));
   expect(incident.source).toMatchObject({ kind: 'cloudwatch', account: alarm.account, region: alarm.region, rule: alarm.name, ruleId: arnOf(alarm) });
   expect(incident.startsAt).toBe(alarm.changedAt.toISOString());
   expect(incident.endsAt).toBe(alarm.state === 'OK' ? alarm.changedAt.toISOString() : undefined);
   expect(incident.title.startsWith(alarm.name)).toBe(true);
-}
-
-/** normalize, then: incidents that pass the schema, or a PayloadRejectedError with named reasons. */
-function expectValidOrRejected(run: () => Incident[]): void {
-  let incidents: Incident[];
-  try {
-    incidents = run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PayloadRejectedError);
-    const { rejections } = error as PayloadRejectedError;
-    expect(rejections.length).toBeGreaterThan(0);
-    for (const rejection of rejections) {
-      expect(rejection.source).not.toBe('');
-      expect(rejection.reason.trim()).not.toBe('');
-    }
-    return;
-  }
-  for (const incident of incidents) {
-    const parsed = incidentSchema.safeParse(incident);
-    expect(parsed.success, parsed.error?.message).toBe(true);
-  }
 }
 
 describe('cloudwatch properties: generated alarms', () => {
@@ -195,7 +178,7 @@ describe('cloudwatch properties: generated alarms', () => {
           expectValidFor(incident, alarms[index]!);
         });
       }),
-      { numRuns: RUNS, seed: SEED },
+      envParameters,
     );
   });
 
@@ -211,7 +194,7 @@ describe('cloudwatch properties: generated alarms', () => {
         expect(topic).toBe(`arn:aws:sns:${alarm.region}:${alarm.account}:alarms`);
         expect({ ...viaHttp, labels: labelsViaHttp }).toStrictEqual(bare);
       }),
-      { numRuns: RUNS, seed: SEED },
+      envParameters,
     );
   });
 
@@ -223,7 +206,7 @@ describe('cloudwatch properties: generated alarms', () => {
         expectValidFor(viaEventBridge!, alarm);
         expect([viaEventBridge!.fingerprint, viaEventBridge!.status, viaEventBridge!.severity]).toEqual([viaSns!.fingerprint, viaSns!.status, viaSns!.severity]);
       }),
-      { numRuns: RUNS, seed: SEED },
+      envParameters,
     );
   });
 });
@@ -232,42 +215,15 @@ describe('cloudwatch properties: generated alarms', () => {
 // Mutation: drop or replace one value anywhere in a fixture, including inside the SNS Message.
 
 const VALID_FIXTURES = [
-  'lambda-sns-single-metric-alarm.json',
-  'lambda-sns-composite-ok.json',
-  'lambda-sns-legacy-alarm.json',
-  'sns-http-metric-math-alarm.json',
-  'sns-http-insufficient-data.json',
-  'bare-anomaly-detection-alarm.json',
-  'bare-legacy-no-arn-alarm.json',
-  'eventbridge-alarm-state-change.json',
-].map((name) => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as unknown);
-
-type Path = readonly (string | number)[];
-
-function pathsOf(value: unknown, prefix: Path = []): Path[] {
-  const here = prefix.length > 0 ? [prefix] : [];
-  if (Array.isArray(value)) return [...here, ...value.flatMap((item, index) => pathsOf(item, [...prefix, index]))];
-  if (typeof value === 'object' && value !== null) {
-    return [...here, ...Object.entries(value).flatMap(([key, item]) => pathsOf(item, [...prefix, key]))];
-  }
-  return here;
-}
-
-function mutate(root: unknown, path: Path, replacement: { drop: true } | { value: unknown }): unknown {
-  const copy = structuredClone(root);
-  let parent: unknown = copy;
-  for (const key of path.slice(0, -1)) parent = (parent as Record<string | number, unknown>)[key];
-  const last = path.at(-1)!;
-  if (Array.isArray(parent) && typeof last === 'number') {
-    if ('drop' in replacement) parent.splice(last, 1);
-    else parent[last] = replacement.value;
-  } else if ('drop' in replacement) {
-    Reflect.deleteProperty(parent as object, last);
-  } else {
-    (parent as Record<string, unknown>)[last] = replacement.value;
-  }
-  return copy;
-}
+  'lambda-sns-single-metric-alarm',
+  'lambda-sns-composite-ok',
+  'lambda-sns-legacy-alarm',
+  'sns-http-metric-math-alarm',
+  'sns-http-insufficient-data',
+  'bare-anomaly-detection-alarm',
+  'bare-legacy-no-arn-alarm',
+  'eventbridge-alarm-state-change',
+].map((name) => fixture('cloudwatch', name));
 
 /** SNS fixtures with their Message parsed, so mutations reach the alarm; re-stringified afterwards. */
 function openMessages(payload: unknown): unknown {
@@ -298,41 +254,32 @@ const mutatedFixtureArb = fc
     fixture: fc.constantFrom(...VALID_FIXTURES),
     inside: fc.boolean(),
     pick: fc.nat(),
-    replacement: fc.oneof(fc.constant({ drop: true as const }), fc.jsonValue().map((value) => ({ value }))),
+    replacement: fc.oneof(fc.constant(DELETE), fc.jsonValue()),
   })
   .map(({ fixture, inside, pick, replacement }) => {
     const tree = inside ? openMessages(fixture) : fixture;
-    const paths = pathsOf(tree);
-    const mutated = paths.length === 0 ? tree : mutate(tree, paths[pick % paths.length]!, replacement);
+    // Not the root: replacing the whole payload is the arbitrary-JSON property's job.
+    const paths = jsonPaths(tree).slice(1);
+    const mutated = paths.length === 0 ? tree : splicedAt(tree, paths[pick % paths.length]!, replacement);
     return inside ? closeMessages(mutated) : mutated;
   });
 
 describe('cloudwatch properties: hostile input', () => {
   it('detect never throws on anything', () => {
-    fc.assert(
-      fc.property(fc.anything(), (value) => {
-        expect(typeof cloudwatch.detect(value)).toBe('boolean');
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
+    assertDetectNeverThrows(cloudwatch, envParameters);
   });
 
   it('mutated fixtures give valid incidents or a named rejection', () => {
     fc.assert(
       fc.property(mutatedFixtureArb, (payload) => {
-        expectValidOrRejected(() => cloudwatch.normalize(payload, context));
+        expectMappedOrRejected(() => cloudwatch.normalize(payload, context));
       }),
-      { numRuns: RUNS * 2, seed: SEED },
+      { ...envParameters, numRuns: envParameters.numRuns * 2 },
     );
   });
 
   it('arbitrary JSON gives valid incidents or a named rejection', () => {
-    fc.assert(
-      fc.property(fc.jsonValue(), (payload) => {
-        expectValidOrRejected(() => cloudwatch.normalize(payload, context));
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
+    assertJsonMappedOrRejected((payload) => expectMappedOrRejected(() => cloudwatch.normalize(payload, context)), envParameters);
   });
 
   it('the shared normalize() does the same with mutated fixtures and arbitrary JSON', async () => {
@@ -340,9 +287,9 @@ describe('cloudwatch properties: hostile input', () => {
     const { normalize } = await import('../../shared/normalize.ts');
     fc.assert(
       fc.property(fc.oneof(mutatedFixtureArb, fc.jsonValue()), (payload) => {
-        expectValidOrRejected(() => normalize(payload, context).incidents);
+        expectMappedOrRejected(() => normalize(payload, context).incidents);
       }),
-      { numRuns: RUNS, seed: SEED },
+      envParameters,
     );
   });
 });

@@ -2,17 +2,23 @@
 // schema-valid incident, the same one through a Pub/Sub push, and one fingerprint for open and
 // closed; mutated fixtures and arbitrary JSON are either mapped or refused with a
 // PayloadRejectedError, never anything else.
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PayloadRejectedError } from '../../shared/errors.ts';
-import { TEST_LABEL, incidentSchema } from '../../shared/incident.ts';
+import { TEST_LABEL } from '../../shared/incident.ts';
 import type { Incident } from '../../shared/incident.ts';
 import { gcpMonitoring } from '../../shared/sources/gcp-monitoring.ts';
+import {
+  applyChanges,
+  assertDetectNeverThrows,
+  assertJsonMappedOrRejected,
+  fixture,
+  fixtureChanges,
+  jsonChanges,
+  mappedOrRejectedBy,
+  runs,
+} from '../helpers/property.ts';
 
 const receivedAt = new Date('2026-11-25T07:00:00.000Z');
-// Fixed seeds keep the suite deterministic; bump one to explore other inputs.
-const runs = (seed: number): fc.Parameters<unknown> => ({ numRuns: 200, seed });
 
 const FIXTURES = [
   'metric-open',
@@ -26,50 +32,13 @@ const FIXTURES = [
   'uptime-check-legacy',
 ];
 
-function fixture(name: string): unknown {
-  return JSON.parse(readFileSync(new URL(`../fixtures/gcp-monitoring/${name}.json`, import.meta.url), 'utf8'));
-}
+const mapped = mappedOrRejectedBy(gcpMonitoring, { receivedAt });
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Path = readonly (string | number)[];
-
-function pathsOf(value: Json, prefix: Path = []): Path[] {
-  const children =
-    value !== null && typeof value === 'object'
-      ? Object.entries(value).flatMap(([key, child]) => pathsOf(child, [...prefix, Array.isArray(value) ? Number(key) : key]))
-      : [];
-  return [prefix, ...children];
-}
-
-/** Replaces (or, with `undefined`, deletes) the value at `path` in a copy of `root`. */
-function mutated(root: Json, path: Path, replacement: Json | undefined): Json {
-  if (path.length === 0) return replacement ?? null;
-  const copy = structuredClone(root);
-  let parent: Json = copy;
-  for (const key of path.slice(0, -1)) {
-    if (parent === null || typeof parent !== 'object') return copy;
-    parent = (parent as Record<string, Json>)[key] ?? null;
-  }
-  if (parent === null || typeof parent !== 'object') return copy;
-  const last = path[path.length - 1]!;
-  if (replacement === undefined) Reflect.deleteProperty(parent, last);
-  else (parent as Record<string, Json>)[last] = replacement;
-  return copy;
-}
-
+/** Valid incidents (a notification carries exactly one), or one rejection that names this source. */
 function mappedOrRejected(payload: unknown): Incident[] | undefined {
-  try {
-    const incidents = gcpMonitoring.normalize(payload, { receivedAt });
-    expect(incidents).toHaveLength(1);
-    for (const incident of incidents) expect(incidentSchema.safeParse(incident).error).toBeUndefined();
-    return incidents;
-  } catch (error) {
-    if (!(error instanceof PayloadRejectedError)) throw error;
-    expect(error.rejections).toHaveLength(1);
-    expect(error.rejections[0]?.source).toBe('gcp-monitoring');
-    expect(error.rejections[0]?.reason.length).toBeGreaterThan(0);
-    return undefined;
-  }
+  const incidents = mapped(payload);
+  if (incidents !== undefined) expect(incidents).toHaveLength(1);
+  return incidents;
 }
 
 function pubSubPush(notification: unknown): Record<string, unknown> {
@@ -187,54 +156,27 @@ describe('gcp-monitoring properties', () => {
   });
 
   it('maps or rejects mutated fixtures, never throwing anything else', () => {
-    const payloads = FIXTURES.map((name) => fixture(name) as Json);
-    const mutation = fc.nat({ max: payloads.length - 1 }).chain((index) => {
-      const payload = payloads[index]!;
-      return fc.record({
-        payload: fc.constant(payload),
-        changes: fc.array(
-          fc.record({
-            path: fc.constantFrom(...pathsOf(payload)),
-            replacement: fc.option(fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>, { nil: undefined }),
-          }),
-          { minLength: 1, maxLength: 3 },
-        ),
-      });
-    });
+    const payloads = FIXTURES.map((name) => fixture('gcp-monitoring', name));
     fc.assert(
-      fc.property(mutation, ({ payload, changes }) => {
-        const changed = changes.reduce<Json>((current, { path: at, replacement }) => mutated(current, at, replacement), payload);
-        mappedOrRejected(changed);
+      fc.property(fixtureChanges(payloads), ({ payload, changes }) => {
+        mappedOrRejected(applyChanges(payload, changes));
       }),
       runs(1304),
     );
   });
 
   it('maps or rejects mutated notifications inside a Pub/Sub push', () => {
-    const inner = fixture('metric-open') as Json;
-    const mutation = fc.array(
-      fc.record({
-        path: fc.constantFrom(...pathsOf(inner)),
-        replacement: fc.option(fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>, { nil: undefined }),
-      }),
-      { minLength: 1, maxLength: 3 },
-    );
+    const inner = fixture('gcp-monitoring', 'metric-open');
     fc.assert(
-      fc.property(mutation, (changes) => {
-        const changed = changes.reduce<Json>((current, { path: at, replacement }) => mutated(current, at, replacement), inner);
-        mappedOrRejected(pubSubPush(changed));
+      fc.property(jsonChanges(inner), (changes) => {
+        mappedOrRejected(pubSubPush(applyChanges(inner, changes)));
       }),
       runs(1305),
     );
   });
 
   it('maps or rejects arbitrary JSON and arbitrary Pub/Sub data, and detection never throws', () => {
-    fc.assert(
-      fc.property(fc.jsonValue(), (payload) => {
-        mappedOrRejected(payload);
-      }),
-      runs(1306),
-    );
+    assertJsonMappedOrRejected(mappedOrRejected, runs(1306));
     fc.assert(
       fc.property(fc.oneof(fc.base64String(), fc.string()), (data) => {
         const envelope = { message: { data }, subscription: 's' };
@@ -243,11 +185,6 @@ describe('gcp-monitoring properties', () => {
       }),
       runs(1307),
     );
-    fc.assert(
-      fc.property(fc.anything(), (payload) => {
-        expect(typeof gcpMonitoring.detect(payload)).toBe('boolean');
-      }),
-      runs(1308),
-    );
+    assertDetectNeverThrows(gcpMonitoring, runs(1308));
   });
 });
