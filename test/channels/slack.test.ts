@@ -1,91 +1,11 @@
 // Slack channel: the shared HTTP kit, then the exact Block Kit body Slack receives (via a real
 // recording server on 127.0.0.1), firing vs resolved, escaping and every Block Kit limit.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveryEvent, SendResult } from '../../shared/channels/channel.ts';
+import { describe, expect, it } from 'vitest';
 import { slackChannel, type SlackBlock, type SlackMessage } from '../../shared/channels/slack.ts';
-import { TEST_LABEL, incidentSchema, type Incident, type SourceKind } from '../../shared/incident.ts';
+import { TEST_LABEL, incidentSchema, type SourceKind } from '../../shared/incident.ts';
+import { CHAT_FIRING as FIRING, CHAT_SOURCE_KINDS, chatResolved as resolvedOf } from '../fixtures/channels/incidents.ts';
 import { describeHttpChannelKit } from '../helpers/channel-kit.ts';
-import { startRecorder, type HttpRecorder, type RecordedRequest } from '../helpers/http-recorder.ts';
-
-// One incident per source kind, as the source modules produce them (built here directly so this
-// file does not depend on the source fixtures).
-const FIRING: Record<SourceKind, Incident> = {
-  cloudwatch: incidentSchema.parse({
-    schemaVersion: 1,
-    fingerprint: 'cloudwatch:5f0c2d9a1b7e4c3f8a6d2e1b0c9f8e7d',
-    status: 'firing',
-    severity: 'error',
-    title: 'HighCPU on web-1',
-    summary: 'Threshold Crossed: 1 datapoint [93.5] was greater than the threshold (80.0).',
-    source: { kind: 'cloudwatch', cloud: 'aws', account: '123456789012', region: 'us-east-1', rule: 'HighCPU' },
-    resource: { id: 'i-0abc123', name: 'web-1', type: 'AWS::EC2::Instance' },
-    startsAt: '2026-11-25T10:00:00.000Z',
-    labels: { InstanceId: 'i-0abc123' },
-    links: [{ title: 'CloudWatch alarm', url: 'https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/HighCPU' }],
-    metric: { name: 'CPUUtilization', namespace: 'AWS/EC2', value: 93.5, threshold: 80, operator: 'GreaterThanThreshold', unit: 'Percent' },
-  }),
-  'azure-monitor': incidentSchema.parse({
-    schemaVersion: 1,
-    fingerprint: 'azure-monitor:0a1b2c3d4e5f60718293a4b5c6d7e8f9',
-    status: 'firing',
-    severity: 'critical',
-    title: 'High DTU on orders-db',
-    summary: 'DTU percentage above 95 for 10 minutes',
-    source: { kind: 'azure-monitor', cloud: 'azure', account: '00000000-1111-2222-3333-444444444444', region: 'westeurope', rule: 'High DTU' },
-    resource: { id: '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Sql/servers/sql1/databases/orders-db', name: 'orders-db', type: 'Microsoft.Sql/servers/databases' },
-    startsAt: '2026-11-25T10:00:00Z',
-    labels: { team: 'data' },
-    links: [{ title: 'Azure portal', url: 'https://portal.azure.com/#resource/subscriptions/0000/alerts/1' }],
-  }),
-  'gcp-monitoring': incidentSchema.parse({
-    schemaVersion: 1,
-    fingerprint: 'gcp-monitoring:9f8e7d6c5b4a39281706f5e4d3c2b1a0',
-    status: 'firing',
-    severity: 'warning',
-    title: 'Uptime check failed on checkout',
-    source: { kind: 'gcp-monitoring', cloud: 'gcp', account: 'shop-prod', rule: 'Uptime check' },
-    resource: { name: 'checkout', type: 'uptime_url' },
-    startsAt: '2026-11-25T10:00:00Z',
-    labels: { host: 'checkout.example.com' },
-    links: [{ title: 'Incident', url: 'https://console.cloud.google.com/monitoring/alerting/incidents/0.abc?project=shop-prod' }],
-  }),
-  alertmanager: incidentSchema.parse({
-    schemaVersion: 1,
-    fingerprint: 'alertmanager:11223344556677889900aabbccddeeff',
-    status: 'firing',
-    severity: 'critical',
-    title: 'KubePodCrashLooping on payments-7d9f',
-    summary: 'Pod payments/payments-7d9f is restarting 3 times / 5 minutes.',
-    source: { kind: 'alertmanager', cloud: 'other', rule: 'KubePodCrashLooping' },
-    startsAt: '2026-11-25T10:00:00Z',
-    labels: { alertname: 'KubePodCrashLooping', namespace: 'payments', pod: 'payments-7d9f', severity: 'critical' },
-    links: [
-      { title: 'Runbook', url: 'https://runbooks.example.com/KubePodCrashLooping' },
-      { title: 'Source', url: 'http://prometheus.example.com:9090/graph?g0.expr=up' },
-    ],
-  }),
-  grafana: incidentSchema.parse({
-    schemaVersion: 1,
-    fingerprint: 'grafana:ffeeddccbbaa00998877665544332211',
-    status: 'firing',
-    severity: 'info',
-    title: 'Disk usage',
-    source: { kind: 'grafana', cloud: 'other', rule: 'Disk usage' },
-    startsAt: '2026-11-25T10:00:00Z',
-    labels: { alertname: 'Disk usage', grafana_folder: 'Infra' },
-    links: [
-      { title: 'Dashboard', url: 'https://grafana.example.com/d/abc' },
-      { title: 'Silence', url: 'https://grafana.example.com/alerting/silence/new?alertmanager=grafana' },
-    ],
-    metric: { value: 81.25 },
-  }),
-};
-
-/** A lone surrogate (half an emoji) cannot be sent as UTF-8: it arrives as U+FFFD. */
-const REPLACEMENT_CHARACTER = '\uFFFD';
-
-const resolvedOf = (incident: Incident): Incident =>
-  incidentSchema.parse({ ...incident, status: 'resolved', endsAt: '2026-11-25T11:05:30Z' });
+import { REPLACEMENT_CHARACTER, itReportsEchoedFailureWithoutSecrets, useChatRecorder } from '../helpers/chat-channel.ts';
 
 const SECRET_URL_PATH = '/services/T0SECRET/B0SECRET/XXXXsecretTOKENxxxx';
 
@@ -96,30 +16,12 @@ describeHttpChannelKit({
 });
 
 describe('slack channel', () => {
-  let recorder: HttpRecorder;
-  beforeAll(async () => {
-    recorder = await startRecorder(() => ({ status: 200, body: 'ok' }));
+  const chat = useChatRecorder<SlackMessage>({
+    channel: slackChannel,
+    reply: { status: 200, body: 'ok' },
+    webhookUrl: (url) => `${url}${SECRET_URL_PATH}`,
   });
-  afterAll(async () => {
-    await recorder.close();
-  });
-
-  const target = (extra: Record<string, unknown> = {}): { type: string; webhookUrl: string } => ({
-    type: 'slack',
-    webhookUrl: `${recorder.url}${SECRET_URL_PATH}`,
-    ...extra,
-  });
-
-  async function capture(
-    event: DeliveryEvent,
-    incident: Incident,
-    extra: Record<string, unknown> = {},
-  ): Promise<{ result: SendResult; request: RecordedRequest; body: SlackMessage }> {
-    const before = recorder.requests.length;
-    const result = await slackChannel.deliver(event, incident, target(extra), { timeoutMs: 2_000 });
-    const request = recorder.requests[before]!;
-    return { result, request, body: JSON.parse(request.body) as SlackMessage };
-  }
+  const { capture } = chat;
 
   const headerText = (body: SlackMessage): string => {
     const header = body.blocks[0]!;
@@ -167,7 +69,7 @@ describe('slack channel', () => {
       grafana: { header: '🔵 INFO: Disk usage', color: '#2F80ED' },
     };
 
-    for (const kind of Object.keys(FIRING) as SourceKind[]) {
+    for (const kind of CHAT_SOURCE_KINDS) {
       it(`${kind}: firing and resolved`, async () => {
         const incident = FIRING[kind];
         const firing = await capture('opened', incident);
@@ -363,15 +265,11 @@ describe('slack channel', () => {
     });
   });
 
-  it('reports Slack error bodies as permanent failures without the webhook URL', async () => {
-    recorder.respondWith((request) => ({ status: 410, body: `channel_is_archived ${request.path}` }));
-    try {
-      const { result } = await capture('opened', FIRING.cloudwatch);
-      expect(result).toMatchObject({ ok: false, retryable: false });
-      expect(result.ok ? '' : result.reason).toMatch(/^HTTP 410: channel_is_archived/);
-      expect(result.ok ? '' : result.reason).not.toContain('XXXXsecretTOKENxxxx');
-    } finally {
-      recorder.respondWith(() => ({ status: 200, body: 'ok' }));
-    }
+  itReportsEchoedFailureWithoutSecrets(chat, {
+    title: 'reports Slack error bodies as permanent failures without the webhook URL',
+    status: 410,
+    body: (request) => `channel_is_archived ${request.path}`,
+    reason: /^HTTP 410: channel_is_archived/,
+    secrets: ['XXXXsecretTOKENxxxx'],
   });
 });
