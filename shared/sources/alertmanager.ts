@@ -14,17 +14,15 @@
 import { z } from 'zod';
 import { fingerprintOf, canonicalLabels } from '../fingerprint.ts';
 import type { Incident, IncidentLink, IncidentSource } from '../incident.ts';
-import { defineSource, isRecord } from './source.ts';
+import { defineSource, isRecord, nonEmpty, pruned } from './source.ts';
 import type { NormalizeContext } from './source.ts';
 import {
   alertName,
   alertTimes,
   annotationLinks,
   httpLink,
-  nonEmpty,
   prometheusAlertShape,
   prometheusGroupShape,
-  pruned,
   publicLabels,
   resourceFromLabels,
   severityFromLabels,

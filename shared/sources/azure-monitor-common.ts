@@ -11,7 +11,6 @@ import {
   logV1FieldsOfContext,
   logV2Details,
   metricDetails,
-  nonEmpty,
   prometheusDetails,
   resourceHealthDetails,
   serviceHealthDetails,
@@ -35,6 +34,7 @@ import {
   withOptionalParts,
 } from './azure-monitor-util.ts';
 import type { NormalizeContext } from './source.ts';
+import { nonEmpty } from './source.ts';
 
 export type AlertFamily =
   | 'metric'

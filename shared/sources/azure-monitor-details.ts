@@ -6,7 +6,7 @@ import type { IncidentMetric } from '../incident.ts';
 import type { ActivityLogEvent, AlertContext, Criterion } from './azure-monitor-schemas.ts';
 import type { LabelEntry, LinkCandidate } from './azure-monitor-util.ts';
 import { activityChannelsName, activityLevelName, finiteNumber, stripHtml, toIsoTimestamp } from './azure-monitor-util.ts';
-import { isRecord } from './source.ts';
+import { isRecord, nonEmpty, pruned } from './source.ts';
 
 export interface AlertDetails {
   readonly summary: readonly (string | undefined)[];
@@ -24,21 +24,10 @@ export interface AlertDetails {
 
 export const NO_DETAILS: AlertDetails = { summary: [], labels: [], identity: [], links: [] };
 
-export function nonEmpty(value: string | null | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
-}
-
 /** The metric without its absent fields, or undefined when nothing is known. */
 function compactMetric(metric: IncidentMetric): IncidentMetric | undefined {
-  const compact: IncidentMetric = {};
-  if (metric.name !== undefined) compact.name = metric.name;
-  if (metric.namespace !== undefined) compact.namespace = metric.namespace;
-  if (metric.value !== undefined) compact.value = metric.value;
-  if (metric.threshold !== undefined) compact.threshold = metric.threshold;
-  if (metric.operator !== undefined) compact.operator = metric.operator;
-  if (metric.unit !== undefined) compact.unit = metric.unit;
-  return Object.keys(compact).length > 0 ? compact : undefined;
+  const known = pruned(metric);
+  return Object.keys(known).length > 0 ? known : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

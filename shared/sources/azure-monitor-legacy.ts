@@ -8,7 +8,6 @@ import {
   activityDetails,
   logV1Details,
   metricDetails,
-  nonEmpty,
   resourceHealthDetails,
   serviceHealthDetails,
 } from './azure-monitor-details.ts';
@@ -30,6 +29,7 @@ import {
   withOptionalParts,
 } from './azure-monitor-util.ts';
 import type { NormalizeContext } from './source.ts';
+import { nonEmpty } from './source.ts';
 
 // ---------------------------------------------------------------------------------------------
 // AzureMonitorMetricAlert

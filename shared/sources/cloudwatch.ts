@@ -35,9 +35,9 @@
 //   older `1 datapoint (12.3)`); anomaly-detection alarms have no fixed threshold, so none is set.
 import { z } from 'zod';
 import { fingerprintOf } from '../fingerprint.ts';
-import type { Incident, IncidentLink, IncidentMetric, IncidentResource, Severity, Status } from '../incident.ts';
+import type { Incident, IncidentLink, IncidentMetric, IncidentResource, IncidentSource, Severity, Status } from '../incident.ts';
 import { alarmArnOf, consoleAlarmUrl, isRegionCode, parseAlarmArn } from './cloudwatch-arn.ts';
-import { defineSource, isRecord } from './source.ts';
+import { defineSource, isRecord, pruned } from './source.ts';
 import { severityFromWord } from './severity.ts';
 
 const ALARM_STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
@@ -554,21 +554,6 @@ export function datapointOfReason(reason: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** `value` without its undefined fields, typed so: the incident schema is strict and tests compare exactly. */
-type Compact<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
-  [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
-};
-
-function compact<T extends object>(value: T): Compact<T> {
-  // A plain loop: entries/filter/fromEntries cost several times more, for every incident.
-  const out: Record<string, unknown> = {};
-  for (const key in value) {
-    const entry = value[key];
-    if (entry !== undefined) out[key] = entry;
-  }
-  return out as Compact<T>;
-}
-
 function toIncident(view: AlarmView): Incident {
   const status: Status = view.state === 'OK' ? 'resolved' : 'firing';
   const token = view.description === undefined ? undefined : severityToken(view.description);
@@ -579,7 +564,7 @@ function toIncident(view: AlarmView): Incident {
   const dimensions = (metric?.dimensions ?? []).filter((dimension) => dimension.name !== '' && dimension.value !== '');
   const [first] = dimensions;
   const resource: IncidentResource | undefined = first
-    ? compact({
+    ? pruned<IncidentResource>({
         id: dimensions.map((dimension) => `${dimension.name}=${dimension.value}`).join(','),
         name: first.value,
         type: metric?.namespace,
@@ -604,7 +589,7 @@ function toIncident(view: AlarmView): Incident {
   for (const dimension of dimensions) label(`dimension_${dimension.name}`, dimension.value);
 
   const value = view.type === 'composite' || view.reason === undefined ? undefined : datapointOfReason(view.reason);
-  const metricFields: IncidentMetric = compact({
+  const metricFields = pruned<IncidentMetric>({
     name: metric?.name,
     namespace: metric?.namespace,
     value,
@@ -624,16 +609,16 @@ function toIncident(view: AlarmView): Incident {
     view.arn !== undefined ? [view.arn] : [view.account, view.regionLabel ?? '', view.name],
   );
 
-  return compact({
-    schemaVersion: 1 as const,
+  return pruned<Incident>({
+    schemaVersion: 1,
     fingerprint,
     status,
     severity,
     title,
     summary: summary === '' ? undefined : summary,
-    source: compact({
-      kind: 'cloudwatch' as const,
-      cloud: 'aws' as const,
+    source: pruned<IncidentSource>({
+      kind: 'cloudwatch',
+      cloud: 'aws',
       account: view.account,
       region: view.region,
       rule: view.name,

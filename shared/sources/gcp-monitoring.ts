@@ -30,11 +30,11 @@ import { z } from 'zod';
 import { canonicalLabels, fingerprintOf } from '../fingerprint.ts';
 import { DEFAULT_SEVERITY, TEST_LABEL } from '../incident.ts';
 import type { Incident, IncidentLink, IncidentMetric, IncidentResource, IncidentSource, Severity } from '../incident.ts';
-import { defineSource, isRecord } from './source.ts';
+import { defineSource, isRecord, nonEmpty, pruned } from './source.ts';
 import type { NormalizeContext } from './source.ts';
 // The generic link and text helpers live beside the Prometheus mapping; they are not
 // Prometheus-specific.
-import { httpLink, nonEmpty, pruned, titleFor, uniqueLinks } from './prometheus-labels.ts';
+import { httpLink, titleFor, uniqueLinks } from './prometheus-labels.ts';
 
 /** 9999-12-31T23:59:59Z: beyond it a time has no ISO 8601 form the incident schema accepts. */
 const MAX_UNIX_SECONDS = 253_402_300_799;

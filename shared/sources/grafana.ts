@@ -16,17 +16,15 @@
 import { z } from 'zod';
 import { canonicalLabels, fingerprintOf } from '../fingerprint.ts';
 import type { Incident, IncidentMetric, IncidentSource } from '../incident.ts';
-import { defineSource, isRecord } from './source.ts';
+import { defineSource, isRecord, nonEmpty, pruned } from './source.ts';
 import type { NormalizeContext } from './source.ts';
 import {
   alertName,
   alertTimes,
   annotationLinks,
   httpLink,
-  nonEmpty,
   prometheusAlertShape,
   prometheusGroupShape,
-  pruned,
   publicLabels,
   resourceFromLabels,
   severityFromLabels,

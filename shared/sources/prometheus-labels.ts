@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_SEVERITY } from '../incident.ts';
 import type { IncidentLink, IncidentResource, Severity } from '../incident.ts';
+import { nonEmpty } from './source.ts';
 import { severityFromWord } from './severity.ts';
 
 /**
@@ -118,12 +119,6 @@ export function uniqueLinks(links: readonly (IncidentLink | undefined)[]): Incid
   return out;
 }
 
-/** The trimmed text, or `undefined` when there is none. */
-export function nonEmpty(value: string | null | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
-}
-
 /**
  * An RFC 3339 timestamp as Alertmanager and Grafana write it (nanoseconds, any offset), turned
  * into a UTC ISO string so incidents compare by string. Go's zero time
@@ -189,19 +184,4 @@ export function alertTimes(
   const startsAt = alert.startsAt ?? receivedAt.toISOString();
   if (alert.status === 'firing') return { startsAt };
   return { startsAt, endsAt: alert.endsAt ?? receivedAt.toISOString() };
-}
-
-/**
- * The same object without its `undefined` properties: incidents travel through JSON and
- * DynamoDB's marshaller, which refuses `undefined` values.
- */
-export function pruned<T extends object>(value: T): T {
-  // A plain loop: this runs for every incident, and entries/filter/fromEntries cost ~10x more
-  // (measured with bench/normalize.ts; see the README's Performance section).
-  const out: Record<string, unknown> = {};
-  for (const key in value) {
-    const entry = value[key];
-    if (entry !== undefined) out[key] = entry;
-  }
-  return out as T;
 }
