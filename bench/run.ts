@@ -60,12 +60,12 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const previous = only.length > 0 ? await previousResults(file) : undefined;
   const kept = (previous?.results ?? []).filter((result) => !ran.includes(result.group));
+  const order = Object.keys(suites);
   const suiteDates: Record<string, string> = {};
-  for (const name of Object.keys(suites)) {
-    const when = ran.includes(name) ? date : previous?.suites?.[name] ?? (kept.some((result) => result.group === name) ? previous?.date : undefined);
+  for (const name of order) {
+    const when = ran.includes(name) ? date : previous?.suites?.[name];
     if (when !== undefined) suiteDates[name] = when;
   }
-  const order = Object.keys(suites);
   const merged = [...kept, ...results].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
   const output: ResultsFile = { date, node: process.version, cpus: cpus().length, suites: suiteDates, results: merged };
   await writeFile(file, `${JSON.stringify(output, null, 2)}\n`);

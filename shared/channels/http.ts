@@ -90,12 +90,9 @@ function redact(text: string, url: string, extraSecrets: readonly string[]): str
     if (parsed.search.length > 1) secrets.push(parsed.search);
     // Tokens are long; short pieces (`v1`, `services`, an api-version) are not secrets and too
     // common to hide. Each in the forms a server may echo it: as sent, decoded, re-encoded.
-    const pieces = [...parsed.pathname.split('/').map(safeDecode), ...parsed.searchParams.values()];
-    for (const piece of pieces) {
+    const segments = parsed.pathname.split('/').flatMap((segment) => [segment, safeDecode(segment)]);
+    for (const piece of [...segments, ...parsed.searchParams.values()]) {
       if (piece.length >= 12) secrets.push(piece, encodeURIComponent(piece));
-    }
-    for (const segment of parsed.pathname.split('/')) {
-      if (segment.length >= 12) secrets.push(segment);
     }
   }
   let out = text;
