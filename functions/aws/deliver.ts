@@ -9,23 +9,18 @@
 //   job to the DLQ after maxReceiveCount (without the reason).
 // DELIVERIES_MAX_RECEIVE_COUNT (the queue's maxReceiveCount), when set, caps the config's
 // maxAttempts, so the last attempt is dead-lettered here, with its reason, before SQS's redrive.
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import middy from '@middy/core';
-import type { Context, SQSBatchResponse } from 'aws-lambda';
 import type { TocsinConfig } from '../../shared/config/schema.ts';
 import type { DeliveryMarkers } from '../../shared/delivery/job.ts';
 import { runDeliveryJob, type DeliveryOutcome } from '../../shared/delivery/worker.ts';
 import { sqsClient } from '../../shared/runtime/clients.ts';
 import { loadConfigFromEnv } from '../../shared/runtime/config.ts';
 import { ENV, optionalEnv, positiveIntEnv } from '../../shared/runtime/env.ts';
-import { queueUrlFromArn, sqsEventSchema, type SqsRecord } from '../../shared/runtime/events.ts';
+import { queueUrlFromArn, type SqsRecord } from '../../shared/runtime/events.ts';
 import { deliveryMessageSchema, parseMessageBody, type DeliveryDeadLetter, type DeliveryMessage } from '../../shared/runtime/messages.ts';
-import { createLogger, createMetrics, describeError, MetricBatch, MetricUnit } from '../../shared/runtime/observability.ts';
+import { createLogger, createMetrics, describeError, MetricUnit, type MetricBatch } from '../../shared/runtime/observability.ts';
 import { incidentStoreFromEnv } from '../../shared/runtime/state.ts';
-import { formatIssues } from '../../shared/zod-issues.ts';
+import { sqsConsumerHandler } from './sqs-consumer.ts';
 
 const logger = createLogger('deliver');
 const metrics = createMetrics();
@@ -67,107 +62,88 @@ async function settingsFromEnv(): Promise<DeliverSettings> {
   };
 }
 
-export async function deliverBatch(event: unknown, context: Context): Promise<SQSBatchResponse> {
-  const parsed = sqsEventSchema.safeParse(event);
-  if (!parsed.success) {
-    logger.error('unsupported event shape', { issues: formatIssues(parsed.error) });
-    throw new TypeError('deliver expects an SQS event');
-  }
-  metrics.addMetric('DeliveryMessages', MetricUnit.Count, parsed.data.Records.length);
-
-  let settings: DeliverSettings;
-  let markers: DeliveryMarkers;
-  try {
-    settings = await settingsFromEnv();
+export const handler = sqsConsumerHandler({
+  name: 'deliver',
+  logger,
+  metrics,
+  recordsMetric: 'DeliveryMessages',
+  async prepare(batch) {
+    const settings = await settingsFromEnv();
     // Only the delivery markers are used here; dedup settings do not matter to them.
-    markers = incidentStoreFromEnv(settings.config.dedup, process.env);
+    const markers = incidentStoreFromEnv(settings.config.dedup, process.env);
+    return (record) => deliverRecord(record, { settings, markers, batch });
+  },
+});
+
+interface DeliverDeps {
+  readonly settings: DeliverSettings;
+  readonly markers: DeliveryMarkers;
+  readonly batch: MetricBatch;
+}
+
+async function deliverRecord(record: SqsRecord, { settings, markers, batch }: DeliverDeps): Promise<void> {
+  const attempt = Math.max(1, Number(record.attributes.ApproximateReceiveCount));
+  let message: DeliveryMessage;
+  try {
+    message = parseMessageBody(record.body, deliveryMessageSchema, 'delivery job');
   } catch (error) {
-    logger.error('configuration unavailable; the batch will be retried', describeError(error));
-    metrics.addMetric('ConfigUnavailable', MetricUnit.Count, 1);
+    logger.error('poison delivery message', { messageId: record.messageId, receiveCount: attempt, ...describeError(error) });
+    batch.count('PoisonMessages', { queue: 'deliveries' });
     throw error;
   }
-  const { config } = settings;
-  const batch = new MetricBatch();
-
-  const retryLater = async (record: SqsRecord, job: DeliveryMessage, outcome: Extract<DeliveryOutcome, { kind: 'retry' }>): Promise<never> => {
-    const visibilityTimeout = visibilityTimeoutFor(outcome.delayMs);
-    const queueUrl = settings.queueUrl ?? queueUrlFromArn(record.eventSourceARN);
-    const log = { messageId: record.messageId, channel: job.channel, fingerprint: job.incident.fingerprint, attempt: job.attempt, delaySeconds: visibilityTimeout, reason: outcome.reason };
-    if (queueUrl === undefined) {
-      logger.warn('delivery failed; retrying after the queue visibility timeout (queue URL unknown)', log);
-    } else {
-      try {
-        await sqsClient().send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: visibilityTimeout }));
-        logger.warn('delivery failed; retrying later', log);
-      } catch (error) {
-        // The message still comes back, after the queue's own visibility timeout.
-        logger.warn('delivery failed; could not set the retry delay', { ...log, ...describeError(error) });
+  const job: DeliveryMessage = { ...message, attempt };
+  const outcome = await runDeliveryJob(job, {
+    markers,
+    channelConfigs: settings.config.channels,
+    sendTimeoutMs: settings.config.delivery.sendTimeoutMs,
+    maxAttempts: settings.maxAttempts,
+  });
+  batch.count('Deliveries', { channel: job.channel, outcome: outcome.kind });
+  switch (outcome.kind) {
+    case 'delivered': {
+      if (job.receivedAt !== undefined) {
+        batch.add('DeliveryLatency', MetricUnit.Milliseconds, Math.max(0, Date.now() - Date.parse(job.receivedAt)), { channel: job.channel });
       }
+      const log = { messageId: record.messageId, channel: job.channel, event: job.event, fingerprint: job.incident.fingerprint, attempt };
+      if (outcome.markerError === undefined) logger.info('delivered', log);
+      else logger.warn('delivered, but not recorded; a duplicate job could send again', { ...log, reason: outcome.markerError });
+      return;
     }
-    throw new DeliveryRetryError(`retry in ${String(visibilityTimeout)} s: ${outcome.reason}`);
-  };
-
-  const deadLetter = async (record: SqsRecord, job: DeliveryMessage, reason: string): Promise<void> => {
-    const log = { messageId: record.messageId, channel: job.channel, fingerprint: job.incident.fingerprint, attempt: job.attempt, reason };
-    if (settings.dlqUrl === undefined) {
-      logger.error('delivery given up; no DELIVERIES_DLQ_URL, leaving it to the queue redrive', log);
-      throw new DeadLetterUnavailableError(reason);
-    }
-    const letter: DeliveryDeadLetter = { job, reason, failedAt: new Date().toISOString() };
-    await sqsClient().send(new SendMessageCommand({ QueueUrl: settings.dlqUrl, MessageBody: JSON.stringify(letter) }));
-    logger.error('delivery given up; sent to the dead-letter queue', log);
-  };
-
-  const handleRecord = async (record: SqsRecord): Promise<void> => {
-    const attempt = Math.max(1, Number(record.attributes.ApproximateReceiveCount));
-    let message: DeliveryMessage;
-    try {
-      message = parseMessageBody(record.body, deliveryMessageSchema, 'delivery job');
-    } catch (error) {
-      logger.error('poison delivery message', { messageId: record.messageId, receiveCount: attempt, ...describeError(error) });
-      batch.count('PoisonMessages', { queue: 'deliveries' });
-      throw error;
-    }
-    const job: DeliveryMessage = { ...message, attempt };
-    const outcome = await runDeliveryJob(job, {
-      markers,
-      channelConfigs: config.channels,
-      sendTimeoutMs: config.delivery.sendTimeoutMs,
-      maxAttempts: settings.maxAttempts,
-    });
-    batch.count('Deliveries', { channel: job.channel, outcome: outcome.kind });
-    switch (outcome.kind) {
-      case 'delivered': {
-        if (job.receivedAt !== undefined) {
-          batch.add('DeliveryLatency', MetricUnit.Milliseconds, Math.max(0, Date.now() - Date.parse(job.receivedAt)), { channel: job.channel });
-        }
-        const log = { messageId: record.messageId, channel: job.channel, event: job.event, fingerprint: job.incident.fingerprint, attempt };
-        if (outcome.markerError === undefined) logger.info('delivered', log);
-        else logger.warn('delivered, but not recorded; a duplicate job could send again', { ...log, reason: outcome.markerError });
-        return;
-      }
-      case 'already-delivered':
-        logger.info('already delivered; skipped', { messageId: record.messageId, channel: job.channel, fingerprint: job.incident.fingerprint, attempt });
-        return;
-      case 'retry':
-        return retryLater(record, job, outcome);
-      case 'dead-letter':
-        return deadLetter(record, job, outcome.reason);
-    }
-  };
-
-  try {
-    return await processPartialResponse(parsed.data, handleRecord, new BatchProcessor(EventType.SQS), {
-      context,
-      // Every record failing (all retries, say) is still a per-record answer, not an error.
-      throwOnFullBatchFailure: false,
-    });
-  } finally {
-    batch.publish();
+    case 'already-delivered':
+      logger.info('already delivered; skipped', { messageId: record.messageId, channel: job.channel, fingerprint: job.incident.fingerprint, attempt });
+      return;
+    case 'retry':
+      return retryLater(record, job, outcome, settings);
+    case 'dead-letter':
+      return deadLetter(record, job, outcome.reason, settings);
   }
 }
 
-export const handler = middy<unknown, SQSBatchResponse>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
-  .handler(deliverBatch);
+async function retryLater(record: SqsRecord, job: DeliveryMessage, outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, settings: DeliverSettings): Promise<never> {
+  const visibilityTimeout = visibilityTimeoutFor(outcome.delayMs);
+  const queueUrl = settings.queueUrl ?? queueUrlFromArn(record.eventSourceARN);
+  const log = { messageId: record.messageId, channel: job.channel, fingerprint: job.incident.fingerprint, attempt: job.attempt, delaySeconds: visibilityTimeout, reason: outcome.reason };
+  if (queueUrl === undefined) {
+    logger.warn('delivery failed; retrying after the queue visibility timeout (queue URL unknown)', log);
+  } else {
+    try {
+      await sqsClient().send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: visibilityTimeout }));
+      logger.warn('delivery failed; retrying later', log);
+    } catch (error) {
+      // The message still comes back, after the queue's own visibility timeout.
+      logger.warn('delivery failed; could not set the retry delay', { ...log, ...describeError(error) });
+    }
+  }
+  throw new DeliveryRetryError(`retry in ${String(visibilityTimeout)} s: ${outcome.reason}`);
+}
+
+async function deadLetter(record: SqsRecord, job: DeliveryMessage, reason: string, settings: DeliverSettings): Promise<void> {
+  const log = { messageId: record.messageId, channel: job.channel, fingerprint: job.incident.fingerprint, attempt: job.attempt, reason };
+  if (settings.dlqUrl === undefined) {
+    logger.error('delivery given up; no DELIVERIES_DLQ_URL, leaving it to the queue redrive', log);
+    throw new DeadLetterUnavailableError(reason);
+  }
+  const letter: DeliveryDeadLetter = { job, reason, failedAt: new Date().toISOString() };
+  await sqsClient().send(new SendMessageCommand({ QueueUrl: settings.dlqUrl, MessageBody: JSON.stringify(letter) }));
+  logger.error('delivery given up; sent to the dead-letter queue', log);
+}

@@ -4,11 +4,6 @@
 // that fails (poison body, lost dedup race, queue error) is reported alone and comes back after
 // the visibility timeout; after maxReceiveCount SQS moves it to the incidents DLQ. A config that
 // cannot be loaded fails the whole invocation, so the batch returns untouched.
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import type { Context, SQSBatchResponse } from 'aws-lambda';
 import type { TocsinConfig } from '../../shared/config/schema.ts';
 import type { DynamoDbIncidentStore } from '../../shared/dedup/dynamodb-store.ts';
 import { dispatchIncident } from '../../shared/pipeline/dispatch.ts';
@@ -16,12 +11,12 @@ import type { SqsJobQueue } from '../../shared/queue/sqs.ts';
 import { createRouter, type Router } from '../../shared/routing/index.ts';
 import { loadConfigFromEnv } from '../../shared/runtime/config.ts';
 import { ENV, requireEnv } from '../../shared/runtime/env.ts';
-import { sqsEventSchema, type SqsRecord } from '../../shared/runtime/events.ts';
+import type { SqsRecord } from '../../shared/runtime/events.ts';
 import { incidentMessageSchema, parseMessageBody, type DeliveryMessage } from '../../shared/runtime/messages.ts';
-import { createLogger, createMetrics, describeError, MetricBatch, MetricUnit } from '../../shared/runtime/observability.ts';
+import { createLogger, createMetrics, describeError, type MetricBatch } from '../../shared/runtime/observability.ts';
 import { queueAt } from '../../shared/runtime/queues.ts';
 import { incidentStoreFromEnv } from '../../shared/runtime/state.ts';
-import { formatIssues } from '../../shared/zod-issues.ts';
+import { sqsConsumerHandler } from './sqs-consumer.ts';
 
 const logger = createLogger('dispatch');
 const metrics = createMetrics();
@@ -33,74 +28,56 @@ function routerFor(config: TocsinConfig): Router {
   return routed.router;
 }
 
-export async function dispatchBatch(event: unknown, context: Context): Promise<SQSBatchResponse> {
-  const parsed = sqsEventSchema.safeParse(event);
-  if (!parsed.success) {
-    logger.error('unsupported event shape', { issues: formatIssues(parsed.error) });
-    throw new TypeError('dispatch expects an SQS event');
-  }
-  metrics.addMetric('IncidentMessages', MetricUnit.Count, parsed.data.Records.length);
-
-  let config: TocsinConfig;
-  let store: DynamoDbIncidentStore;
-  let deliveries: SqsJobQueue<DeliveryMessage>;
-  try {
-    deliveries = queueAt<DeliveryMessage>(requireEnv(process.env, ENV.deliveriesQueueUrl));
-    config = await loadConfigFromEnv(process.env);
+export const handler = sqsConsumerHandler({
+  name: 'dispatch',
+  logger,
+  metrics,
+  recordsMetric: 'IncidentMessages',
+  async prepare(batch) {
+    const deliveries = queueAt<DeliveryMessage>(requireEnv(process.env, ENV.deliveriesQueueUrl));
+    const config = await loadConfigFromEnv(process.env);
     // Built before any record runs, so records of one fingerprint reach the store in batch order.
-    store = incidentStoreFromEnv(config.dedup, process.env);
-  } catch (error) {
-    logger.error('configuration unavailable; the batch will be retried', describeError(error));
-    metrics.addMetric('ConfigUnavailable', MetricUnit.Count, 1);
-    throw error;
-  }
-  const router = routerFor(config);
-  const batch = new MetricBatch();
+    const store = incidentStoreFromEnv(config.dedup, process.env);
+    const router = routerFor(config);
+    return (record) => dispatchRecord(record, { deliveries, store, router, batch });
+  },
+});
 
-  const handleRecord = async (record: SqsRecord): Promise<void> => {
-    const receiveCount = Number(record.attributes.ApproximateReceiveCount);
-    let message;
-    try {
-      message = parseMessageBody(record.body, incidentMessageSchema, 'incident');
-    } catch (error) {
-      logger.error('poison incident message', { messageId: record.messageId, receiveCount, ...describeError(error) });
-      batch.count('PoisonMessages', { queue: 'incidents' });
-      throw error;
-    }
-    const { incident, receivedAt } = message;
-    try {
-      const { decision, jobs } = await dispatchIncident(incident, { store, router, now: new Date(), redelivered: receiveCount > 1 });
-      if (jobs.length > 0) await deliveries.send(jobs.map((job) => ({ ...job, receivedAt })));
-      batch.count('Decisions', { action: decision.action });
-      if (decision.action === 'suppressed') batch.count('Suppressed', { reason: decision.reason });
-      if (jobs.length > 0) batch.count('DeliveryJobsQueued', {}, jobs.length);
-      logger.info('dispatched', {
-        messageId: record.messageId,
-        fingerprint: incident.fingerprint,
-        source: incident.source.kind,
-        status: incident.status,
-        action: decision.action,
-        ...(decision.action === 'suppressed' ? { reason: decision.reason } : { channels: jobs.map((job) => job.channel) }),
-      });
-    } catch (error) {
-      logger.error('dispatch failed; the message will be retried', { messageId: record.messageId, receiveCount, fingerprint: incident.fingerprint, ...describeError(error) });
-      batch.count('DispatchFailures', {});
-      throw error;
-    }
-  };
-
-  try {
-    return await processPartialResponse(parsed.data, handleRecord, new BatchProcessor(EventType.SQS), {
-      context,
-      // Every record failing is still a partial response: SQS retries each on its own.
-      throwOnFullBatchFailure: false,
-    });
-  } finally {
-    batch.publish();
-  }
+interface DispatchDeps {
+  readonly deliveries: SqsJobQueue<DeliveryMessage>;
+  readonly store: DynamoDbIncidentStore;
+  readonly router: Router;
+  readonly batch: MetricBatch;
 }
 
-export const handler = middy<unknown, SQSBatchResponse>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
-  .handler(dispatchBatch);
+async function dispatchRecord(record: SqsRecord, { deliveries, store, router, batch }: DispatchDeps): Promise<void> {
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+  let message;
+  try {
+    message = parseMessageBody(record.body, incidentMessageSchema, 'incident');
+  } catch (error) {
+    logger.error('poison incident message', { messageId: record.messageId, receiveCount, ...describeError(error) });
+    batch.count('PoisonMessages', { queue: 'incidents' });
+    throw error;
+  }
+  const { incident, receivedAt } = message;
+  try {
+    const { decision, jobs } = await dispatchIncident(incident, { store, router, now: new Date(), redelivered: receiveCount > 1 });
+    if (jobs.length > 0) await deliveries.send(jobs.map((job) => ({ ...job, receivedAt })));
+    batch.count('Decisions', { action: decision.action });
+    if (decision.action === 'suppressed') batch.count('Suppressed', { reason: decision.reason });
+    if (jobs.length > 0) batch.count('DeliveryJobsQueued', {}, jobs.length);
+    logger.info('dispatched', {
+      messageId: record.messageId,
+      fingerprint: incident.fingerprint,
+      source: incident.source.kind,
+      status: incident.status,
+      action: decision.action,
+      ...(decision.action === 'suppressed' ? { reason: decision.reason } : { channels: jobs.map((job) => job.channel) }),
+    });
+  } catch (error) {
+    logger.error('dispatch failed; the message will be retried', { messageId: record.messageId, receiveCount, fingerprint: incident.fingerprint, ...describeError(error) });
+    batch.count('DispatchFailures', {});
+    throw error;
+  }
+}

@@ -234,6 +234,12 @@ describe('deliver handler', () => {
     store.ssm.on(GetParameterCommand).rejects(new Error('AccessDeniedException'));
     await expect(deliver([deliveryRecord(jobFor('hook'))])).rejects.toThrow();
     expect(recorder.requests).toHaveLength(0);
+    const errors = output.records().filter((line) => line['level'] === 'ERROR');
+    expect(errors).toEqual([expect.objectContaining({ message: 'configuration unavailable; the batch will be retried', handler: 'deliver' })]);
+  });
+
+  it('refuses an event that is not from SQS', async () => {
+    await expect(handler({ Records: [{ EventSource: 'aws:sns' }] }, context)).rejects.toThrow('deliver expects an SQS event');
   });
 
   it('keeps visibility timeouts within what SQS accepts', () => {
