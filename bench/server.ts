@@ -1,13 +1,8 @@
 // The local server on loopback, driven by autocannon: ingest requests/s flat out and latency at
 // a fixed rate, then ingest → webhook-delivered latency at 500 alerts/s (each alert unique, so
 // each one is opened and delivered; the send time rides in a label).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { validateConfig } from '../shared/config/index.ts';
-import { startLocal } from '../functions/local/start.ts';
-import { startRecorder } from '../test/helpers/http-recorder.ts';
+import { startLocalHarness } from '../test/helpers/local-harness.ts';
 import type { BenchResult } from './harness.ts';
 
 function alertBody(name: string, sentAtMs: number): string {
@@ -43,20 +38,18 @@ function percentile(sorted: readonly number[], p: number): number {
 export async function run(): Promise<BenchResult[]> {
   // The receiver measures each notification's latency as it arrives.
   const latencies: number[] = [];
-  const recorder = await startRecorder((request) => {
-    const body = JSON.parse(request.body) as { incident: { labels: Record<string, string> } };
-    const sent = Number(body.incident.labels['sent_at_ms']);
-    if (Number.isFinite(sent) && body.incident.labels['alertname']?.startsWith('bench-e2e-') === true) latencies.push(Date.now() - sent);
-    return { status: 200 };
+  // The tests' set-up: local-harness.ts imports nothing from vitest.
+  const harness = await startLocalHarness({
+    responder: (request) => {
+      const body = JSON.parse(request.body) as { incident: { labels: Record<string, string> } };
+      const sent = Number(body.incident.labels['sent_at_ms']);
+      if (Number.isFinite(sent) && body.incident.labels['alertname']?.startsWith('bench-e2e-') === true) latencies.push(Date.now() - sent);
+      return { status: 200 };
+    },
+    config: (recorderUrl) => ({ channels: { hook: { type: 'webhook', url: `${recorderUrl}/hook` } }, routes: [{ channels: ['hook'] }] }),
+    spoolPrefix: 'tocsin-bench-spool-',
   });
-  const spoolDir = await mkdtemp(join(tmpdir(), 'tocsin-bench-spool-'));
-  const local = await startLocal({
-    port: 0,
-    config: validateConfig({ channels: { hook: { type: 'webhook', url: `${recorder.url}/hook` } }, routes: [{ channels: ['hook'] }] }),
-    stateFile: false,
-    spoolDir,
-    log: () => undefined,
-  });
+  const { local } = harness;
   const url = `${local.url}/v1/ingest/alertmanager`;
   const results: BenchResult[] = [];
   try {
@@ -98,9 +91,7 @@ export async function run(): Promise<BenchResult[]> {
       { group: 'server', name: 'ingest→delivered p99 at 500/s', value: percentile(sorted, 99), unit: 'ms' },
     );
   } finally {
-    await local.stop();
-    await recorder.close();
-    await rm(spoolDir, { recursive: true, force: true });
+    await harness.stop();
   }
   return results;
 }

@@ -1,14 +1,11 @@
 // End to end: Debian's Alertmanager → the local pipeline → a webhook channel whose receiver is
 // a recording HTTP server. Alertmanager re-sends the group every few seconds; the receiver must
 // see exactly one `opened` and, after the alert ends, exactly one `resolved`.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../shared/config/index.ts';
-import { startLocal, type RunningLocal } from '../../functions/local/start.ts';
+import type { RunningLocal } from '../../functions/local/start.ts';
 import { startAlertmanager, type RunningAlertmanager } from '../helpers/alertmanager.ts';
-import { startRecorder, type HttpRecorder } from '../helpers/http-recorder.ts';
+import type { HttpRecorder } from '../helpers/http-recorder.ts';
+import { startLocalHarness, type LocalHarness } from '../helpers/local-harness.ts';
 
 interface WebhookBody {
   readonly event: string;
@@ -33,29 +30,20 @@ async function metric(url: string, name: string, labels: string): Promise<number
 }
 
 describe('Alertmanager → local pipeline → webhook', () => {
+  let harness: LocalHarness;
   let recorder: HttpRecorder;
   let local: RunningLocal;
   let alertmanager: RunningAlertmanager;
-  let spoolDir: string;
 
   beforeAll(async () => {
-    recorder = await startRecorder();
-    spoolDir = await mkdtemp(join(tmpdir(), 'tocsin-e2e-spool-'));
-    local = await startLocal({
-      port: 0,
-      config: validateConfig({ channels: { audit: { type: 'webhook', url: `${recorder.url}/hook` } }, routes: [{ channels: ['audit'] }] }),
-      stateFile: false,
-      spoolDir,
-      log: () => undefined,
-    });
+    harness = await startLocalHarness({ spoolPrefix: 'tocsin-e2e-spool-' });
+    ({ receiver: recorder, local } = harness);
     alertmanager = await startAlertmanager(`${local.url}/v1/ingest/alertmanager`);
   }, 30_000);
 
   afterAll(async () => {
     await alertmanager.stop();
-    await local.stop();
-    await recorder.close();
-    await rm(spoolDir, { recursive: true, force: true });
+    await harness.stop();
   });
 
   const bodies = (): WebhookBody[] => recorder.requests.map((request) => JSON.parse(request.body) as WebhookBody);

@@ -2,13 +2,12 @@
 // server: one notification per alert per change, duplicates suppressed, resolves delivered,
 // rejects answered with JSON 4xx and spooled, a failing receiver delays but never loses or
 // doubles a notification.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../shared/config/index.ts';
-import { startLocal, type RunningLocal } from '../../functions/local/start.ts';
-import { startRecorder, type HttpRecorder } from '../helpers/http-recorder.ts';
+import type { RunningLocal } from '../../functions/local/start.ts';
+import type { HttpRecorder } from '../helpers/http-recorder.ts';
+import { startLocalHarness, type LocalHarness } from '../helpers/local-harness.ts';
 
 interface WebhookBody {
   readonly event: string;
@@ -159,32 +158,18 @@ function gcpIncident(state: 'open' | 'closed'): unknown {
 }
 
 describe('local server end to end', () => {
+  let harness: LocalHarness;
   let recorder: HttpRecorder;
   let local: RunningLocal;
   let spoolDir: string;
   const token = 'e2e-ingest-token-7f3c';
 
   beforeAll(async () => {
-    recorder = await startRecorder();
-    spoolDir = await mkdtemp(join(tmpdir(), 'tocsin-e2e-spool-'));
-    local = await startLocal({
-      port: 0,
-      config: validateConfig({
-        ingest: { token, maxBodyBytes: 64 * 1024 },
-        channels: { audit: { type: 'webhook', url: `${recorder.url}/hook` } },
-        routes: [{ channels: ['audit'] }],
-      }),
-      stateFile: false,
-      spoolDir,
-      log: () => undefined,
-    });
+    harness = await startLocalHarness({ config: { ingest: { token, maxBodyBytes: 64 * 1024 } }, spoolPrefix: 'tocsin-e2e-spool-' });
+    ({ receiver: recorder, local, spoolDir } = harness);
   });
 
-  afterAll(async () => {
-    await local.stop();
-    await recorder.close();
-    await rm(spoolDir, { recursive: true, force: true });
-  });
+  afterAll(() => harness.stop());
 
   const post = (path: string, body: unknown, auth = `Bearer ${token}`): Promise<Response> =>
     fetch(`${local.url}${path}`, {

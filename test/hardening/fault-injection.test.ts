@@ -17,16 +17,13 @@
 // The receiver's choice for an attempt is a seeded function of (channel, fingerprint, event,
 // event time, attempt number at the receiver), not of arrival order, so concurrency does not
 // change which attempts fail: runs are repeatable.
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocal, type RunningLocal } from '../../functions/local/start.ts';
-import { validateConfig } from '../../shared/config/index.ts';
+import type { RunningLocal } from '../../functions/local/start.ts';
 import { eventTime, type Incident } from '../../shared/incident.ts';
 import { fuzzSeed, hashSeed, seededRandom } from '../helpers/fuzz.ts';
+import { startLocalHarness, type LocalHarness } from '../helpers/local-harness.ts';
 import { fetchMetrics, metricSum, sleep } from './support.ts';
 
 const SEND_TIMEOUT_MS = 500;
@@ -167,9 +164,9 @@ function group(alerts: unknown[], status: 'firing' | 'resolved'): unknown {
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, offset) => from + offset);
 
 describe('delivery under injected faults', () => {
+  let harness: LocalHarness<FaultyReceiver>;
   let receiver: FaultyReceiver;
   let local: RunningLocal;
-  let spoolDir: string;
   let acceptedTotal = 0;
   /** Fingerprint of alert i, from the 202 answers. */
   const fingerprints = new Map<number, string>();
@@ -177,26 +174,19 @@ describe('delivery under injected faults', () => {
   const expectedKeys = new Set<string>();
 
   beforeAll(async () => {
-    receiver = await startFaultyReceiver(fuzzSeed());
-    spoolDir = await mkdtemp(join(tmpdir(), 'tocsin-faults-spool-'));
-    local = await startLocal({
-      port: 0,
-      config: validateConfig({
-        channels: { 'hook-a': { type: 'webhook', url: `${receiver.url}/a` }, 'hook-b': { type: 'webhook', url: `${receiver.url}/b` } },
+    harness = await startLocalHarness({
+      receiver: () => startFaultyReceiver(fuzzSeed()),
+      config: (receiverUrl) => ({
+        channels: { 'hook-a': { type: 'webhook', url: `${receiverUrl}/a` }, 'hook-b': { type: 'webhook', url: `${receiverUrl}/b` } },
         routes: [{ channels: ['hook-a', 'hook-b'] }],
         defaults: { maxAttempts: MAX_ATTEMPTS, sendTimeout: `${SEND_TIMEOUT_MS}ms`, renotifyAfter: '10ms', flap: { changes: 2, window: '30m' } },
       }),
-      stateFile: false,
-      spoolDir,
-      log: () => undefined,
+      spoolPrefix: 'tocsin-faults-spool-',
     });
+    ({ receiver, local } = harness);
   });
 
-  afterAll(async () => {
-    await local.stop();
-    await receiver.close();
-    await rm(spoolDir, { recursive: true, force: true });
-  });
+  afterAll(() => harness.stop());
 
   /** Posts alerts in batches of 25; remembers fingerprints; returns them in order. */
   async function post(indexes: number[], build: (index: number) => unknown, status: 'firing' | 'resolved'): Promise<string[]> {

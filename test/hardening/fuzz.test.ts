@@ -4,16 +4,15 @@
 // refusal is a JSON 4xx that says why; malformed and oversized payloads are spooled byte for
 // byte; unauthorised ones never are; and the counters in /metrics agree with what was answered.
 // Runs per property: FUZZ_RUNS (default 150; `npm run fuzz` uses 3000); seed: FC_SEED (42).
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocal, type RunningLocal } from '../../functions/local/start.ts';
-import { validateConfig } from '../../shared/config/index.ts';
+import type { RunningLocal } from '../../functions/local/start.ts';
 import { looksLikeSnsHttpMessage } from '../../shared/ingest/sns.ts';
-import { startRecorder, type HttpRecorder } from '../helpers/http-recorder.ts';
+import type { HttpRecorder } from '../helpers/http-recorder.ts';
 import { fuzzRuns, fuzzSeed, loadFixtures, mutatedFixtureArbitrary, type Fixture, type FuzzBody } from '../helpers/fuzz.ts';
+import { startLocalHarness, type LocalHarness } from '../helpers/local-harness.ts';
 import { makeSigner } from '../helpers/sns-signer.ts';
 import { fetchMetrics, metricSum, rawPost, type AcceptedAnswer, type ErrorAnswer } from './support.ts';
 
@@ -141,24 +140,16 @@ describe('ingest fuzzing through the local server', () => {
   const fixtures: Fixture[] = loadFixtures(join(import.meta.dirname, '..', 'fixtures'));
   const tally: Tally = { requests: 0, fourXx: 0, spoolable: 0, accepted: 0, emptyGroupsAccepted: 0, byStatus: new Map() };
   const confirmed: string[] = [];
+  let harness: LocalHarness;
   let recorder: HttpRecorder;
   let local: RunningLocal;
   let spoolDir: string;
 
   beforeAll(async () => {
-    recorder = await startRecorder();
-    spoolDir = await mkdtemp(join(tmpdir(), 'tocsin-fuzz-spool-'));
     const signer = makeSigner();
-    local = await startLocal({
-      port: 0,
-      config: validateConfig({
-        ingest: { token: TOKEN, maxBodyBytes: MAX_BODY_BYTES },
-        channels: { audit: { type: 'webhook', url: `${recorder.url}/hook` } },
-        routes: [{ channels: ['audit'] }],
-      }),
-      stateFile: false,
-      spoolDir,
-      log: () => undefined,
+    harness = await startLocalHarness({
+      config: { ingest: { token: TOKEN, maxBodyBytes: MAX_BODY_BYTES } },
+      spoolPrefix: 'tocsin-fuzz-spool-',
       // No network: certificates come from a local signer, so a fuzzed SNS envelope is checked
       // for real and fails on its signature; a confirmation must never be attempted.
       sns: {
@@ -169,13 +160,10 @@ describe('ingest fuzzing through the local server', () => {
         },
       },
     });
+    ({ receiver: recorder, local, spoolDir } = harness);
   });
 
-  afterAll(async () => {
-    await local.stop();
-    await recorder.close();
-    await rm(spoolDir, { recursive: true, force: true });
-  });
+  afterAll(() => harness.stop());
 
   async function sendAndCheck(fuzz: FuzzRequest): Promise<void> {
     const { headers, query } = credentials(fuzz.auth);

@@ -7,15 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocal, type RunningLocal } from '../../functions/local/start.ts';
+import type { RunningLocal } from '../../functions/local/start.ts';
 import { emailConfigSchema, buildMime, renderEmail } from '../../shared/channels/email.ts';
 import { renderGoogleChat } from '../../shared/channels/google-chat.ts';
 import { renderSlack } from '../../shared/channels/slack.ts';
 import { renderSms } from '../../shared/channels/sms.ts';
 import { renderTeams } from '../../shared/channels/teams.ts';
-import { validateConfig } from '../../shared/config/index.ts';
 import { incidentSchema, type Incident } from '../../shared/incident.ts';
-import { startRecorder, type HttpRecorder } from '../helpers/http-recorder.ts';
+import type { HttpRecorder } from '../helpers/http-recorder.ts';
+import { startLocalHarness, type LocalHarness } from '../helpers/local-harness.ts';
 import { CERT_URL, TOPIC_ARN, makeSigner, signSnsMessage, snsNotification, snsSubscriptionConfirmation, type TestSigner } from '../helpers/sns-signer.ts';
 import { fetchMetrics, metricSum, rawPost, type ErrorAnswer } from './support.ts';
 
@@ -120,6 +120,7 @@ describe('secrets never reach logs, metrics, the API, the spool or dead letters'
   };
   const captured: string[] = [];
   const restore: (() => void)[] = [];
+  let harness: LocalHarness;
   let recorder: HttpRecorder;
   let local: RunningLocal;
   let spoolDir: string;
@@ -151,12 +152,6 @@ describe('secrets never reach logs, metrics, the API, the spool or dead letters'
 
   beforeAll(async () => {
     capture();
-    // A careless receiver: it fails and echoes the request's URL and headers in its answer.
-    recorder = await startRecorder((request) => ({
-      status: request.body.includes('SecretEchoA') ? 500 : 404,
-      body: `Authorization: ${String(request.headers.authorization)}\nX-Api-Key: ${String(request.headers['x-api-key'])}\nURL: ${request.path}\n${JSON.stringify(request.headers)}`,
-    }));
-    spoolDir = await mkdtemp(join(tmpdir(), 'tocsin-secrets-spool-'));
     configDir = await mkdtemp(join(tmpdir(), 'tocsin-secrets-config-'));
     const configFile = join(configDir, 'tocsin.yaml');
     await writeFile(
@@ -181,27 +176,31 @@ describe('secrets never reach logs, metrics, the API, the spool or dead letters'
         '',
       ].join('\n'),
     );
-    local = await startLocal({
-      port: 0,
-      configFile,
-      env: {
-        TOCSIN_INGEST_TOKEN: secrets.ingestToken,
-        AUDIT_URL: `${recorder.url}/hooks/${secrets.urlPath}?sig=${secrets.urlSig}`,
-        AUDIT_BEARER: secrets.bearer,
-        AUDIT_HMAC: secrets.hmac,
-        AUDIT_API_KEY: secrets.apiKey,
-      },
-      stateFile: false,
-      spoolDir,
+    harness = await startLocalHarness({
+      // A careless receiver: it fails and echoes the request's URL and headers in its answer.
+      responder: (request) => ({
+        status: request.body.includes('SecretEchoA') ? 500 : 404,
+        body: `Authorization: ${String(request.headers.authorization)}\nX-Api-Key: ${String(request.headers['x-api-key'])}\nURL: ${request.path}\n${JSON.stringify(request.headers)}`,
+      }),
+      configFile: (recorderUrl) => ({
+        path: configFile,
+        env: {
+          TOCSIN_INGEST_TOKEN: secrets.ingestToken,
+          AUDIT_URL: `${recorderUrl}/hooks/${secrets.urlPath}?sig=${secrets.urlSig}`,
+          AUDIT_BEARER: secrets.bearer,
+          AUDIT_HMAC: secrets.hmac,
+          AUDIT_API_KEY: secrets.apiKey,
+        },
+      }),
+      spoolPrefix: 'tocsin-secrets-spool-',
       log: (line) => captured.push(line),
     });
+    ({ receiver: recorder, local, spoolDir } = harness);
   });
 
   afterAll(async () => {
-    await local.stop();
+    await harness.stop();
     for (const undo of restore.splice(0)) undo();
-    await recorder.close();
-    await rm(spoolDir, { recursive: true, force: true });
     await rm(configDir, { recursive: true, force: true });
   });
 
@@ -279,31 +278,16 @@ describe('secrets never reach logs, metrics, the API, the spool or dead letters'
 describe('ingest authentication and body limits', () => {
   const TOKEN = 'tok-3f9a1c77e2b04d5a8c6e';
   const MAX = 4096;
-  let recorder: HttpRecorder;
+  let harness: LocalHarness;
   let local: RunningLocal;
   let spoolDir: string;
 
   beforeAll(async () => {
-    recorder = await startRecorder();
-    spoolDir = await mkdtemp(join(tmpdir(), 'tocsin-auth-spool-'));
-    local = await startLocal({
-      port: 0,
-      config: validateConfig({
-        ingest: { token: TOKEN, maxBodyBytes: MAX },
-        channels: { audit: { type: 'webhook', url: `${recorder.url}/hook` } },
-        routes: [{ channels: ['audit'] }],
-      }),
-      stateFile: false,
-      spoolDir,
-      log: () => undefined,
-    });
+    harness = await startLocalHarness({ config: { ingest: { token: TOKEN, maxBodyBytes: MAX } }, spoolPrefix: 'tocsin-auth-spool-' });
+    ({ local, spoolDir } = harness);
   });
 
-  afterAll(async () => {
-    await local.stop();
-    await recorder.close();
-    await rm(spoolDir, { recursive: true, force: true });
-  });
+  afterAll(() => harness.stop());
 
   let alertCounter = 0;
   /** A valid one-alert Alertmanager payload, padded with trailing spaces to `size` bytes. */
@@ -410,9 +394,8 @@ describe('ingest authentication and body limits', () => {
 describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => {
   let signer: TestSigner;
   let impostor: TestSigner;
+  let harness: LocalHarness;
   let local: RunningLocal;
-  let spoolDir: string;
-  let recorder: HttpRecorder;
   const fetched: string[] = [];
   const confirmed: string[] = [];
   let alarm: unknown;
@@ -422,14 +405,8 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
     impostor = makeSigner();
     const fixture = JSON.parse(await readFile(join(import.meta.dirname, '..', 'fixtures', 'cloudwatch', 'sns-http-metric-math-alarm.json'), 'utf8')) as { Message: string };
     alarm = JSON.parse(fixture.Message) as unknown;
-    recorder = await startRecorder();
-    spoolDir = await mkdtemp(join(tmpdir(), 'tocsin-sns-spool-'));
-    local = await startLocal({
-      port: 0,
-      config: validateConfig({ channels: { audit: { type: 'webhook', url: `${recorder.url}/hook` } }, routes: [{ channels: ['audit'] }] }),
-      stateFile: false,
-      spoolDir,
-      log: () => undefined,
+    harness = await startLocalHarness({
+      spoolPrefix: 'tocsin-sns-spool-',
       sns: {
         allowedTopicArns: [TOPIC_ARN],
         // The certificate "SNS" serves; any URL that reaches here is recorded.
@@ -443,13 +420,10 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
         },
       },
     });
+    local = harness.local;
   });
 
-  afterAll(async () => {
-    await local.stop();
-    await recorder.close();
-    await rm(spoolDir, { recursive: true, force: true });
-  });
+  afterAll(() => harness.stop());
 
   const post = async (message: unknown, path = '/v1/ingest/aws/sns'): Promise<{ status: number; body: Record<string, unknown> }> => {
     const response = await rawPost(`${local.url}${path}`, Buffer.from(JSON.stringify(message)), { headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' } });
