@@ -9,7 +9,6 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { TocsinConfig } from '../../shared/config/schema.ts';
 import { ingestAndForward, type ForwardSinks } from '../../shared/ingest/forward.ts';
-import type { IngestEndpoint } from '../../shared/ingest/ingest.ts';
 import { confirmSubscription, SnsVerifier, type CertificateFetcher, type SubscriptionConfirmer } from '../../shared/ingest/sns.ts';
 import { loadConfigFromEnv } from '../../shared/runtime/config.ts';
 import { allowedTopicArns } from '../../shared/runtime/env.ts';
@@ -17,7 +16,7 @@ import { httpEventSchema } from '../../shared/runtime/events.ts';
 import { createLogger, createMetrics, describeError, MetricBatch, MetricUnit } from '../../shared/runtime/observability.ts';
 import { ingestSinksFromEnv } from '../../shared/runtime/queues.ts';
 import { formatIssues } from '../../shared/zod-issues.ts';
-import { INGEST_ROUTES } from '../local/server.ts';
+import { ingestEndpointFor, INGEST_ROUTES } from '../../shared/ingest/routes.ts';
 
 const logger = createLogger('http-ingest');
 const metrics = createMetrics();
@@ -49,10 +48,6 @@ function json(statusCode: number, body: Readonly<Record<string, unknown>>, heade
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
-function endpointFor(path: string): IngestEndpoint | undefined {
-  return Object.hasOwn(INGEST_ROUTES, path) ? INGEST_ROUTES[path] : undefined;
-}
-
 export async function handleHttpEvent(event: unknown): Promise<HttpResult> {
   const receivedAt = new Date();
   const parsed = httpEventSchema.safeParse(event);
@@ -70,7 +65,7 @@ export async function handleHttpEvent(event: unknown): Promise<HttpResult> {
     if (method !== 'GET') return json(405, { error: 'method-not-allowed', message: `${path} accepts GET` }, { allow: 'GET' });
     return json(200, { status: 'ok' });
   }
-  const endpoint = endpointFor(path);
+  const endpoint = ingestEndpointFor(path);
   if (endpoint === undefined) {
     metrics.addMetric('IngestNotFound', MetricUnit.Count, 1);
     return json(404, { error: 'not-found', message: `no endpoint ${path}; ingest endpoints: ${Object.keys(INGEST_ROUTES).join(', ')}` });

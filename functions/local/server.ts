@@ -10,17 +10,9 @@ import {
   type IngestOutcome,
   type SnsSettings,
 } from '../../shared/ingest/ingest.ts';
+import { ingestEndpointFor, INGEST_ROUTES } from '../../shared/ingest/routes.ts';
 import type { LocalPipeline } from './pipeline.ts';
 import type { Spool } from './spool.ts';
-
-export const INGEST_ROUTES: Readonly<Record<string, IngestEndpoint>> = {
-  '/v1/ingest': 'auto',
-  '/v1/ingest/aws/sns': 'aws-sns',
-  '/v1/ingest/azure/monitor': 'azure-monitor',
-  '/v1/ingest/gcp/monitoring': 'gcp-monitoring',
-  '/v1/ingest/alertmanager': 'alertmanager',
-  '/v1/ingest/grafana': 'grafana',
-};
 
 export interface LocalServerOptions {
   readonly pipeline: LocalPipeline;
@@ -134,7 +126,7 @@ export class LocalServer {
       sendJson(response, 200, { incidents: pipeline.listIncidents() });
       return;
     }
-    const endpoint = INGEST_ROUTES[path];
+    const endpoint = ingestEndpointFor(path);
     if (endpoint === undefined) {
       sendJson(response, 404, { error: 'not-found', message: `no endpoint ${path}; ingest endpoints: ${Object.keys(INGEST_ROUTES).join(', ')}` });
       return;

@@ -6,7 +6,8 @@ import { defaultConfig, loadConfigFile, type TocsinConfig } from '../../shared/c
 import { MemoryIncidentStore } from '../../shared/dedup/index.ts';
 import { SnsVerifier, confirmSubscription, type CertificateFetcher, type SubscriptionConfirmer } from '../../shared/ingest/sns.ts';
 import { LocalPipeline } from './pipeline.ts';
-import { INGEST_ROUTES, LocalServer } from './server.ts';
+import { INGEST_ROUTES } from '../../shared/ingest/routes.ts';
+import { LocalServer } from './server.ts';
 import { Spool } from './spool.ts';
 
 export interface StartOptions {
