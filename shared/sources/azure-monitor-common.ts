@@ -94,6 +94,12 @@ function detailsFor(family: AlertFamily, context: AlertContext, rule: string): A
   }
 }
 
+/** A text field a loose object passed through undeclared; undefined unless it is a non-blank string. */
+function textField(record: Readonly<Record<string, unknown>>, key: string): string | undefined {
+  const value = record[key];
+  return typeof value === 'string' ? nonEmpty(value) : undefined;
+}
+
 /** Target IDs from `alertTargetIDs` (and the `alertTargetIds` spelling), each once whatever its casing. */
 function targetsOf(essentials: CommonEssentials): string[] {
   const seen = new Set<string>();
@@ -170,7 +176,7 @@ export function commonIncident(alert: CommonAlert, context: NormalizeContext): I
     region: details.region,
     // The rule's ARM ID (`alertRuleID` in payloads, `alertRuleId` in Microsoft's sample). Not
     // originAlertId: that names the alert instance, new per firing for log and service-health alerts.
-    ruleId: nonEmpty(essentials.alertRuleID) ?? nonEmpty(essentials.alertRuleId),
+    ruleId: textField(essentials, 'alertRuleID') ?? textField(essentials, 'alertRuleId'),
     resource,
     endsAt,
     metric: details.metric,

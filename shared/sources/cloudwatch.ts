@@ -284,13 +284,13 @@ export type AlarmStateChangeEvent = z.output<typeof alarmStateChangeEventSchema>
 export type LambdaActionEvent = z.output<typeof lambdaActionEventSchema>;
 type AlarmDetail = z.output<typeof alarmDetailSchema>;
 
-/** One alarm notice, as validated: what `toIncidents` maps. */
 /** Where an SNS notice came from: the topic and the signing certificate name the region. */
 interface SnsOrigin {
   readonly topicArn?: string | undefined;
   readonly signingCertUrl?: string | undefined;
 }
 
+/** One alarm notice, as validated: what `toIncidents` maps. */
 export type CloudWatchNotice =
   | ({ readonly format: 'sns'; readonly alarm: SnsAlarm } & SnsOrigin)
   | { readonly format: 'eventbridge'; readonly event: AlarmStateChangeEvent }

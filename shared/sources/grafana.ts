@@ -87,7 +87,7 @@ function grafanaIncident(
   const labels = publicLabels(alert.labels);
   const rule = alertName(labels);
   const resource = resourceFromLabels(labels);
-  const link = (title: string, url: string | null | undefined) => httpLink(title, absoluteUrl(url, externalURL));
+  const link = (title: string, url: string | null | undefined) => httpLink(title, url ?? undefined, externalURL);
   const generator = link('Alert rule', alert.generatorURL);
   const values = valuesLine(alert.values, alert.valueString);
   const annotations = summaryFromAnnotations(alert.annotations);
@@ -118,16 +118,6 @@ function grafanaIncident(
     ]),
     metric: metricFrom(alert.values ?? undefined),
   });
-}
-
-/**
- * `url` as sent when it is absolute; a relative one (`?orgId=1`, `/d/abc`) resolved against the
- * Grafana server's `externalURL`; undefined for an empty one.
- */
-function absoluteUrl(url: string | null | undefined, externalURL: string | undefined): string | undefined {
-  const text = nonEmpty(url);
-  if (text === undefined || externalURL === undefined || URL.canParse(text)) return text;
-  return URL.parse(text, externalURL)?.href;
 }
 
 /** `Values: B=44.24, C=1` from `values`, else `Values: <valueString>`; undefined when neither says anything. */

@@ -100,9 +100,13 @@ export function annotationLinks(annotations: Readonly<Record<string, string>>): 
  * A link only for an absolute http(s) URL: channels render links as clickable, so a
  * `javascript:` or relative URL from a payload must not get through. The URL is given in its
  * parsed form (`href`), so stray whitespace or newlines in the payload cannot reach a message.
+ * With `base` (an absolute URL the sender names itself by), a relative `url` is resolved against
+ * it; an empty one still gives no link.
  */
-export function httpLink(title: string, url: string | undefined): IncidentLink | undefined {
-  const parsed = url === undefined ? null : URL.parse(url);
+export function httpLink(title: string, url: string | undefined, base?: string): IncidentLink | undefined {
+  if (url === undefined) return undefined;
+  // One parse for the usual absolute URL; the base only for what does not parse alone.
+  const parsed = URL.parse(url) ?? (base === undefined || url.trim() === '' ? null : URL.parse(url, base));
   if (parsed === null) return undefined;
   return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? { title, url: parsed.href } : undefined;
 }
