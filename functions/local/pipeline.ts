@@ -94,7 +94,7 @@ export class LocalPipeline {
       name: 'incidents',
       concurrency: 1,
       handler: async ({ incident, receivedAtMs }) => {
-        const { decision, jobs } = await dispatchIncident(incident, { store: this.store, router, now: this.#now() });
+        const { decision, jobs } = await dispatchIncident(incident, { store: this.store, router, now: this.#now(), receivedAt: new Date(receivedAtMs) });
         this.metrics.decisions.inc({ action: decision.action });
         if (decision.action === 'suppressed') this.metrics.suppressed.inc({ reason: decision.reason });
         if (jobs.length > 0) await this.deliveries.send(jobs.map((job) => ({ job, receivedAtMs })));

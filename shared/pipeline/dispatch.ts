@@ -24,6 +24,7 @@ export interface DecidingStore<Decision extends DispatchDecision> {
   apply(
     incident: Incident,
     now: Date,
+    receivedAt?: Date,
   ): Promise<{ readonly decision: Decision; readonly record?: DispatchRecord | undefined }>;
 }
 
@@ -31,6 +32,8 @@ export interface DispatchDeps<Decision extends DispatchDecision> {
   readonly store: DecidingStore<Decision>;
   readonly router: Router;
   readonly now: Date;
+  /** When the incident reached Tocsin (bounds future-stamped event times); `now` when absent. */
+  readonly receivedAt?: Date | undefined;
   /**
    * The queue delivered this incident before (SQS ApproximateReceiveCount > 1): the earlier
    * attempt may have written the dedup record and then failed to queue its delivery jobs. If the
@@ -53,7 +56,7 @@ export async function dispatchIncident<Decision extends DispatchDecision>(
   deps: DispatchDeps<Decision>,
 ): Promise<DispatchResult<Decision>> {
   // Dedup sees the incident as the source sent it; the fingerprint never depends on routing.
-  const { decision, record } = await deps.store.apply(incident, deps.now);
+  const { decision, record } = await deps.store.apply(incident, deps.now, deps.receivedAt ?? deps.now);
   let event: DeliveryEvent;
   let transitionId: string;
   if (decision.action !== 'suppressed') {

@@ -80,6 +80,29 @@ describe.each(adapters)('%s store', (_name, makeStore) => {
     expect(late.record.status).toBe('resolved');
   });
 
+  it('clock skew: a far-future firing (year 9999) cannot make its resolve stale', async () => {
+    const store = makeStore();
+    const fp = freshFingerprint();
+    const future = { ...firingAt(fp, 0), startsAt: '9999-12-31T23:59:59.000Z' };
+    const opened = await store.apply(future, at(1), at(1));
+    expect(label(opened.decision)).toBe('opened');
+    expect(opened.record.lastEventTime).toBe(at(1).toISOString());
+    // Repeats of the future-stamped firing are duplicates, not a new episode.
+    expect(label((await store.apply(future, at(2), at(2))).decision)).toBe('suppressed:duplicate');
+    const resolve = await store.apply({ ...future, status: 'resolved', endsAt: at(5).toISOString() }, at(5), at(5));
+    expect(label(resolve.decision)).toBe('resolved');
+    expect(resolve.record.status).toBe('resolved');
+  });
+
+  it('clock skew: an event time is bounded by the time received, not the time applied', async () => {
+    const store = makeStore();
+    const fp = freshFingerprint();
+    // Received at minute 0, applied at minute 20: stamped minute 10, it orders at minute 0.
+    const opened = await store.apply(firingAt(fp, 10), at(20), at(0));
+    expect(opened.record.lastEventTime).toBe(at(0).toISOString());
+    expect(label((await store.apply(resolvedAt(fp, 10, 5), at(21), at(21))).decision)).toBe('resolved');
+  });
+
   it('re-notifies after the interval, then waits again', async () => {
     const store = makeStore();
     const fp = freshFingerprint();
