@@ -1,8 +1,12 @@
-// One behaviour suite, run against every store adapter: in-process, and DynamoDB on dynalite
-// (through a plain client and through a document client). Each adapter must give exactly the
+// One behaviour suite, run against every store adapter: in-process, SQLite (the local
+// pipeline's database, a real file), and DynamoDB on dynalite (through a plain client and
+// through a document client). Each adapter must give exactly the
 // decisions and records of the pure decide() folded over the same events.
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   decide,
@@ -13,6 +17,8 @@ import {
   type IncidentStore,
   type StoreClockOptions,
 } from '../../shared/dedup/index.ts';
+import { SqliteIncidentStore } from '../../shared/dedup/sqlite-store.ts';
+import { LocalDatabase } from '../../shared/local/database.ts';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite.ts';
 import { at, firingAt, freshFingerprint, label, ManualClock, resolvedAt } from './fixtures.ts';
 
@@ -20,17 +26,24 @@ const TABLE = 'tocsin-state';
 const settings: DedupSettings = { renotifyAfterMs: 60 * 60_000, flap: { changes: 3, windowMs: 10 * 60_000 }, notifyUnknownResolve: false, resolvedTtlSeconds: 3_600 };
 
 let dynalite: RunningDynalite;
+let sqliteDir: string;
+let sqlite: LocalDatabase;
 beforeAll(async () => {
   dynalite = await startDynalite();
   await dynalite.createTable(TABLE);
+  sqliteDir = await mkdtemp(join(tmpdir(), 'tocsin-contract-'));
+  sqlite = LocalDatabase.open({ file: join(sqliteDir, 'tocsin.db') });
 });
 afterAll(async () => {
   await dynalite.close();
+  sqlite.close();
+  await rm(sqliteDir, { recursive: true, force: true });
 });
 
 type MakeStore = (options?: StoreClockOptions & { settings?: DedupSettings }) => IncidentStore;
 const adapters: [string, MakeStore][] = [
   ['in-process', (options) => new MemoryIncidentStore({ settings, ...options })],
+  ['SQLite (local database)', (options) => new SqliteIncidentStore(sqlite, { settings, ...options })],
   ['DynamoDB (dynalite)', (options) => new DynamoDbIncidentStore({ client: dynalite.client, tableName: TABLE, settings, ...options })],
   [
     'DynamoDB (dynalite, document client)',
