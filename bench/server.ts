@@ -47,7 +47,7 @@ export async function run(): Promise<BenchResult[]> {
       return { status: 200 };
     },
     config: (recorderUrl) => ({ channels: { hook: { type: 'webhook', url: `${recorderUrl}/hook` } }, routes: [{ channels: ['hook'] }] }),
-    spoolPrefix: 'tocsin-bench-spool-',
+    dataPrefix: 'tocsin-bench-data-',
   });
   const { local } = harness;
   const url = `${local.url}/v1/ingest/alertmanager`;
