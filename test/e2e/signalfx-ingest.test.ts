@@ -18,7 +18,7 @@ describe('SignalFx through the local server', () => {
   let harness: LocalHarness;
 
   beforeAll(async () => {
-    harness = await startLocalHarness({ spoolPrefix: 'tocsin-signalfx-spool-' });
+    harness = await startLocalHarness({ dataPrefix: 'tocsin-signalfx-data-' });
   });
 
   afterAll(async () => {
