@@ -71,10 +71,9 @@ export const grafana = defineSource<GrafanaPayload>({
   detect: (payload) =>
     isRecord(payload) && Array.isArray(payload.alerts) && ('orgId' in payload || payload.version === '1'),
   schema: grafanaPayloadSchema,
-  toIncidents: (payload, context) => {
-    const externalURL = httpLink('Grafana', payload.externalURL ?? undefined)?.url;
-    return payload.alerts.map((alert) => grafanaIncident(alert, statusOf(alert, payload), payload.orgId, externalURL, context));
-  },
+  // The external URL is only a base for relative alert URLs; httpLink still keeps http(s) links only.
+  toIncidents: (payload, context) =>
+    payload.alerts.map((alert) => grafanaIncident(alert, statusOf(alert, payload), payload.orgId, payload.externalURL ?? undefined, context)),
 });
 
 function grafanaIncident(
@@ -122,9 +121,9 @@ function grafanaIncident(
 
 /** `Values: B=44.24, C=1` from `values`, else `Values: <valueString>`; undefined when neither says anything. */
 function valuesLine(values: Readonly<Record<string, number | null>> | null | undefined, valueString: string | null | undefined): string | undefined {
-  const pairs: string[] = [];
-  for (const key in values ?? {}) pairs.push(`${key}=${String(values?.[key] ?? null)}`);
-  if (pairs.length > 0) return `Values: ${pairs.join(', ')}`;
+  let line = '';
+  if (values) for (const key in values) line += `${line === '' ? 'Values: ' : ', '}${key}=${String(values[key] ?? null)}`;
+  if (line !== '') return line;
   const text = nonEmpty(valueString);
   return text === undefined ? undefined : `Values: ${text}`;
 }
