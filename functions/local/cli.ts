@@ -71,7 +71,7 @@ function parseSize(text: string, option: string): number {
   const match = SIZE.exec(text.trim());
   const unit = (match?.[2] ?? 'b').toLowerCase();
   const bytes = match ? Math.floor(Number(match[1]) * (SIZE_UNITS[unit] ?? 1)) : Number.NaN;
-  if (!Number.isFinite(bytes) || bytes < 65_536) throw new UsageError(`${option} must be a size of at least 64KiB, like 512MiB or 2GB; got "${text}"`);
+  if (!Number.isFinite(bytes) || bytes < 262_144) throw new UsageError(`${option} must be a size of at least 256KiB, like 512MiB or 2GB; got "${text}"`);
   return bytes;
 }
 
@@ -109,6 +109,25 @@ async function startCommand(args: string[]): Promise<number> {
   if (values['drain-timeout'] !== undefined && drainTimeoutMs === undefined) {
     throw new UsageError(`--drain-timeout must be a duration like 10s, got "${values['drain-timeout']}"`);
   }
+  const bound = Math.round((drainTimeoutMs ?? 10_000) / 1000);
+  // Signals are heard from the start: one that arrives while starting stops it right after.
+  const started: { databaseFile?: string } = {};
+  const signalled = new Promise<void>((resolveSignal) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals += 1;
+      if (signals === 1) {
+        process.stdout.write(`tocsin: ${signal}: no longer accepting; letting sends under way finish (at most ${String(bound)} s)\n`);
+        resolveSignal();
+        return;
+      }
+      // Everything accepted is committed already; only sends under way are cut short.
+      process.stdout.write(`tocsin: second ${signal}: exiting now; everything accepted is kept${started.databaseFile === undefined ? '' : ` in ${started.databaseFile}`}\n`);
+      process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 1));
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
   const { describeDepths, startLocal } = await import('./start.ts');
   const running = await startLocal({
     port,
@@ -119,23 +138,8 @@ async function startCommand(args: string[]): Promise<number> {
     maxDatabaseBytes: values['max-db-size'] === undefined ? undefined : parseSize(values['max-db-size'], '--max-db-size'),
     drainTimeoutMs,
   });
-  const bound = Math.round((drainTimeoutMs ?? 10_000) / 1000);
-  await new Promise<void>((resolveSignal) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals += 1;
-      if (signals === 1) {
-        process.stdout.write(`tocsin: ${signal}: no longer accepting; letting sends under way finish (at most ${String(bound)} s)\n`);
-        resolveSignal();
-        return;
-      }
-      // Everything accepted is committed already; only sends under way are cut short.
-      process.stdout.write(`tocsin: second ${signal}: exiting now; everything accepted is kept in ${running.databaseFile}\n`);
-      process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 1));
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  started.databaseFile = running.databaseFile;
+  await signalled;
   const summary = await running.stop();
   const cut = summary.interrupted > 0 ? `; ${String(summary.interrupted)} send(s) cut short will be sent again at the next start` : '';
   process.stdout.write(`tocsin: stopped; kept in ${running.databaseFile}: ${describeDepths(summary.depths, summary.rejected)}${cut}\n`);

@@ -22,7 +22,7 @@ import { deliveryKeyOf, runDeliveryJob, type DeliveryOutcome } from '../delivery
 import type { Incident, Status } from '../incident.ts';
 import { planDispatch } from '../pipeline/dispatch.ts';
 import { createRouter, type Router } from '../routing/index.ts';
-import type { LocalDatabase } from './database.ts';
+import { isDiskFull, type LocalDatabase } from './database.ts';
 import { History, type HistoryEntry } from './history.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { LocalQueues, type DeadLetterRow, type QueueDepths, type QueuedDeliveryRow, type QueuedIncidentRow } from './queues.ts';
@@ -66,11 +66,19 @@ export interface StopSummary {
 
 export type IncidentView = IncidentRecord & { readonly deliveries: readonly Extract<HistoryEntry, { kind: 'delivery' }>[] };
 
-const DISPATCH_BATCH = 256;
+/**
+ * Incidents dispatched per transaction. Small, and the loop yields between batches: dispatch runs
+ * on the event loop, and a long synchronous stretch delays every send's I/O until its timeout
+ * fires first (timers run before I/O), which turns a receiver's 2xx into a retry and a copy.
+ */
+const DISPATCH_BATCH = 32;
 const DISPATCH_MAX_ATTEMPTS = 5;
 const HISTORY_PER_INCIDENT_IN_LIST = 20;
 const DEFAULT_HISTORY_RETENTION_MS = 14 * 24 * 3_600_000;
 const HOUSEKEEPING_EVERY_MS = 10 * 60_000;
+/** After the database refuses a write (a full disk), writers wait this long, doubling up to the max. */
+const WRITE_BACKOFF_MIN_MS = 500;
+const WRITE_BACKOFF_MAX_MS = 30_000;
 /** A long sleep is cut into pieces, so timers never overflow and a clock jump is noticed. */
 const MAX_TIMER_MS = 60_000;
 
@@ -89,6 +97,11 @@ export class LocalPipeline {
   readonly #random: (() => number) | undefined;
   readonly #retentionMs: number;
   readonly #sending = new Map<number, Promise<void>>();
+  /** Outcomes that could not be committed (a full disk): held here, off the queue's takes, until they can. */
+  readonly #unrecorded = new Map<number, { readonly row: QueuedDeliveryRow; readonly outcome: DeliveryOutcome; readonly at: Date }>();
+  /** After the database refused a write, dispatch and recording wait this long (growing). */
+  #writeBackoffMs = 0;
+  #pausedUntilMs = 0;
   #dispatchScheduled = false;
   #dispatching = false;
   #timer: NodeJS.Timeout | undefined;
@@ -222,7 +235,8 @@ export class LocalPipeline {
     ]);
     if (bound) clearTimeout(bound);
     this.database.flush();
-    return { settled, interrupted: this.#sending.size, depths: this.depths(), rejected: this.rejected.count() };
+    await this.#recordHeld().catch(() => undefined);
+    return { settled, interrupted: this.#sending.size + this.#unrecorded.size, depths: this.depths(), rejected: this.rejected.count() };
   }
 
   /** A method, not the field: it changes while dispatch awaits its commits. */
@@ -240,7 +254,7 @@ export class LocalPipeline {
   }
 
   async #dispatch(): Promise<void> {
-    if (this.#dispatching || this.#stopping) return;
+    if (this.#dispatching || this.#stopping || this.#now().getTime() < this.#pausedUntilMs) return;
     this.#dispatching = true;
     try {
       for (;;) {
@@ -250,9 +264,12 @@ export class LocalPipeline {
         const failures = (await Promise.all(rows.map((row) => this.#dispatchOne(row)))).filter((failure) => failure !== undefined);
         if (failures.length > 0) {
           this.#log(`tocsin: dispatch failed for ${String(failures.length)} incident(s) (${failures[0] ?? ''}); they stay queued and are retried`);
+          this.#writeFailed();
           break;
         }
+        this.#writeSucceeded();
         if (this.#isStopping()) break;
+        await new Promise((resolve) => setImmediate(resolve));
       }
     } catch (error) {
       this.#log(`tocsin: cannot read the incidents queue: ${describe(error)}`);
@@ -284,8 +301,10 @@ export class LocalPipeline {
       if (jobs.length > 0) this.#pump();
       return undefined;
     } catch (error) {
-      // This incident's savepoint was rolled back (or the whole commit failed): retry it later,
-      // and give up on it (a dead letter with the reason) if it keeps failing.
+      // A full disk is nobody's fault and passes: the incident stays as it is, attempts uncounted.
+      if (isDiskFull(error)) return describe(error);
+      // This incident's savepoint was rolled back: retry it later, and give up on it (a dead
+      // letter with the reason) if it keeps failing.
       const reason = describe(error);
       const nowMs = now.getTime();
       await this.database
@@ -304,7 +323,7 @@ export class LocalPipeline {
     const free = this.#concurrency - this.#sending.size;
     let rows: QueuedDeliveryRow[] = [];
     try {
-      rows = this.queues.takeDeliveries(this.#now().getTime(), free, new Set(this.#sending.keys()));
+      rows = this.queues.takeDeliveries(this.#now().getTime(), free, new Set([...this.#sending.keys(), ...this.#unrecorded.keys()]));
     } catch (error) {
       this.#log(`tocsin: cannot read the deliveries queue: ${describe(error)}`);
     }
@@ -322,19 +341,26 @@ export class LocalPipeline {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (!this.#running || this.#stopping) return;
+    const nowMs = this.#now().getTime();
     let next: number | undefined;
     try {
-      next = this.queues.nextDueAtMs();
+      const incidents = this.queues.nextIncidentDueAtMs();
+      const deliveries = this.queues.nextDeliveryDueAtMs(new Set([...this.#sending.keys(), ...this.#unrecorded.keys()]));
+      const candidates = [incidents === undefined ? undefined : Math.max(incidents, this.#pausedUntilMs), deliveries];
+      if (this.#unrecorded.size > 0) candidates.push(this.#pausedUntilMs);
+      next = Math.min(...candidates.filter((time): time is number => time !== undefined));
     } catch {
-      next = this.#now().getTime() + 1_000;
+      next = nowMs + 1_000;
     }
-    if (next === undefined) return;
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - this.#now().getTime()));
+    if (!Number.isFinite(next)) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - nowMs));
     // Unref'd: the server keeps the process alive; a pipeline on its own must not.
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#dispatchSoon();
-      this.#pump();
+      void this.#recordHeld().then(() => {
+        this.#pump();
+      });
     }, delay).unref();
   }
 
@@ -352,45 +378,83 @@ export class LocalPipeline {
     } catch (error) {
       outcome = { kind: 'retry', delayMs: backoffDelay(job.attempt, this.#backoffOptions()), reason: `delivery worker threw ${describe(error)}` };
     }
-    const now = this.#now();
-    const nowMs = now.getTime();
-    const deliveryId = deliveryIdOf(deliveryKeyOf(job));
-    const base = { channel: job.channel, event: job.event, attempt: job.attempt, deliveryId };
+    const at = this.#now();
     try {
       await this.database.commit(() => {
-        switch (outcome.kind) {
-          case 'delivered':
-          case 'already-delivered':
-            this.queues.removeDelivery(row.id);
-            this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), {
-              ...base,
-              outcome: outcome.kind,
-              ...(outcome.kind === 'delivered' && outcome.markerError !== undefined ? { reason: outcome.markerError } : {}),
-            });
-            return;
-          case 'retry': {
-            const dueAtMs = nowMs + outcome.delayMs;
-            this.queues.retryDelivery(row.id, dueAtMs, outcome.reason, nowMs);
-            this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), {
-              ...base,
-              outcome: 'retry',
-              reason: outcome.reason,
-              nextAttemptAt: new Date(dueAtMs).toISOString(),
-            });
-            return;
-          }
-          case 'dead-letter':
-            this.queues.deadLetterDelivery(row.id, outcome.reason, nowMs);
-            this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), { ...base, outcome: 'dead-letter', reason: outcome.reason });
-            return;
-        }
+        this.#record(row, outcome, at);
       });
     } catch (error) {
-      // The job stays queued as it was and is tried again; its marker stops a second send.
-      if (!this.#stopping) this.#log(`tocsin: could not record a delivery outcome (${describe(error)}); ${job.channel} ← ${quoted(job)} will be tried again`);
+      // Not recorded (a full disk): hold the outcome and record it later, never send it again
+      // meanwhile (had it been delivered, a resend would be a duplicate).
+      this.#unrecorded.set(row.id, { row, outcome, at });
+      this.#writeFailed();
+      if (!this.#stopping) this.#log(`tocsin: could not record a delivery outcome (${describe(error)}); ${job.channel} ← ${quoted(job)} is held until it can be`);
       return;
     }
-    this.#observe(job, outcome, row.receivedAtMs, nowMs);
+    this.#writeSucceeded();
+    this.#observe(job, outcome, row.receivedAtMs, at.getTime());
+  }
+
+  /** One delivery outcome into the database: off the queue, rescheduled or dead-lettered, and the history. */
+  #record(row: QueuedDeliveryRow, outcome: DeliveryOutcome, now: Date): void {
+    const { job } = row;
+    const nowMs = now.getTime();
+    const base = { channel: job.channel, event: job.event, attempt: job.attempt, deliveryId: deliveryIdOf(deliveryKeyOf(job)) };
+    switch (outcome.kind) {
+      case 'delivered':
+      case 'already-delivered':
+        this.queues.removeDelivery(row.id);
+        this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), {
+          ...base,
+          outcome: outcome.kind,
+          ...(outcome.kind === 'delivered' && outcome.markerError !== undefined ? { reason: outcome.markerError } : {}),
+        });
+        return;
+      case 'retry': {
+        const dueAtMs = nowMs + outcome.delayMs;
+        this.queues.retryDelivery(row.id, dueAtMs, outcome.reason, nowMs);
+        this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), {
+          ...base,
+          outcome: 'retry',
+          reason: outcome.reason,
+          nextAttemptAt: new Date(dueAtMs).toISOString(),
+        });
+        return;
+      }
+      case 'dead-letter':
+        this.queues.deadLetterDelivery(row.id, outcome.reason, nowMs);
+        this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), { ...base, outcome: 'dead-letter', reason: outcome.reason });
+        return;
+    }
+  }
+
+  /** Retries recording the held outcomes, once the write pause is over. */
+  async #recordHeld(): Promise<void> {
+    if (this.#unrecorded.size === 0 || this.#now().getTime() < this.#pausedUntilMs) return;
+    const held = [...this.#unrecorded.values()];
+    try {
+      await this.database.commit(() => {
+        for (const { row, outcome, at } of held) this.#record(row, outcome, at);
+      });
+    } catch {
+      this.#writeFailed();
+      return;
+    }
+    this.#writeSucceeded();
+    for (const { row, outcome, at } of held) {
+      this.#unrecorded.delete(row.id);
+      this.#observe(row.job, outcome, row.receivedAtMs, at.getTime());
+    }
+  }
+
+  #writeFailed(): void {
+    this.#writeBackoffMs = Math.min(WRITE_BACKOFF_MAX_MS, this.#writeBackoffMs === 0 ? WRITE_BACKOFF_MIN_MS : this.#writeBackoffMs * 2);
+    this.#pausedUntilMs = this.#now().getTime() + this.#writeBackoffMs;
+  }
+
+  #writeSucceeded(): void {
+    this.#writeBackoffMs = 0;
+    this.#pausedUntilMs = 0;
   }
 
   #observe(job: DeliveryJob, outcome: DeliveryOutcome, receivedAtMs: number, nowMs: number): void {

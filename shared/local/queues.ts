@@ -240,11 +240,22 @@ export class LocalQueues {
     };
   }
 
-  /** When the next ready delivery or incident falls due (epoch ms), if any is waiting. */
-  nextDueAtMs(): number | undefined {
-    const row = this.#db.get<{ next: number | null }>(
-      "SELECT min(due_at) AS next FROM (SELECT due_at FROM delivery_queue WHERE state = 'ready' UNION ALL SELECT due_at FROM incident_queue WHERE state = 'ready')",
+  /** When the next ready incident falls due (epoch ms), if any is waiting. */
+  nextIncidentDueAtMs(): number | undefined {
+    return this.#db.get<{ next: number | null }>("SELECT min(due_at) AS next FROM incident_queue WHERE state = 'ready'")?.next ?? undefined;
+  }
+
+  /**
+   * When the next delivery that may be taken falls due (epoch ms): the oldest ready job of its
+   * fingerprint and channel, not one of `busy`.
+   */
+  nextDeliveryDueAtMs(busy: ReadonlySet<number>): number | undefined {
+    const rows = this.#db.all<{ id: number; due_at: number }>(
+      `SELECT q.id, q.due_at FROM delivery_queue q
+       WHERE q.state = 'ready' AND q.id = (SELECT min(p.id) FROM delivery_queue p WHERE p.order_key = q.order_key AND p.state = 'ready')
+       ORDER BY q.due_at, q.id LIMIT ?`,
+      busy.size + 1,
     );
-    return row?.next ?? undefined;
+    return rows.find((row) => !busy.has(row.id))?.due_at;
   }
 }

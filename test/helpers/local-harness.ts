@@ -32,6 +32,8 @@ interface CommonOptions {
   readonly log?: (line: string) => void;
   /** Name prefix of the data directory made in the OS temp directory. */
   readonly dataPrefix?: string;
+  /** The database's durability (`normal` by default). */
+  readonly durability?: StartOptions['durability'];
 }
 
 export interface RecorderHarnessOptions extends CommonOptions {
@@ -74,6 +76,7 @@ export async function startLocalHarness(
         ? { configFile: fromFile.path, env: fromFile.env }
         : { config: validateConfig({ ...auditWebhook(receiver.url), ...sections }) }),
       dataDir,
+      durability: options.durability,
       log: options.log ?? (() => undefined),
       sns: options.sns,
     });
