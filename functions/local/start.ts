@@ -77,8 +77,9 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     const port = options.port ?? (env['PORT'] ? Number(env['PORT']) : DEFAULT_PORT);
     const address = await server.listen(port, options.host ?? DEFAULT_HOST);
     const restored = { incidents: pipeline.store.counts(), depths: pipeline.depths(), rejected: pipeline.rejected.count() };
-    log(banner(address.url, config, configFile, database, restored));
+    // Before the banner: whoever waits for "listening" has seen them by then.
     for (const line of imported.lines) log(`tocsin: ${line}`);
+    log(banner(address.url, config, configFile, database, restored));
     pipeline.start();
 
     const running = server;

@@ -1,0 +1,156 @@
+// Maintenance windows from the config file: a name, matchers (as silences have), and when —
+// weekly (days and a from–to time of day in a time zone; a window may run past midnight) or once
+// (from–to instants). While a window is open, what it matches is held like a silenced incident.
+import { z } from 'zod';
+import type { Incident } from '../incident.ts';
+import { allMatch, formatMatcher, MatcherError, parseMatcher, type CompiledMatcher } from './matchers.ts';
+
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export interface MaintenanceWindow {
+  readonly name: string;
+  readonly matchers: readonly CompiledMatcher[];
+  readonly weekly?: { readonly days: readonly Weekday[]; readonly fromMinute: number; readonly toMinute: number; readonly timeZone: string } | undefined;
+  readonly once?: { readonly fromMs: number; readonly toMs: number } | undefined;
+}
+
+const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
+
+function minuteOfDay(text: string): number {
+  const match = TIME_OF_DAY.exec(text);
+  return Number(match?.[1] ?? 0) * 60 + Number(match?.[2] ?? 0);
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const matchersSchema = z
+  .array(z.string())
+  .min(1, 'give at least one matcher, e.g. "cloud=aws"')
+  .transform((texts, ctx) => {
+    const matchers: CompiledMatcher[] = [];
+    texts.forEach((text, index) => {
+      try {
+        matchers.push(parseMatcher(text));
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: [index], message: error instanceof MatcherError ? error.message : String(error) });
+      }
+    });
+    return matchers;
+  });
+
+const instant = z.iso.datetime({ offset: true }).transform((text) => Date.parse(text));
+
+export const maintenanceWindowSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    match: matchersSchema,
+    weekly: z
+      .strictObject({
+        days: z.array(z.enum(WEEKDAYS)).min(1, `list the days, e.g. [sat, sun] (${WEEKDAYS.join(', ')})`),
+        from: z.string().regex(TIME_OF_DAY, 'a time of day like 22:00'),
+        to: z.string().regex(TIME_OF_DAY, 'a time of day like 02:00'),
+        timeZone: z.string().refine(isTimeZone, 'not a time zone this system knows (e.g. Europe/Berlin, UTC)').default('UTC'),
+      })
+      .refine((weekly) => weekly.from !== weekly.to, { message: 'from and to are the same time: the window would be empty', path: ['to'] })
+      .optional(),
+    once: z
+      .strictObject({ from: instant, to: instant })
+      .refine((once) => once.to > once.from, { message: 'to must be after from', path: ['to'] })
+      .optional(),
+  })
+  .refine((window) => (window.weekly === undefined) !== (window.once === undefined), { message: 'give either weekly or once' })
+  .transform(
+    (window): MaintenanceWindow => ({
+      name: window.name,
+      matchers: window.match,
+      weekly: window.weekly && {
+        days: window.weekly.days,
+        fromMinute: minuteOfDay(window.weekly.from),
+        toMinute: minuteOfDay(window.weekly.to),
+        timeZone: window.weekly.timeZone,
+      },
+      once: window.once && { fromMs: window.once.from, toMs: window.once.to },
+    }),
+  );
+
+export const maintenanceSchema = z
+  .array(maintenanceWindowSchema)
+  .refine((windows) => new Set(windows.map((window) => window.name)).size === windows.length, 'window names must be unique');
+
+interface ZonedTime {
+  readonly weekday: number;
+  readonly minute: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function zoned(ms: number, timeZone: string): ZonedTime {
+  let format = formatters.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formatters.set(timeZone, format);
+  }
+  let weekday = 0;
+  let hour = 0;
+  let minute = 0;
+  for (const part of format.formatToParts(ms)) {
+    if (part.type === 'weekday') weekday = WEEKDAYS.indexOf(part.value.toLowerCase().slice(0, 3) as Weekday);
+    else if (part.type === 'hour') hour = Number(part.value);
+    else if (part.type === 'minute') minute = Number(part.value);
+  }
+  return { weekday, minute: hour * 60 + minute };
+}
+
+/** Is the window open at `nowMs`? */
+export function isOpen(window: MaintenanceWindow, nowMs: number): boolean {
+  if (window.once) return nowMs >= window.once.fromMs && nowMs < window.once.toMs;
+  if (!window.weekly) return false;
+  const { days, fromMinute, toMinute, timeZone } = window.weekly;
+  const { weekday, minute } = zoned(nowMs, timeZone);
+  const on = (day: number): boolean => days.includes(WEEKDAYS[(day + 7) % 7] ?? 'sun');
+  if (fromMinute < toMinute) return on(weekday) && minute >= fromMinute && minute < toMinute;
+  // Past midnight: the evening of a listed day, or the small hours after one.
+  return (on(weekday) && minute >= fromMinute) || (on(weekday - 1) && minute < toMinute);
+}
+
+/**
+ * When the window, open at `nowMs`, closes (epoch ms, to the minute); undefined when it is not
+ * open. Found by walking forward a minute at a time from now (at most a day), so time-zone
+ * changes need no arithmetic of their own.
+ */
+export function closesAt(window: MaintenanceWindow, nowMs: number): number | undefined {
+  if (!isOpen(window, nowMs)) return undefined;
+  if (window.once) return window.once.toMs;
+  let probe = Math.floor(nowMs / 60_000) * 60_000;
+  for (let step = 0; step <= 24 * 60; step += 1) {
+    probe += 60_000;
+    if (!isOpen(window, probe)) return probe;
+  }
+  return probe;
+}
+
+/** The first window open at `nowMs` that matches the incident. */
+export function openWindowFor(windows: readonly MaintenanceWindow[], incident: Incident, nowMs: number): MaintenanceWindow | undefined {
+  return windows.find((window) => isOpen(window, nowMs) && allMatch(window.matchers, incident));
+}
+
+/** One line per window for the banner: what it matches, when, and whether it is open now. */
+export function describeWindow(window: MaintenanceWindow, nowMs: number): string {
+  const matchers = window.matchers.map(formatMatcher).join(', ');
+  const hhmm = (minute: number): string => `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+  const when = window.once
+    ? `once ${new Date(window.once.fromMs).toISOString()} – ${new Date(window.once.toMs).toISOString()}`
+    : window.weekly
+      ? `${window.weekly.days.join(',')} ${hhmm(window.weekly.fromMinute)}–${hhmm(window.weekly.toMinute)} ${window.weekly.timeZone}`
+      : '';
+  const closes = closesAt(window, nowMs);
+  return `${window.name}: ${matchers}; ${when}${closes === undefined ? '' : ` (open now, until ${new Date(closes).toISOString()})`}`;
+}
