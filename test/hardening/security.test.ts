@@ -8,11 +8,15 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLocal } from '../../functions/local/start.ts';
-import { emailConfigSchema, buildMime, renderEmail } from '../../shared/channels/email.ts';
-import { renderGoogleChat } from '../../shared/channels/google-chat.ts';
-import { renderSlack } from '../../shared/channels/slack.ts';
-import { renderSms } from '../../shared/channels/sms.ts';
-import { renderTeams } from '../../shared/channels/teams.ts';
+import { DELIVERY_EVENTS } from '../../shared/channels/channel.ts';
+import { consoleChannel } from '../../shared/channels/console.ts';
+import { emailChannel, emailConfigSchema, buildMime, renderEmail } from '../../shared/channels/email.ts';
+import { googleChatChannel, renderGoogleChat } from '../../shared/channels/google-chat.ts';
+import { CHANNEL_TYPES } from '../../shared/channels/index.ts';
+import { renderSlack, slackChannel } from '../../shared/channels/slack.ts';
+import { renderSms, smsChannel } from '../../shared/channels/sms.ts';
+import { renderTeams, teamsChannel } from '../../shared/channels/teams.ts';
+import { webhookChannel } from '../../shared/channels/webhook.ts';
 import { incidentSchema, type Incident } from '../../shared/incident.ts';
 import type { HttpRecorder } from '../helpers/http-recorder.ts';
 import { startLocalHarness, type LocalHarness } from '../helpers/local-harness.ts';
@@ -94,6 +98,55 @@ describe('rendering hostile text', () => {
     const cardTexts = JSON.stringify(message.cardsV2[0].card.sections);
     for (const live of ['<script>', '<users/all>', '<!here>', '<!channel>']) expect(cardTexts).not.toContain(live);
     expect(cardTexts).toContain('&lt;script&gt;');
+  });
+
+  it('Teams: a markdown link, emphasis or code in alert text stays literal text, in every field', () => {
+    const disguised = '[Re-authenticate](https://evil.example/login) **urgent** _now_ `code` <https://evil.example>';
+    const incident = incidentSchema.parse({
+      ...hostile,
+      title: `Disk full ${disguised}`,
+      summary: `${disguised}\n- [Runbook](https://evil.example/runbook)`,
+      resource: { name: `db-1 ${disguised}` },
+      labels: { [`team ${disguised}`]: disguised },
+      metric: { name: disguised, value: 1 },
+    });
+    const card = teamsChannel.render('opened', incident).message.attachments[0].content;
+    const markdownTexts = card.body.flatMap((element) =>
+      element.type === 'TextBlock' ? [element.text] : element.facts.flatMap((fact) => [fact.title, fact.value]),
+    );
+    // An unescaped `[` followed later by `](` would be a live link; an unescaped `*`/`_`/`` ` ``/`<` markup.
+    const live = /(^|[^\\])(\[[^\]]*\]\(|\*\*|_[^_]+_|`|<https?:)/;
+    for (const text of markdownTexts.map((text) => text.replace(/^\*\*(Metric:|Labels)\*\*/, ''))) {
+      // (the card's own `**Metric:**` and `**Labels**` headings are left out of the check)
+      expect(text, text).not.toMatch(live);
+    }
+    expect(JSON.stringify(card.body)).toContain('\\\\[Re-authenticate\\\\](https://evil.example/login)');
+    // The only links on the card are its actions, built from the incident's links, never from its text.
+    expect(card.actions.map((action) => action.url)).toEqual(['https://runbooks.example.com/disk']);
+  });
+
+  it('every channel drops bidi controls (Trojan Source) from every text it renders', () => {
+    const bidi = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C'];
+    const laced = (text: string): string => bidi.map((mark) => `${mark}${text}`).join('');
+    const incident = incidentSchema.parse({
+      ...hostile,
+      title: laced('invoice.exe'),
+      summary: laced('gnp.exe'),
+      source: { ...hostile.source, rule: laced('rule'), account: laced('123') },
+      resource: { name: laced('db-1'), id: laced('id'), type: laced('type') },
+      labels: { [laced('team')]: laced('ops') },
+      links: [{ title: laced('Runbook'), url: 'https://runbooks.example.com/disk' }],
+      metric: { name: laced('cpu'), namespace: laced('ns'), unit: laced('u'), value: 1 },
+    });
+    const modules = [consoleChannel, webhookChannel, slackChannel, teamsChannel, googleChatChannel, smsChannel, emailChannel];
+    expect(modules.map((module) => module.type).sort()).toEqual([...CHANNEL_TYPES].sort());
+    for (const module of modules) {
+      for (const event of DELIVERY_EVENTS) {
+        const rendered = JSON.stringify(module.render(event, incident));
+        expect(rendered, `${module.type} ${event}`).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/);
+        expect(rendered, `${module.type} ${event}`).toMatch(/invoice\.exe|gnp\.exe/);
+      }
+    }
   });
 
   it('SMS: no control characters reach the text', () => {
