@@ -161,12 +161,14 @@ export class LocalServer {
     switch (outcome.kind) {
       case 'accepted':
         await pipeline.accept(outcome.incidents, receivedAt);
+        outcome.onCommitted?.();
         sendJson(response, outcome.status, outcome.body);
         break;
       case 'acknowledged':
         sendJson(response, outcome.status, outcome.body);
         break;
-      case 'rejected': {
+      case 'rejected':
+      case 'unavailable': {
         pipeline.metrics.rejected.inc({ endpoint: path, reason: outcome.reason });
         let spooled: string | undefined;
         if (outcome.keepRaw) {
@@ -183,6 +185,7 @@ export class LocalServer {
           spooled = entry.id;
         }
         const headers: Record<string, string> = outcome.status === 401 ? { 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' } : {};
+        if (outcome.kind === 'unavailable') headers['retry-after'] = String(outcome.retryAfterSeconds);
         // A too-large body was not read to the end: close rather than drain it.
         if (body.tooLarge) headers['connection'] = 'close';
         sendJson(response, outcome.status, spooled ? { ...outcome.body, spooled } : outcome.body, headers);

@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { defaultConfig, loadConfigFile, type TocsinConfig } from '../../shared/config/index.ts';
 import { MemoryIncidentStore } from '../../shared/dedup/index.ts';
-import { SnsVerifier, confirmSubscription, type CertificateFetcher, type SubscriptionConfirmer } from '../../shared/ingest/sns.ts';
+import { SnsReplayGuard, SnsVerifier, confirmSubscription, type CertificateFetcher, type SubscriptionConfirmer } from '../../shared/ingest/sns.ts';
 import { LocalPipeline } from './pipeline.ts';
 import { INGEST_ROUTES } from '../../shared/ingest/routes.ts';
 import { LocalServer } from './server.ts';
@@ -82,6 +82,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
       verifier: new SnsVerifier(options.sns?.fetchCertificate ? { fetchCertificate: options.sns.fetchCertificate } : {}),
       allowedTopicArns: allowedTopics && allowedTopics.length > 0 ? allowedTopics : undefined,
       confirm: options.sns?.confirm ?? confirmSubscription,
+      replay: new SnsReplayGuard(),
     },
   });
   const port = options.port ?? (env['PORT'] ? Number(env['PORT']) : DEFAULT_PORT);

@@ -50,28 +50,9 @@ function cloudwatchAlarm(state: 'ALARM' | 'OK', time: string): unknown {
       EvaluateLowSampleCountPercentile: '',
     },
   };
-  return {
-    Records: [
-      {
-        EventSource: 'aws:sns',
-        EventVersion: '1.0',
-        EventSubscriptionArn: 'arn:aws:sns:eu-west-1:111122223333:tocsin-alarms:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55',
-        Sns: {
-          Type: 'Notification',
-          MessageId: `95df01b4-ee98-5cb9-9903-4c221d41eb5e-${state}`,
-          TopicArn: 'arn:aws:sns:eu-west-1:111122223333:tocsin-alarms',
-          Subject: `${state}: "orders-db-cpu-high" in EU (Ireland)`,
-          Message: JSON.stringify(alarm),
-          Timestamp: time.replace('+0000', 'Z'),
-          SignatureVersion: '1',
-          Signature: 'EXAMPLE',
-          SigningCertUrl: 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem',
-          UnsubscribeUrl: 'https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe',
-          MessageAttributes: {},
-        },
-      },
-    ],
-  };
+  // What an SNS subscription with raw message delivery posts: the alarm itself. (A Lambda SNS
+  // event is never accepted over HTTP; signed envelopes are tested in test/hardening.)
+  return alarm;
 }
 
 function azureMetricAlert(condition: 'Fired' | 'Resolved'): unknown {

@@ -20,6 +20,7 @@ import { webhookChannel } from '../../shared/channels/webhook.ts';
 import { incidentSchema, type Incident } from '../../shared/incident.ts';
 import type { HttpRecorder } from '../helpers/http-recorder.ts';
 import { startLocalHarness, type LocalHarness } from '../helpers/local-harness.ts';
+import { UNTRUSTED_CERTIFICATE_URL } from '../../shared/ingest/sns.ts';
 import { CERT_URL, TOPIC_ARN, makeSigner, signSnsMessage, snsNotification, snsSubscriptionConfirmation, type TestSigner } from '../helpers/sns-signer.ts';
 import { fetchMetrics, metricSum, rawPost, type ErrorAnswer } from './support.ts';
 
@@ -452,6 +453,10 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
   const fetched: string[] = [];
   const confirmed: string[] = [];
   let alarm: unknown;
+  /** Genuine notifications the server should have accepted, for the final count. */
+  let genuineAccepted = 0;
+  /** Served as "down": fetching it fails. */
+  const UNREACHABLE_CERT_URL = 'https://sns.eu-central-1.amazonaws.com/SimpleNotificationService-dead0000dead0000.pem';
 
   beforeAll(async () => {
     signer = makeSigner();
@@ -465,7 +470,7 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
         // The certificate "SNS" serves; any URL that reaches here is recorded.
         fetchCertificate: (url) => {
           fetched.push(url);
-          return Promise.resolve(signer.certificatePem);
+          return url === UNREACHABLE_CERT_URL ? Promise.reject(new Error('connect ETIMEDOUT')) : Promise.resolve(signer.certificatePem);
         },
         confirm: (url) => {
           confirmed.push(url);
@@ -487,13 +492,15 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
   it('accepts a genuinely signed notification (versions 1 and 2): the control case', async () => {
     expect(await post(signSnsMessage(signer, snsNotification(alarm), '2'))).toMatchObject({ status: 202, body: { accepted: 1, source: 'cloudwatch' } });
     expect(await post(signSnsMessage(signer, snsNotification(alarm), '1'))).toMatchObject({ status: 202, body: { accepted: 1 } });
+    genuineAccepted += 2;
   });
 
   it.each([
     ['signed with another key', () => signSnsMessage(impostor, snsNotification(alarm))],
     ['Message changed after signing', () => ({ ...signSnsMessage(signer, snsNotification(alarm)), Message: JSON.stringify({ ...(alarm as object), NewStateValue: 'OK' }) })],
     ['Subject changed after signing', () => ({ ...signSnsMessage(signer, snsNotification(alarm)), Subject: 'OK: all good' })],
-    ['Timestamp changed after signing', () => ({ ...signSnsMessage(signer, snsNotification(alarm)), Timestamp: '2026-11-25T02:00:00.000Z' })],
+    ['Timestamp changed after signing', () => ({ ...signSnsMessage(signer, snsNotification(alarm)), Timestamp: new Date(Date.now() - 1_000).toISOString() })],
+    ['TopicArn changed after signing (another allowed-looking topic)', () => ({ ...signSnsMessage(signer, snsNotification(alarm, 'arn:aws:sns:eu-central-1:111122223333:other')), TopicArn: TOPIC_ARN })],
     ['signature of random bytes', () => ({ ...signSnsMessage(signer, snsNotification(alarm)), Signature: Buffer.alloc(256, 7).toString('base64') })],
     ['version 1 claimed for a version 2 signature', () => ({ ...signSnsMessage(signer, snsNotification(alarm), '2'), SignatureVersion: '1' })],
   ])('403 for a forged notification: %s', async (_name, build) => {
@@ -512,6 +519,10 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
     'https://sns.eu-central-1.amazonaws.com:8443/SimpleNotificationService-0.pem',
     'https://sns.eu-central-1.amazonaws.com/SimpleNotificationService-0.txt',
     'https://s3.amazonaws.com/sns/SimpleNotificationService-0.pem',
+    'https://sns.s3.amazonaws.com/SimpleNotificationService-0.pem',
+    'https://sns.s3.eu-central-1.amazonaws.com/SimpleNotificationService-0.pem',
+    'https://sns.evil.amazonaws.com/SimpleNotificationService-0.pem',
+    'https://sns.eu-central-1.amazonaws.com/attacker-upload.pem',
     'https://snsxeu-central-1.amazonaws.com/SimpleNotificationService-0.pem',
     'https://sns.eu-central-1.amazonaws.com.cn.evil.example/SimpleNotificationService-0.pem',
     'file:///etc/ssl/certs/sns.eu-central-1.amazonaws.com.pem',
@@ -520,7 +531,7 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
     // Validly signed: the certificate URL is not part of the signed text, so only the URL check stops it.
     const message = signSnsMessage(signer, { ...snsNotification(alarm), SigningCertURL: certUrl });
     const answer = await post(message);
-    expect(answer).toEqual({ status: 403, body: { error: 'bad-signature', message: 'SigningCertURL is not an https .pem URL on sns.<region>.amazonaws.com' } });
+    expect(answer).toEqual({ status: 403, body: { error: 'bad-signature', message: UNTRUSTED_CERTIFICATE_URL } });
     expect(fetched.filter((url) => url !== CERT_URL)).toEqual([]);
   });
 
@@ -546,12 +557,72 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
     expect(confirmed).toEqual([confirmation.SubscribeURL]);
   });
 
+  const unsigned = (message: object, drop: readonly string[]): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(message).filter(([key]) => !drop.includes(key)));
+
+  it.each([
+    ['SignatureVersion removed', ['SignatureVersion']],
+    ['every signature field removed', ['SignatureVersion', 'Signature', 'SigningCertURL']],
+  ])('403 for an SNS envelope with its %s, on both SNS endpoints: never accepted unsigned', async (_name, drop) => {
+    for (const path of ['/v1/ingest/aws/sns', '/v1/ingest']) {
+      const forged = unsigned(signSnsMessage(signer, snsNotification(alarm, 'arn:aws:sns:eu-central-1:666666666666:attacker-topic')), drop);
+      const answer = await post(forged, path);
+      expect(answer).toEqual({ status: 403, body: { error: 'bad-signature', message: 'an SNS message must carry SignatureVersion, Signature and SigningCertURL' } });
+    }
+  });
+
+  it('403 for a Lambda SNS event on every ingest endpoint: its sns_topic_arn cannot be claimed over HTTP', async () => {
+    const lambdaEvent = {
+      Records: [
+        {
+          EventSource: 'aws:sns',
+          EventVersion: '1.0',
+          EventSubscriptionArn: 'arn:aws:sns:eu-central-1:666666666666:attacker-topic:sub',
+          Sns: { ...snsNotification(alarm, 'arn:aws:sns:eu-central-1:666666666666:attacker-topic'), SignatureVersion: '1', Signature: 'EXAMPLE' },
+        },
+      ],
+    };
+    for (const path of ['/v1/ingest/aws/sns', '/v1/ingest', '/v1/ingest/alertmanager', '/v1/ingest/grafana', '/v1/ingest/azure/monitor', '/v1/ingest/gcp/monitoring']) {
+      expect(await post(lambdaEvent, path), path).toMatchObject({ status: 403, body: { error: 'lambda-envelope' } });
+    }
+  });
+
+  it('403 for a genuine notification older than SNS ever retries (a captured message replayed later)', async () => {
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const answer = await post(signSnsMessage(signer, snsNotification(alarm, TOPIC_ARN, twoHoursAgo)));
+    expect(answer).toMatchObject({ status: 403, body: { error: 'stale-message' } });
+  });
+
+  it('409 for a genuine notification replayed with the same MessageId; nothing queued twice', async () => {
+    const message = signSnsMessage(signer, snsNotification(alarm));
+    expect(await post(message)).toMatchObject({ status: 202 });
+    genuineAccepted += 1;
+    expect(await post(message)).toEqual({ status: 409, body: { error: 'replayed', message: `SNS MessageId ${message.MessageId} was already accepted` } });
+    expect(await post(message, '/v1/ingest')).toMatchObject({ status: 409 });
+  });
+
+  it('503 with Retry-After when the signing certificate cannot be fetched; the raw message is kept; the failure is remembered', async () => {
+    const message = signSnsMessage(signer, { ...snsNotification(alarm), SigningCertURL: UNREACHABLE_CERT_URL });
+    const bytes = Buffer.from(JSON.stringify(message));
+    const spooled = local.spool.written;
+    const response = await rawPost(`${local.url}/v1/ingest/aws/sns`, bytes, { headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+    expect(response.status).toBe(503);
+    const body = JSON.parse(response.text) as ErrorAnswer;
+    expect(body).toMatchObject({ error: 'certificate-unavailable', message: 'the SNS signing certificate could not be fetched; retry later' });
+    expect(local.spool.written).toBe(spooled + 1);
+    expect((await readFile(join(harness.spoolDir, `${String(body.spooled)}.payload`))).equals(bytes)).toBe(true);
+    // Forged messages naming the same certificate do not make the server fetch it again and again.
+    for (let i = 0; i < 5; i += 1) expect((await post(signSnsMessage(impostor, { ...snsNotification(alarm), SigningCertURL: UNREACHABLE_CERT_URL }))).status).toBe(503);
+    expect(fetched.filter((url) => url === UNREACHABLE_CERT_URL)).toHaveLength(1);
+  });
+
   it('nothing forged reached the pipeline', async () => {
     expect(await local.pipeline.drain(5_000)).toBe(true);
     const metrics = await fetchMetrics(local.url);
-    // The two genuine notifications of the control case, and nothing else.
-    expect(metricSum(metrics, 'tocsin_incidents_total')).toBe(2);
+    // The genuine notifications, and nothing else.
+    expect(metricSum(metrics, 'tocsin_incidents_total')).toBe(genuineAccepted);
+    expect(await (await fetch(`${local.url}/v1/incidents`)).text()).not.toContain('attacker-topic');
     expect(fetched.length).toBeGreaterThan(0);
-    expect(new Set(fetched)).toEqual(new Set([CERT_URL]));
+    expect(new Set(fetched)).toEqual(new Set([CERT_URL, UNREACHABLE_CERT_URL]));
   });
 });
