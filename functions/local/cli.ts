@@ -7,6 +7,7 @@ import { ConfigError } from '../../shared/config/index.ts';
 import { PayloadRejectedError } from '../../shared/errors.ts';
 import { SOURCE_KINDS, type SourceKind } from '../../shared/incident.ts';
 import { normalizeBytes } from '../../shared/normalize.ts';
+import { NoTokenOnNetworkError } from './guards.ts';
 import { replay } from './replay.ts';
 import { startLocal } from './start.ts';
 
@@ -14,8 +15,11 @@ const USAGE = `Usage: tocsin <command> [options]
 
 Commands:
   start [--port N] [--host H] [--config FILE] [--spool DIR] [--state FILE | --no-state]
-                                      run the local pipeline (default http://127.0.0.1:7070;
-                                      PORT and TOCSIN_CONFIG are read from the environment)
+        [--insecure-open-ingest]      run the local pipeline (default http://127.0.0.1:7070;
+                                      PORT, TOCSIN_CONFIG and TOCSIN_INGEST_TOKEN are read from
+                                      the environment). A --host off loopback needs a token;
+                                      --insecure-open-ingest serves one without, on a network
+                                      you trust with every alert
   normalize FILE|-  [--source KIND]   print the incidents for one payload as a JSON array
                                       (- reads standard input; KIND is one of ${SOURCE_KINDS.join(', ')})
   replay DIR|FILE [--url URL] [--token T]
@@ -64,6 +68,7 @@ async function startCommand(args: string[]): Promise<number> {
       spool: { type: 'string' },
       state: { type: 'string' },
       'no-state': { type: 'boolean' },
+      'insecure-open-ingest': { type: 'boolean' },
     },
     allowPositionals: false,
   });
@@ -77,6 +82,7 @@ async function startCommand(args: string[]): Promise<number> {
     configFile: values.config,
     spoolDir: values.spool,
     stateFile: values['no-state'] === true ? false : values.state,
+    allowOpenNetwork: values['insecure-open-ingest'] === true,
   });
   await new Promise<void>((resolveSignal) => {
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -137,7 +143,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof PayloadRejectedError || error instanceof ConfigError) {
+    if (error instanceof PayloadRejectedError || error instanceof ConfigError || error instanceof NoTokenOnNetworkError) {
       process.stderr.write(`tocsin: ${error.message}\n`);
       process.exitCode = 2;
     } else if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {

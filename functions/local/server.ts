@@ -1,6 +1,8 @@
 // The local HTTP front door: every ingest endpoint of the contract, /healthz, /metrics and
 // /v1/incidents, on node:http (no framework: seven routes do not need one). Ingest goes through
-// the same shared `ingest` step as the cloud handlers.
+// the same shared `ingest` step as the cloud handlers. Who may talk to it (Host, Origin, the
+// token for everything but /healthz) is decided in guards.ts before the body is read, and the
+// limits there bound slow clients and open connections.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -11,6 +13,15 @@ import {
   type SnsSettings,
 } from '../../shared/ingest/ingest.ts';
 import { ingestEndpointFor, INGEST_ROUTES } from '../../shared/ingest/routes.ts';
+import {
+  checkRequest,
+  DEFAULT_SERVER_LIMITS,
+  enforceLimits,
+  httpServerOptions,
+  ThrottledLog,
+  type GuardVerdict,
+  type ServerLimits,
+} from './guards.ts';
 import type { LocalPipeline } from './pipeline.ts';
 import type { Spool } from './spool.ts';
 
@@ -20,11 +31,18 @@ export interface LocalServerOptions {
   readonly token?: string | undefined;
   readonly maxBodyBytes?: number | undefined;
   readonly sns?: SnsSettings | undefined;
+  /** Bound to a loopback address: refuse Host names that are not loopback (DNS rebinding). */
+  readonly loopbackOnly?: boolean | undefined;
+  readonly limits?: Partial<ServerLimits> | undefined;
+  /** Where refusals worth a look (foreign Host, cross-site, malformed, timeouts) are written. */
+  readonly log?: ((line: string) => void) | undefined;
 }
 
 interface Body {
   readonly bytes: Buffer;
   readonly tooLarge: boolean;
+  /** The connection closed before the body was complete (a timeout, or the client went away). */
+  readonly aborted?: boolean;
 }
 
 /** Reads at most `limit` bytes; past that it keeps the first `limit` and stops listening. */
@@ -50,6 +68,11 @@ function readBody(request: IncomingMessage, limit: number): Promise<Body> {
     request.on('end', () => {
       finish(false);
     });
+    request.on('close', () => {
+      if (done) return;
+      done = true;
+      resolve({ bytes: Buffer.alloc(0), tooLarge: false, aborted: true });
+    });
     request.on('error', (error) => {
       if (!done) reject(error);
     });
@@ -69,18 +92,31 @@ function sendJson(response: ServerResponse, status: number, body: unknown, extra
 export class LocalServer {
   readonly #options: LocalServerOptions;
   readonly #server: Server;
+  readonly #log: ThrottledLog;
+  readonly #refusedConnection: (socket: object) => boolean;
   #accepting = true;
 
   constructor(options: LocalServerOptions) {
     this.#options = options;
-    this.#server = createServer((request, response) => {
-      this.#handle(request, response).catch(() => {
+    const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+    this.#log = new ThrottledLog(options.log ?? ((line) => process.stderr.write(`tocsin: ${line}\n`)));
+    this.#server = createServer(httpServerOptions(limits), (request, response) => {
+      // Already answered 503 at connect time (connection cap).
+      if (this.#refusedConnection(request.socket)) return;
+      this.#handle(request, response).catch((error: unknown) => {
+        // The client went away or timed out (answered 408 by the limits): nothing to answer.
+        if (request.destroyed && !response.headersSent) return;
         // A bug, not the client's fault; the body never carries the error's details.
+        this.#log.line('internal', `500 for ${request.method ?? '?'} ${request.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
         if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: 'internal error; see the server log' });
         else response.destroy();
       });
     });
     this.#server.keepAliveTimeout = 5_000;
+    this.#refusedConnection = enforceLimits(this.#server, limits, (reason, line) => {
+      options.pipeline.metrics.refused.inc({ reason });
+      this.#log.line(reason, line);
+    });
   }
 
   async listen(port: number, host: string): Promise<{ host: string; port: number; url: string }> {
@@ -104,25 +140,51 @@ export class LocalServer {
     await closed;
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+  /** A request the guards refused: answered at once, counted, logged when worth it, connection closed if a body may follow. */
+  #refuse(request: IncomingMessage, response: ServerResponse, verdict: Extract<GuardVerdict, { ok: false }>): void {
     const { pipeline } = this.#options;
+    if (verdict.path !== undefined && ingestEndpointFor(verdict.path) !== undefined) {
+      pipeline.metrics.received.inc({ endpoint: verdict.path });
+      pipeline.metrics.rejected.inc({ endpoint: verdict.path, reason: verdict.reason });
+    } else {
+      pipeline.metrics.refused.inc({ reason: verdict.reason });
+    }
+    if (verdict.log !== undefined) this.#log.line(verdict.reason, `${String(verdict.status)} ${verdict.log} from ${request.socket.remoteAddress ?? 'unknown'}`);
+    const headers: Record<string, string> = verdict.status === 401 ? { 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' } : {};
+    // The body (if any) is never read: close rather than drain it.
+    const mayHaveBody = request.method !== 'GET' && request.method !== 'HEAD';
+    if (mayHaveBody) {
+      headers['connection'] = 'close';
+      response.on('finish', () => request.destroy());
+    }
+    sendJson(response, verdict.status, verdict.body, headers);
+  }
 
-    if (request.method === 'GET' && path === '/healthz') {
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const verdict = checkRequest(request, { token: this.#options.token, loopbackOnly: this.#options.loopbackOnly === true });
+    if (!verdict.ok) {
+      this.#refuse(request, response, verdict);
+      return;
+    }
+    const { url, path } = verdict;
+    const { pipeline } = this.#options;
+    // HEAD is answered wherever GET is (node:http sends the headers without the body).
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+
+    if (method === 'GET' && path === '/healthz') {
       sendJson(response, this.#accepting ? 200 : 503, {
         status: this.#accepting ? 'ok' : 'shutting-down',
         queues: { incidents: pipeline.incidents.depth(), deliveries: pipeline.deliveries.depth() },
       });
       return;
     }
-    if (request.method === 'GET' && path === '/metrics') {
+    if (method === 'GET' && path === '/metrics') {
       const text = await pipeline.metrics.registry.metrics();
       response.writeHead(200, { 'content-type': pipeline.metrics.registry.contentType });
       response.end(text);
       return;
     }
-    if (request.method === 'GET' && path === '/v1/incidents') {
+    if (method === 'GET' && path === '/v1/incidents') {
       sendJson(response, 200, { incidents: pipeline.listIncidents() });
       return;
     }
@@ -146,6 +208,8 @@ export class LocalServer {
     pipeline.metrics.received.inc({ endpoint: path });
 
     const body = await readBody(request, limit);
+    // Timed out (already answered 408) or gone: nothing was accepted, nothing to answer.
+    if (body.aborted === true) return;
     const outcome: IngestOutcome = await ingest(
       {
         endpoint,

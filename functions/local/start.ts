@@ -7,6 +7,7 @@ import { MemoryIncidentStore } from '../../shared/dedup/index.ts';
 import { SnsReplayGuard, SnsVerifier, confirmSubscription, type CertificateFetcher, type SubscriptionConfirmer } from '../../shared/ingest/sns.ts';
 import { LocalPipeline } from './pipeline.ts';
 import { INGEST_ROUTES } from '../../shared/ingest/routes.ts';
+import { assertTokenForHost, isLoopbackName, type ServerLimits } from './guards.ts';
 import { LocalServer } from './server.ts';
 import { Spool } from './spool.ts';
 
@@ -29,6 +30,10 @@ export interface StartOptions {
   };
   /** Bounded drain on shutdown. */
   readonly drainTimeoutMs?: number;
+  /** Timeouts and connection caps (defaults in guards.ts). */
+  readonly limits?: Partial<ServerLimits> | undefined;
+  /** Listen off loopback without a token (`--insecure-open-ingest`): anyone reaching it may post and read. */
+  readonly allowOpenNetwork?: boolean | undefined;
   readonly log?: (line: string) => void;
 }
 
@@ -67,7 +72,10 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const configFile = options.configFile ?? env['TOCSIN_CONFIG'];
-  const config = options.config ?? (configFile ? await loadConfigFile(configFile, { env }) : defaultConfig());
+  const config = options.config ?? (configFile ? await loadConfigFile(configFile, { env }) : defaultConfig({ ingestToken: env['TOCSIN_INGEST_TOKEN'] }));
+  const host = options.host ?? DEFAULT_HOST;
+  // Before anything is opened or written: a network bind without a token is refused outright.
+  assertTokenForHost(host, config.ingest.token, { configFile, allowOpenNetwork: options.allowOpenNetwork });
   const stateFile = options.stateFile === undefined ? resolve('.tocsin/state.json') : options.stateFile;
   const store = stateFile === false ? undefined : await loadSnapshot(stateFile, config);
   const pipeline = new LocalPipeline({ config, store });
@@ -78,6 +86,11 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     spool,
     token: config.ingest.token,
     maxBodyBytes: config.ingest.maxBodyBytes,
+    loopbackOnly: isLoopbackName(host),
+    limits: options.limits,
+    log: (line) => {
+      log(`tocsin: ${line}`);
+    },
     sns: {
       verifier: new SnsVerifier(options.sns?.fetchCertificate ? { fetchCertificate: options.sns.fetchCertificate } : {}),
       allowedTopicArns: allowedTopics && allowedTopics.length > 0 ? allowedTopics : undefined,
@@ -86,7 +99,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     },
   });
   const port = options.port ?? (env['PORT'] ? Number(env['PORT']) : DEFAULT_PORT);
-  const address = await server.listen(port, options.host ?? DEFAULT_HOST);
+  const address = await server.listen(port, host);
 
   const snapshotTimer =
     stateFile === false
@@ -95,7 +108,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
           saveSnapshot(stateFile, pipeline.store).catch(() => undefined);
         }, SNAPSHOT_EVERY_MS).unref();
 
-  log(banner(address.url, config, configFile, spool.directory, stateFile, store !== undefined));
+  log(banner(address.url, config, configFile, spool.directory, stateFile, store !== undefined, isLoopbackName(host)));
 
   let stopping: Promise<boolean> | undefined;
   const stop = (): Promise<boolean> => {
@@ -119,12 +132,19 @@ function banner(
   spoolDir: string,
   stateFile: string | false,
   restored: boolean,
+  loopback: boolean,
 ): string {
   const channelLines = Object.entries(config.channels).map(([name, channel]) => `    ${name} (${channel.type})`);
   const lines = [
     `tocsin listening on ${url}`,
     `  config:    ${configFile ?? 'embedded default (every event printed here, on the console)'}`,
-    `  ingest:    ${config.ingest.token ? 'token required (bearer, basic auth or ?token=)' : 'no token (set ingest.token to require one)'}`,
+    `  ingest:    ${
+      config.ingest.token
+        ? 'token required for everything but /healthz (bearer, basic auth or ?token=)'
+        : loopback
+          ? 'no token: loopback only (set TOCSIN_INGEST_TOKEN or ingest.token to require one)'
+          : '!!! NO TOKEN, OPEN TO THE NETWORK (--insecure-open-ingest): anyone who can reach this port can post alerts and read incidents !!!'
+    }`,
     `  channels:`,
     ...channelLines,
     `  routes:    ${String(config.routes.length)}`,

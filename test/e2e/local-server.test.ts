@@ -216,7 +216,7 @@ describe('local server end to end', () => {
     const spooledBytes = await readFile(join(spoolDir, `${malformedBody.spooled ?? 'missing'}.payload`), 'utf8');
     expect(spooledBytes).toBe('{"schemaId": "azureMonitorCommonAlertSchema", "data": ');
 
-    const metrics = await (await fetch(`${local.url}/metrics`)).text();
+    const metrics = await (await fetch(`${local.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     expect(metrics).toMatch(/tocsin_rejected_total\{endpoint="\/v1\/ingest\/azure\/monitor",reason="malformed"\} 1/);
     expect(metrics).toMatch(/tocsin_rejected_total\{endpoint="\/v1\/ingest\/grafana",reason="too-large"\} 1/);
     expect(metrics).toMatch(/tocsin_rejected_total\{endpoint="\/v1\/ingest\/alertmanager",reason="unauthorized"\} 1/);
@@ -262,7 +262,7 @@ describe('local server end to end', () => {
     expect(delivered).toHaveLength(6);
     const succeeded = delivered.slice(3).map((body) => body.incident.fingerprint);
     expect(new Set(succeeded).size).toBe(3);
-    const metrics = await (await fetch(`${local.url}/metrics`)).text();
+    const metrics = await (await fetch(`${local.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     expect(metrics).toMatch(/tocsin_delivery_failures_total\{channel="audit",outcome="retry"\} 3/);
     expect(metrics).not.toMatch(/tocsin_dead_lettered_total\{channel="audit"\} [1-9]/);
   }, 40_000);

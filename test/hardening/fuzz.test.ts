@@ -290,7 +290,7 @@ describe('ingest fuzzing through the local server', () => {
     expect(await health.json()).toMatchObject({ status: 'ok' });
 
     expect(await local.pipeline.drain(20_000)).toBe(true);
-    const metrics = await fetchMetrics(local.url);
+    const metrics = await fetchMetrics(local.url, TOKEN);
     expect(metricSum(metrics, 'tocsin_received_total')).toBe(tally.requests);
     expect(metricSum(metrics, 'tocsin_rejected_total')).toBe(tally.fourXx);
     expect(metricSum(metrics, 'tocsin_rejected_total', { reason: 'unauthorized' })).toBe(tally.byStatus.get(401));

@@ -300,10 +300,10 @@ describe('secrets never reach logs, metrics, the API, the spool or dead letters'
       expect.stringMatching(/^gave up after 2 attempts: HTTP 500: /) as unknown,
     ]);
 
-    const metrics = await fetchMetrics(local.url);
+    const metrics = await fetchMetrics(local.url, secrets.ingestToken);
     expect(metricSum(metrics, 'tocsin_dead_lettered_total')).toBe(2);
     expect(metricSum(metrics, 'tocsin_rejected_total')).toBe(4);
-    const incidentsApi = await (await fetch(`${local.url}/v1/incidents`)).text();
+    const incidentsApi = await (await fetch(`${local.url}/v1/incidents`, { headers: bearer })).text();
     expect(incidentsApi).toContain('dead-letter');
     const spoolFiles = await readdir(spoolDir);
     const metas = await Promise.all(spoolFiles.filter((name) => name.endsWith('.meta.json')).map((name) => readFile(join(spoolDir, name), 'utf8')));
@@ -405,7 +405,7 @@ describe('ingest authentication and body limits', () => {
       expect(response.status).toBe(202);
       expect(JSON.parse(response.text)).toMatchObject({ accepted: 1, source: 'alertmanager' });
     }
-    const metrics = await fetchMetrics(local.url);
+    const metrics = await fetchMetrics(local.url, TOKEN);
     expect(metricSum(metrics, 'tocsin_rejected_total', { reason: 'unauthorized' })).toBe(refused.length);
   });
 

@@ -33,6 +33,11 @@ interface CommonOptions {
   readonly stateFile?: string | false;
   /** Name prefix of the spool directory made in the OS temp directory. */
   readonly spoolPrefix?: string;
+  /** Where to listen; 127.0.0.1 by default. */
+  readonly host?: string;
+  /** Timeouts and connection caps (guards.ts defaults otherwise). */
+  readonly limits?: StartOptions['limits'];
+  readonly allowOpenNetwork?: boolean;
 }
 
 export interface RecorderHarnessOptions extends CommonOptions {
@@ -78,6 +83,9 @@ export async function startLocalHarness(
       spoolDir,
       log: options.log ?? (() => undefined),
       sns: options.sns,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      limits: options.limits,
+      allowOpenNetwork: options.allowOpenNetwork,
     });
     const dir = spoolDir;
     return {
