@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { monitorIngest, setForwarder } from '../../functions/azure/monitor-ingest.ts';
 import { normalizeBytes } from '../../shared/normalize.ts';
 import { captureOutput, type OutputCapture } from '../aws/support.ts';
-import { INCIDENTS_QUEUE_URL, REJECTED_QUEUE_URL, mockSqs, sentTo, testForwarder } from '../helpers/sqs-forwarder.ts';
+import { INCIDENTS_QUEUE_URL, REJECTED_QUEUE_URL, misconfiguredLogRecords, mockSqs, sentTo, stubForwarderSettingsWithoutToken, testForwarder } from '../helpers/sqs-forwarder.ts';
 
 const TOKEN = 'azure-shared-secret-9';
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'azure-monitor');
@@ -97,9 +97,7 @@ describe('Azure monitor-ingest without TOCSIN_INGEST_TOKEN (fail closed)', () =>
   let output: OutputCapture;
   beforeEach(() => {
     sqs = mockSqs();
-    vi.stubEnv('INCIDENTS_QUEUE_URL', INCIDENTS_QUEUE_URL);
-    vi.stubEnv('REJECTED_QUEUE_URL', REJECTED_QUEUE_URL);
-    vi.stubEnv('AWS_REGION', 'eu-west-1');
+    stubForwarderSettingsWithoutToken();
     // Built from these app settings, as in Azure.
     setForwarder(undefined);
     output = captureOutput();
@@ -126,7 +124,7 @@ describe('Azure monitor-ingest without TOCSIN_INGEST_TOKEN (fail closed)', () =>
       expect(answer.jsonBody).toEqual({ error: 'misconfigured', message: 'the function is not configured; see its logs' });
     }
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
-    const lines = output.records().filter((record) => record['message'] === 'forwarder misconfigured: refusing every request');
+    const lines = misconfiguredLogRecords(output.records());
     expect(lines).toHaveLength(1);
     expect(lines[0]!['reason']).toBe('missing setting(s): TOCSIN_INGEST_TOKEN; every request is refused until they are set');
   });

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { setForwarder } from '../../functions/gcp/index.ts';
 import { normalizeBytes } from '../../shared/normalize.ts';
 import { captureOutput, type OutputCapture } from '../aws/support.ts';
-import { INCIDENTS_QUEUE_URL, REJECTED_QUEUE_URL, mockSqs, sentTo, testForwarder } from '../helpers/sqs-forwarder.ts';
+import { INCIDENTS_QUEUE_URL, REJECTED_QUEUE_URL, misconfiguredLogRecords, mockSqs, sentTo, stubForwarderSettingsWithoutToken, testForwarder } from '../helpers/sqs-forwarder.ts';
 
 const TOKEN = 'gcp-basic-secret-42';
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'gcp-monitoring', 'metric-open.json');
@@ -113,9 +113,7 @@ describe('GCP monitoringIngest under functions-framework', () => {
   describe('without TOCSIN_INGEST_TOKEN (fail closed)', () => {
     let output: OutputCapture;
     beforeEach(() => {
-      vi.stubEnv('INCIDENTS_QUEUE_URL', INCIDENTS_QUEUE_URL);
-      vi.stubEnv('REJECTED_QUEUE_URL', REJECTED_QUEUE_URL);
-      vi.stubEnv('AWS_REGION', 'eu-west-1');
+      stubForwarderSettingsWithoutToken();
       // Built from these environment variables, as on Cloud Run.
       setForwarder(undefined);
       output = captureOutput();
@@ -136,7 +134,7 @@ describe('GCP monitoringIngest under functions-framework', () => {
         expect(await response.json()).toEqual({ error: 'misconfigured', message: 'the function is not configured; see its logs' });
       }
       expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
-      const lines = output.records().filter((record) => record['message'] === 'forwarder misconfigured: refusing every request');
+      const lines = misconfiguredLogRecords(output.records());
       expect(lines).toHaveLength(1);
       expect(String(lines[0]!['reason'])).toContain('TOCSIN_INGEST_TOKEN');
     });

@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NoTokenOnNetworkError } from '../../functions/local/guards.ts';
+import { NoTokenOnNetworkError, type ServerLimits } from '../../functions/local/guards.ts';
 import { startLocal } from '../../functions/local/start.ts';
 import { validateConfig } from '../../shared/config/index.ts';
 import { startLocalHarness, type LocalHarness } from '../helpers/local-harness.ts';
@@ -186,18 +186,39 @@ describe('with a token: every endpoint but /healthz wants it, and it is checked 
   });
 });
 
+/**
+ * A server with a token and the given limits for the enclosing describe block (started in its
+ * beforeAll, stopped in its afterAll); what it logs is collected in `logged`.
+ */
+function limitedServer(token: string, limits: ServerLimits): { readonly harness: LocalHarness; readonly port: number; readonly logged: string[] } {
+  let started: LocalHarness | undefined;
+  const logged: string[] = [];
+  beforeAll(async () => {
+    started = await startLocalHarness({ config: { ingest: { token } }, limits, spoolPrefix: 'tocsin-limits-spool-', log: (line) => logged.push(line) });
+  });
+  afterAll(() => started?.stop());
+  return {
+    get harness(): LocalHarness {
+      if (started === undefined) throw new Error('the server is started in beforeAll');
+      return started;
+    },
+    get port(): number {
+      return portOf(this.harness.local.url);
+    },
+    logged,
+  };
+}
+
 describe('slow clients and floods (raw sockets)', () => {
   const TOKEN = 'slow-client-token-5e2d';
   const LIMITS = { headersTimeoutMs: 600, bodyTimeoutMs: 1_200, maxConnections: 64, maxConnectionsPerClient: 8 };
+  const server = limitedServer(TOKEN, LIMITS);
   let harness: LocalHarness;
   let port: number;
-  const logged: string[] = [];
-
-  beforeAll(async () => {
-    harness = await startLocalHarness({ config: { ingest: { token: TOKEN } }, limits: LIMITS, spoolPrefix: 'tocsin-slow-spool-', log: (line) => logged.push(line) });
-    port = portOf(harness.local.url);
+  const logged = server.logged;
+  beforeAll(() => {
+    ({ harness, port } = server);
   });
-  afterAll(() => harness.stop());
 
   const headersOf = (length: number): string =>
     ['POST /v1/ingest/alertmanager HTTP/1.1', `host: 127.0.0.1:${String(port)}`, `authorization: Bearer ${TOKEN}`, 'content-type: application/json', `content-length: ${String(length)}`, '', ''].join('\r\n');
@@ -229,15 +250,13 @@ describe('a flood of slow connections (raw sockets)', () => {
   // Long enough that the accepted slow connections stay held for the whole flood.
   const LIMITS = { headersTimeoutMs: 8_000, bodyTimeoutMs: 8_000, maxConnections: 64, maxConnectionsPerClient: 8 };
   const FLOOD = 1_100;
+  const server = limitedServer(TOKEN, LIMITS);
   let harness: LocalHarness;
   let port: number;
-  const logged: string[] = [];
-
-  beforeAll(async () => {
-    harness = await startLocalHarness({ config: { ingest: { token: TOKEN } }, limits: LIMITS, spoolPrefix: 'tocsin-flood-spool-', log: (line) => logged.push(line) });
-    port = portOf(harness.local.url);
+  const logged = server.logged;
+  beforeAll(() => {
+    ({ harness, port } = server);
   });
-  afterAll(() => harness.stop());
 
   it('1,100 slow connections from one client: past its cap each gets 503 and is closed; other clients are still served; the server recovers', async () => {
     const opened: Socket[] = [];
