@@ -119,6 +119,7 @@ export async function handleHttpEvent(event: unknown): Promise<HttpResult> {
     if (!loggedNoToken) logger.error('ingest is closed: the config has no ingest.token; every request is refused with 503 until one is set', log);
     loggedNoToken = true;
   } else if (answer.reason === 'certificate-unavailable') logger.warn('SNS signing certificate unavailable; asked SNS to retry, payload kept', log);
+  else if (answer.reason === 'confirmation-failed') logger.warn('SNS subscription confirmation failed; asked SNS to send it again', log);
   else if (answer.outcome === 'unavailable') logger.error('ingest could not queue the payload', log);
   else if (answer.outcome === 'rejected') logger.warn('ingest rejected', log);
   else logger.info('ingest', log);

@@ -71,7 +71,7 @@ export type RejectReason =
   | 'replayed';
 
 /** Our side cannot judge the request now; the sender should retry (503). */
-export type UnavailableReason = 'token-not-configured' | 'certificate-unavailable';
+export type UnavailableReason = 'token-not-configured' | 'certificate-unavailable' | 'confirmation-failed';
 
 export interface ErrorBody {
   readonly error: string;
@@ -227,11 +227,10 @@ async function handleSnsEnvelope(payload: unknown, request: IngestRequest, setti
         return rejected(400, 'malformed', 'SubscribeURL is missing or not on sns.<region>.amazonaws.com', true);
       }
       try {
-        await settings.sns.confirm(url);
+        await sns.confirm(url);
       } catch {
-        // SNS retries the confirmation message; a 4xx here would stop it, so this is the one
-        // place the answer is "try again" — reported as a 400 with a clear reason all the same.
-        return rejected(400, 'malformed', 'subscription confirmation request to SNS failed; SNS will retry', false);
+        // Our request to SNS failed: 503, so SNS sends the confirmation again (a 4xx would stop it).
+        return unavailable('confirmation-failed', 'the subscription could not be confirmed with SNS; retry later', false, 20);
       }
       return { kind: 'acknowledged', status: 200, body: { message: `subscribed to ${message.TopicArn}` } };
     }

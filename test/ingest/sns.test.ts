@@ -211,6 +211,12 @@ describe('ingest of SNS HTTP messages', () => {
     expect(confirmed).toEqual([message.SubscribeURL]);
   });
 
+  it('answers 503 when visiting the SubscribeURL fails, so SNS sends the confirmation again', async () => {
+    const failing: IngestSettings = { ...settings, sns: { ...settings.sns!, confirm: () => Promise.reject(new Error('ETIMEDOUT')) } };
+    const outcome = await ingest({ endpoint: 'aws-sns', body: JSON.stringify(signSnsMessage(signer, snsSubscriptionConfirmation(TOPIC_ARN, sent))), receivedAt }, failing);
+    expect(outcome).toMatchObject({ kind: 'unavailable', status: 503, reason: 'confirmation-failed', retryAfterSeconds: 20 });
+  });
+
   it('does not confirm a subscription for a topic outside the allow-list', async () => {
     const before = confirmed.length;
     const outcome = await post(signSnsMessage(signer, snsSubscriptionConfirmation('arn:aws:sns:eu-central-1:999999999999:someone-else', sent)));
