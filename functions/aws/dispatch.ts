@@ -62,7 +62,7 @@ async function dispatchRecord(record: SqsRecord, { deliveries, store, router, ba
   }
   const { incident, receivedAt } = message;
   try {
-    const { decision, jobs } = await dispatchIncident(incident, { store, router, now: new Date(), redelivered: receiveCount > 1 });
+    const { decision, jobs } = await dispatchIncident(incident, { store, router, now: new Date(), receivedAt: new Date(receivedAt), redelivered: receiveCount > 1 });
     if (jobs.length > 0) await deliveries.send(jobs.map((job) => ({ ...job, receivedAt })));
     batch.count('Decisions', { action: decision.action });
     if (decision.action === 'suppressed') batch.count('Suppressed', { reason: decision.reason });

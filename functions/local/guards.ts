@@ -19,6 +19,9 @@ import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import { isAuthorized } from '../../shared/ingest/auth.ts';
 import { hasToken, UNAUTHORIZED_MESSAGE } from '../../shared/ingest/ingest.ts';
+import { NoTokenOnNetworkError } from './network-error.ts';
+
+export { NoTokenOnNetworkError };
 
 /** Paths anyone may GET without the token: liveness only (no incident data). */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz']);
@@ -120,10 +123,6 @@ export function checkRequest(request: IncomingMessage, settings: GuardSettings):
   return { ok: true, url, path };
 }
 
-/** Thrown by startLocal: a non-loopback bind with no token would take alerts from anyone. */
-export class NoTokenOnNetworkError extends Error {
-  override readonly name = 'NoTokenOnNetworkError';
-}
 
 /**
  * Refuses to serve `host` without a token unless it is loopback or the operator said so. The

@@ -1,18 +1,19 @@
-// The local HTTP front door: every ingest endpoint of the contract, /healthz, /metrics and
-// /v1/incidents, on node:http (no framework: seven routes do not need one). Ingest goes through
-// the same shared `ingest` step as the cloud handlers. Who may talk to it (Host, Origin, the
-// token for everything but /healthz) is decided in guards.ts before the body is read, and the
-// limits there bound slow clients and open connections.
+// The local HTTP front door: every ingest endpoint of the contract, health, metrics, incidents
+// with their history, dead letters and rejected payloads, on node:http (no framework: a dozen
+// routes do not need one). Ingest goes through the same shared `ingest` step as the cloud
+// handlers; an accepted request is answered 202 only once its incidents are committed to the
+// local database, and a refused one only once its bytes are; when that commit fails (a full
+// disk) the answer is 503, so the sender retries and nothing it sent is lost. Who may talk to
+// it (Host, Origin, the token for everything but /healthz) is decided in guards.ts before the
+// body is read, and the limits there bound slow clients and open connections.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  DEFAULT_MAX_BODY_BYTES,
-  ingest,
-  type IngestEndpoint,
-  type IngestOutcome,
-  type SnsSettings,
-} from '../../shared/ingest/ingest.ts';
+import { isAuthorized } from '../../shared/ingest/auth.ts';
+import { DEFAULT_MAX_BODY_BYTES, ingest, type IngestEndpoint, type IngestOutcome, type SnsSettings } from '../../shared/ingest/ingest.ts';
 import { ingestEndpointFor, INGEST_ROUTES } from '../../shared/ingest/routes.ts';
+import { isDiskFull } from '../../shared/local/database.ts';
+import type { LocalPipeline } from '../../shared/local/pipeline.ts';
+import { STATUSES, type Status } from '../../shared/incident.ts';
 import {
   checkRequest,
   DEFAULT_SERVER_LIMITS,
@@ -22,12 +23,9 @@ import {
   type GuardVerdict,
   type ServerLimits,
 } from './guards.ts';
-import type { LocalPipeline } from './pipeline.ts';
-import type { Spool } from './spool.ts';
 
 export interface LocalServerOptions {
   readonly pipeline: LocalPipeline;
-  readonly spool: Spool;
   readonly token?: string | undefined;
   readonly maxBodyBytes?: number | undefined;
   readonly sns?: SnsSettings | undefined;
@@ -44,6 +42,17 @@ interface Body {
   /** The connection closed before the body was complete (a timeout, or the client went away). */
   readonly aborted?: boolean;
 }
+
+/** What one ingest (a request or a replay) comes to. */
+interface IngestAnswer {
+  readonly status: number;
+  readonly body: Readonly<Record<string, unknown>>;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+const DEFAULT_LIST_LIMIT = 1_000;
+const MAX_LIST_LIMIT = 10_000;
+const RETRY_AFTER_SECONDS = '5';
 
 /** Reads at most `limit` bytes; past that it keeps the first `limit` and stops listening. */
 function readBody(request: IncomingMessage, limit: number): Promise<Body> {
@@ -79,7 +88,7 @@ function readBody(request: IncomingMessage, limit: number): Promise<Body> {
   });
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+function sendJson(response: ServerResponse, status: number, body: unknown, extraHeaders: Readonly<Record<string, string>> = {}): void {
   const text = `${JSON.stringify(body)}\n`;
   response.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -87,6 +96,22 @@ function sendJson(response: ServerResponse, status: number, body: unknown, extra
     ...extraHeaders,
   });
   response.end(text);
+}
+
+/** The answer when the database could not take a write: retryable, and it says why. */
+function unavailable(error: unknown, what: string): IngestAnswer {
+  const cause = isDiskFull(error) ? 'the disk (or the database size limit) is full' : 'the local database is unavailable';
+  return {
+    status: 503,
+    body: { error: 'unavailable', message: `could not store ${what}: ${cause}; nothing was kept, retry later` },
+    headers: { 'retry-after': RETRY_AFTER_SECONDS },
+  };
+}
+
+function limitOf(url: URL): number {
+  const raw = url.searchParams.get('limit');
+  const limit = raw === null ? DEFAULT_LIST_LIMIT : Number(raw);
+  return Number.isInteger(limit) && limit > 0 ? Math.min(limit, MAX_LIST_LIMIT) : DEFAULT_LIST_LIMIT;
 }
 
 export class LocalServer {
@@ -132,7 +157,12 @@ export class LocalServer {
     return { host: address.address, port: address.port, url: `http://${shownHost}:${String(address.port)}` };
   }
 
-  /** Stops accepting connections; requests already in flight finish. */
+  /** From now on ingest and /healthz answer 503; the listener stays open. */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  /** Stops listening; requests already in flight finish. */
   async close(): Promise<void> {
     this.#accepting = false;
     const closed = new Promise<void>((resolve) => this.#server.close(() => { resolve(); }));
@@ -169,12 +199,13 @@ export class LocalServer {
     const { url, path } = verdict;
     const { pipeline } = this.#options;
     // HEAD is answered wherever GET is (node:http sends the headers without the body).
-    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const method = request.method === 'HEAD' ? 'GET' : (request.method ?? 'GET');
 
     if (method === 'GET' && path === '/healthz') {
       sendJson(response, this.#accepting ? 200 : 503, {
         status: this.#accepting ? 'ok' : 'shutting-down',
-        queues: { incidents: pipeline.incidents.depth(), deliveries: pipeline.deliveries.depth() },
+        queues: pipeline.depths(),
+        rejected: pipeline.rejected.count(),
       });
       return;
     }
@@ -184,8 +215,27 @@ export class LocalServer {
       response.end(text);
       return;
     }
-    if (method === 'GET' && path === '/v1/incidents') {
-      sendJson(response, 200, { incidents: pipeline.listIncidents() });
+    if (path === '/v1/incidents' || path.startsWith('/v1/incidents/')) {
+      this.#incidents(method, response, path, url);
+      return;
+    }
+    if (path === '/v1/dead-letters' || path === '/v1/dead-letters/redrive') {
+      await this.#deadLetters(request, method, response, path, url);
+      return;
+    }
+    if (path === '/v1/rejected' || path.startsWith('/v1/rejected/')) {
+      await this.#rejected(request, method, response, path, url);
+      return;
+    }
+    const payloadMatch = /^\/v1\/payloads\/(\d+)$/.exec(path);
+    if (payloadMatch && method === 'GET') {
+      const payload = pipeline.history.payload(Number(payloadMatch[1]));
+      if (!payload) {
+        sendJson(response, 404, { error: 'not-found', message: `no stored payload ${payloadMatch[1] ?? ''} (payloads are kept for 14 days)` });
+        return;
+      }
+      response.writeHead(200, { 'content-type': payload.contentType ?? 'application/octet-stream', 'content-length': payload.body.byteLength });
+      response.end(payload.body);
       return;
     }
     const endpoint = ingestEndpointFor(path);
@@ -193,70 +243,229 @@ export class LocalServer {
       sendJson(response, 404, { error: 'not-found', message: `no endpoint ${path}; ingest endpoints: ${Object.keys(INGEST_ROUTES).join(', ')}` });
       return;
     }
+    if (method !== 'POST') {
+      sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts POST` }, { allow: 'POST' });
+      return;
+    }
+    await this.#ingestRequest(request, response, path, endpoint, url);
+  }
+
+  #incidents(method: string, response: ServerResponse, path: string, url: URL): void {
+    const { pipeline } = this.#options;
+    if (method !== 'GET') {
+      sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts GET` }, { allow: 'GET' });
+      return;
+    }
+    if (path === '/v1/incidents') {
+      const statusParam = url.searchParams.get('status');
+      if (statusParam !== null && !(STATUSES as readonly string[]).includes(statusParam)) {
+        sendJson(response, 400, { error: 'bad-request', message: `status must be one of ${STATUSES.join(', ')}` });
+        return;
+      }
+      sendJson(response, 200, { incidents: pipeline.listIncidents({ limit: limitOf(url), status: (statusParam ?? undefined) as Status | undefined }) });
+      return;
+    }
+    const fingerprint = decodeURIComponent(path.slice('/v1/incidents/'.length));
+    const found = pipeline.incident(fingerprint);
+    if (!found) {
+      sendJson(response, 404, { error: 'not-found', message: `no incident ${fingerprint}` });
+      return;
+    }
+    sendJson(response, 200, { fingerprint, record: found.record ?? null, history: found.history });
+  }
+
+  async #deadLetters(request: IncomingMessage, method: string, response: ServerResponse, path: string, url: URL): Promise<void> {
+    const { pipeline } = this.#options;
+    if (path === '/v1/dead-letters') {
+      if (method !== 'GET') {
+        sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts GET` }, { allow: 'GET' });
+        return;
+      }
+      sendJson(response, 200, { deadLetters: pipeline.deadLetters(limitOf(url)) });
+      return;
+    }
     if (request.method !== 'POST') {
       sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts POST` }, { allow: 'POST' });
       return;
     }
-    await this.#ingest(request, response, path, endpoint, url);
+    if (!this.#authorized(request, url, response)) return;
+    try {
+      sendJson(response, 200, { redriven: await pipeline.redrive() });
+    } catch (error) {
+      const answer = unavailable(error, 'the redrive');
+      sendJson(response, answer.status, answer.body, answer.headers);
+    }
   }
 
-  async #ingest(request: IncomingMessage, response: ServerResponse, path: string, endpoint: IngestEndpoint, url: URL): Promise<void> {
-    const { pipeline, spool } = this.#options;
-    const started = performance.now();
-    const receivedAt = new Date();
-    const limit = this.#options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    pipeline.metrics.received.inc({ endpoint: path });
+  async #rejected(request: IncomingMessage, method: string, response: ServerResponse, path: string, url: URL): Promise<void> {
+    const { pipeline } = this.#options;
+    if (path === '/v1/rejected') {
+      if (method !== 'GET') {
+        sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts GET` }, { allow: 'GET' });
+        return;
+      }
+      sendJson(response, 200, { rejected: pipeline.rejected.list(limitOf(url)) });
+      return;
+    }
+    const replay = /^\/v1\/rejected\/(\d+|all)\/replay$/.exec(path);
+    const one = /^\/v1\/rejected\/(\d+)$/.exec(path);
+    if (one && method === 'GET') {
+      const entry = pipeline.rejected.get(Number(one[1]));
+      if (!entry) {
+        sendJson(response, 404, { error: 'not-found', message: `no rejected payload ${one[1] ?? ''}` });
+        return;
+      }
+      const { body, ...meta } = entry;
+      sendJson(response, 200, { ...meta, body: Buffer.from(body).toString('base64') });
+      return;
+    }
+    if (!replay) {
+      sendJson(response, 404, { error: 'not-found', message: `no endpoint ${path}; see GET /v1/rejected and POST /v1/rejected/{id|all}/replay` });
+      return;
+    }
+    if (request.method !== 'POST') {
+      sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts POST` }, { allow: 'POST' });
+      return;
+    }
+    if (!this.#authorized(request, url, response)) return;
+    if (!this.#accepting) {
+      sendJson(response, 503, { error: 'shutting-down', message: 'tocsin is shutting down; retry after it restarts' }, { 'retry-after': RETRY_AFTER_SECONDS });
+      return;
+    }
+    const ids = replay[1] === 'all' ? pipeline.rejected.ids() : [Number(replay[1])];
+    const results: Record<string, unknown>[] = [];
+    for (const id of ids) {
+      const entry = pipeline.rejected.get(id);
+      if (!entry) {
+        results.push({ id, status: 404, message: `no rejected payload ${String(id)}` });
+        continue;
+      }
+      const endpoint = ingestEndpointFor(entry.path) ?? 'auto';
+      const answer = await this.#ingest({
+        path: entry.path,
+        endpoint,
+        bytes: Buffer.from(entry.body),
+        tooLarge: entry.truncated,
+        contentType: entry.contentType,
+        replayOf: id,
+      });
+      results.push({ id, path: entry.path, status: answer.status, ...answer.body });
+    }
+    const moved = results.filter((result) => typeof result['status'] === 'number' && result['status'] < 300).length;
+    sendJson(response, 200, { replayed: moved, stillRejected: results.length - moved, results });
+  }
 
+  /** For endpoints that change state: the ingest token, when one is set. */
+  #authorized(request: IncomingMessage, url: URL, response: ServerResponse): boolean {
+    if (isAuthorized({ authorization: request.headers.authorization, queryToken: url.searchParams.get('token') }, this.#options.token)) return true;
+    sendJson(response, 401, { error: 'unauthorized', message: 'missing or wrong token' }, { 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' });
+    return false;
+  }
+
+  async #ingestRequest(request: IncomingMessage, response: ServerResponse, path: string, endpoint: IngestEndpoint, url: URL): Promise<void> {
+    const { pipeline } = this.#options;
+    const started = performance.now();
+    pipeline.metrics.received.inc({ endpoint: path });
+    if (!this.#accepting) {
+      sendJson(response, 503, { error: 'shutting-down', message: 'tocsin is shutting down; retry in a few seconds' }, { 'retry-after': RETRY_AFTER_SECONDS, connection: 'close' });
+      return;
+    }
+    const limit = this.#options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const body = await readBody(request, limit);
     // Timed out (already answered 408) or gone: nothing was accepted, nothing to answer.
     if (body.aborted === true) return;
-    const outcome: IngestOutcome = await ingest(
-      {
-        endpoint,
-        authorization: request.headers.authorization,
-        queryToken: url.searchParams.get('token'),
-        body: body.bytes,
-        bodyTooLarge: body.tooLarge,
-        receivedAt,
-      },
-      { token: this.#options.token, maxBodyBytes: limit, sns: this.#options.sns },
-    );
+    const answer = await this.#ingest({
+      path,
+      endpoint,
+      bytes: body.bytes,
+      tooLarge: body.tooLarge,
+      contentType: request.headers['content-type'],
+      authorization: request.headers.authorization,
+      queryToken: url.searchParams.get('token'),
+    });
+    const headers: Record<string, string> = { ...answer.headers };
+    // A too-large body was not read to the end: close rather than drain it.
+    if (body.tooLarge) headers['connection'] = 'close';
+    sendJson(response, answer.status, answer.body, headers);
+    if (body.tooLarge) response.on('finish', () => request.destroy());
+    pipeline.metrics.ingestSeconds.observe((performance.now() - started) / 1000);
+  }
 
+  /** Authenticates (unless replaying), normalizes and stores one request's bytes. */
+  async #ingest(request: {
+    readonly path: string;
+    readonly endpoint: IngestEndpoint;
+    readonly bytes: Buffer;
+    readonly tooLarge: boolean;
+    readonly contentType?: string | undefined;
+    readonly authorization?: string | undefined;
+    readonly queryToken?: string | null | undefined;
+    /** A stored rejected payload being replayed (its caller was authenticated already). */
+    readonly replayOf?: number | undefined;
+  }): Promise<IngestAnswer> {
+    const { pipeline } = this.#options;
+    const receivedAt = new Date();
+    const limit = this.#options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const outcome: IngestOutcome = await ingest(
+      { endpoint: request.endpoint, authorization: request.authorization, queryToken: request.queryToken, body: request.bytes, bodyTooLarge: request.tooLarge, receivedAt },
+      { token: request.replayOf === undefined ? this.#options.token : undefined, maxBodyBytes: limit, sns: this.#options.sns },
+    );
     switch (outcome.kind) {
       case 'accepted':
-        await pipeline.accept(outcome.incidents, receivedAt);
+        try {
+          await pipeline.accept({
+            incidents: outcome.incidents,
+            receivedAt,
+            path: request.path,
+            contentType: request.contentType,
+            body: request.bytes,
+            replayOf: request.replayOf,
+          });
+        } catch (error) {
+          return unavailable(error, 'the alerts');
+        }
         outcome.onCommitted?.();
-        sendJson(response, outcome.status, outcome.body);
-        break;
+        return { status: outcome.status, body: outcome.body };
       case 'acknowledged':
-        sendJson(response, outcome.status, outcome.body);
-        break;
+        return { status: outcome.status, body: outcome.body };
       case 'rejected':
       case 'unavailable': {
-        pipeline.metrics.rejected.inc({ endpoint: path, reason: outcome.reason });
-        let spooled: string | undefined;
-        if (outcome.keepRaw) {
-          const entry = await spool.write(body.bytes, {
-            receivedAt: receivedAt.toISOString(),
-            path,
-            status: outcome.status,
-            reason: outcome.reason,
-            message: outcome.body.message,
-            rejections: outcome.body.rejections,
-            contentType: request.headers['content-type'],
-            truncated: body.tooLarge,
-          });
-          spooled = entry.id;
-        }
+        pipeline.metrics.rejected.inc({ endpoint: request.path, reason: outcome.reason });
         const headers: Record<string, string> = outcome.status === 401 ? { 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' } : {};
+        // Not checkable now (an SNS certificate out of reach): 503, so the sender retries.
         if (outcome.kind === 'unavailable') headers['retry-after'] = String(outcome.retryAfterSeconds);
-        // A too-large body was not read to the end: close rather than drain it.
-        if (body.tooLarge) headers['connection'] = 'close';
-        sendJson(response, outcome.status, spooled ? { ...outcome.body, spooled } : outcome.body, headers);
-        if (body.tooLarge) response.on('finish', () => request.destroy());
-        break;
+        if (!outcome.keepRaw) return { status: outcome.status, body: { ...outcome.body }, headers };
+        if (request.replayOf !== undefined) {
+          // Still refused: keep it where it is, with the new reason.
+          try {
+            await pipeline.database.commit(() => {
+              pipeline.rejected.update(request.replayOf ?? 0, outcome.status, outcome.reason, outcome.body.message);
+            });
+          } catch (error) {
+            return unavailable(error, 'the new reason');
+          }
+          return { status: outcome.status, body: { ...outcome.body, rejectedId: request.replayOf }, headers };
+        }
+        try {
+          const entry = await pipeline.reject(
+            {
+              receivedAt: receivedAt.toISOString(),
+              path: request.path,
+              status: outcome.status,
+              reason: outcome.reason,
+              message: outcome.body.message,
+              rejections: outcome.body.rejections,
+              contentType: request.contentType,
+              truncated: request.tooLarge,
+            },
+            request.bytes,
+          );
+          return { status: outcome.status, body: { ...outcome.body, rejectedId: entry.id }, headers };
+        } catch (error) {
+          // The bytes could not be kept: a 4xx now would make the sender drop them for good.
+          return unavailable(error, 'the refused payload');
+        }
       }
     }
-    pipeline.metrics.ingestSeconds.observe((performance.now() - started) / 1000);
   }
 }

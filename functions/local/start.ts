@@ -1,15 +1,15 @@
-// `tocsin start`: wires config, store, queues, spool and the HTTP server, prints the banner,
-// and shuts down gracefully. Tests call `startLocal` directly with port 0.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+// `tocsin start`: wires config, the local database, the pipeline and the HTTP server, prints the
+// banner, and stops gracefully. Tests call `startLocal` directly with port 0.
+import { join, resolve } from 'node:path';
 import { defaultConfig, loadConfigFile, type TocsinConfig } from '../../shared/config/index.ts';
-import { MemoryIncidentStore } from '../../shared/dedup/index.ts';
 import { SnsReplayGuard, SnsVerifier, confirmSubscription, type CertificateFetcher, type SubscriptionConfirmer } from '../../shared/ingest/sns.ts';
-import { LocalPipeline } from './pipeline.ts';
 import { INGEST_ROUTES } from '../../shared/ingest/routes.ts';
+import { LocalDatabase, type Durability } from '../../shared/local/database.ts';
+import { importLegacyFiles } from '../../shared/local/legacy-import.ts';
+import { LocalPipeline, type StopSummary } from '../../shared/local/pipeline.ts';
+import type { QueueDepths } from '../../shared/local/queues.ts';
 import { assertTokenForHost, isLoopbackName, type ServerLimits } from './guards.ts';
 import { LocalServer } from './server.ts';
-import { Spool } from './spool.ts';
 
 export interface StartOptions {
   readonly port?: number;
@@ -19,54 +19,42 @@ export interface StartOptions {
   /** An already-loaded config (tests); wins over configFile. */
   readonly config?: TocsinConfig | undefined;
   readonly env?: NodeJS.ProcessEnv;
-  readonly spoolDir?: string;
-  /** Where the incident store is snapshotted; `false` keeps nothing across restarts. */
-  readonly stateFile?: string | false;
+  /** Where the database lives (`tocsin.db`); `./.tocsin` by default. */
+  readonly dataDir?: string;
+  readonly durability?: Durability;
+  /** Cap on the database size (bytes); past it ingest answers 503 as on a full disk. */
+  readonly maxDatabaseBytes?: number | undefined;
   /** SNS HTTP settings; tests inject a certificate fetcher and a confirmer. */
   readonly sns?: {
     readonly allowedTopicArns?: readonly string[] | undefined;
     readonly fetchCertificate?: CertificateFetcher;
     readonly confirm?: SubscriptionConfirmer;
   };
-  /** Bounded drain on shutdown. */
+  /** How long sends under way may take to finish when stopping; 10 s by default. */
   readonly drainTimeoutMs?: number;
+  /** Sends at once. */
+  readonly deliveryConcurrency?: number;
+  /** The banner and the delivery log lines. */
+  readonly log?: (line: string) => void;
   /** Timeouts and connection caps (defaults in guards.ts). */
   readonly limits?: Partial<ServerLimits> | undefined;
   /** Listen off loopback without a token (`--insecure-open-ingest`): anyone reaching it may post and read. */
   readonly allowOpenNetwork?: boolean | undefined;
-  readonly log?: (line: string) => void;
 }
 
 export interface RunningLocal {
   readonly url: string;
   readonly pipeline: LocalPipeline;
-  readonly spool: Spool;
   readonly config: TocsinConfig;
-  /** Stop accepting, drain (bounded), snapshot the store. True when the queues drained. */
-  stop(): Promise<boolean>;
+  readonly databaseFile: string;
+  /** Stop accepting (503), let sends under way finish (bounded), close the database. */
+  stop(): Promise<StopSummary>;
 }
 
 export const DEFAULT_PORT = 7070;
 export const DEFAULT_HOST = '127.0.0.1';
-const SNAPSHOT_EVERY_MS = 30_000;
-
-async function loadSnapshot(file: string, config: TocsinConfig): Promise<MemoryIncidentStore | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  return MemoryIncidentStore.fromJSON(JSON.parse(text) as unknown, { settings: config.dedup });
-}
-
-async function saveSnapshot(file: string, store: MemoryIncidentStore): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  // Write then rename, so a crash mid-write never leaves half a snapshot.
-  const temporary = `${file}.tmp`;
-  await writeFile(temporary, JSON.stringify(store.toJSON()));
-  await rename(temporary, file);
-}
+export const DEFAULT_DATA_DIR = '.tocsin';
+export const DATABASE_FILE_NAME = 'tocsin.db';
 
 export async function startLocal(options: StartOptions = {}): Promise<RunningLocal> {
   const env = options.env ?? process.env;
@@ -76,62 +64,74 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   const host = options.host ?? DEFAULT_HOST;
   // Before anything is opened or written: a network bind without a token is refused outright.
   assertTokenForHost(host, config.ingest.token, { configFile, allowOpenNetwork: options.allowOpenNetwork });
-  const stateFile = options.stateFile === undefined ? resolve('.tocsin/state.json') : options.stateFile;
-  const store = stateFile === false ? undefined : await loadSnapshot(stateFile, config);
-  const pipeline = new LocalPipeline({ config, store });
-  const spool = new Spool(options.spoolDir ?? resolve('.tocsin/spool'));
-  const allowedTopics = options.sns?.allowedTopicArns ?? env['ALLOWED_TOPIC_ARNS']?.split(',').map((arn) => arn.trim()).filter(Boolean);
-  const server = new LocalServer({
-    pipeline,
-    spool,
-    token: config.ingest.token,
-    maxBodyBytes: config.ingest.maxBodyBytes,
-    loopbackOnly: isLoopbackName(host),
-    limits: options.limits,
-    log: (line) => {
-      log(`tocsin: ${line}`);
-    },
-    sns: {
-      verifier: new SnsVerifier(options.sns?.fetchCertificate ? { fetchCertificate: options.sns.fetchCertificate } : {}),
-      allowedTopicArns: allowedTopics && allowedTopics.length > 0 ? allowedTopics : undefined,
-      confirm: options.sns?.confirm ?? confirmSubscription,
-      replay: new SnsReplayGuard(),
-    },
-  });
-  const port = options.port ?? (env['PORT'] ? Number(env['PORT']) : DEFAULT_PORT);
-  const address = await server.listen(port, host);
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const databaseFile = join(dataDir, DATABASE_FILE_NAME);
+  const database = LocalDatabase.open({ file: databaseFile, durability: options.durability, maxBytes: options.maxDatabaseBytes });
+  let server: LocalServer | undefined;
+  try {
+    const pipeline = new LocalPipeline({ config, database, log, deliveryConcurrency: options.deliveryConcurrency });
+    const imported = importLegacyFiles(dataDir, { database, store: pipeline.store, rejected: pipeline.rejected, settings: config.dedup });
+    const allowedTopics = options.sns?.allowedTopicArns ?? env['ALLOWED_TOPIC_ARNS']?.split(',').map((arn) => arn.trim()).filter(Boolean);
+    server = new LocalServer({
+      pipeline,
+      token: config.ingest.token,
+      maxBodyBytes: config.ingest.maxBodyBytes,
+      loopbackOnly: isLoopbackName(host),
+      limits: options.limits,
+      log: (line) => {
+        log(`tocsin: ${line}`);
+      },
+      sns: {
+        verifier: new SnsVerifier(options.sns?.fetchCertificate ? { fetchCertificate: options.sns.fetchCertificate } : {}),
+        allowedTopicArns: allowedTopics && allowedTopics.length > 0 ? allowedTopics : undefined,
+        confirm: options.sns?.confirm ?? confirmSubscription,
+        replay: new SnsReplayGuard(),
+      },
+    });
+    const port = options.port ?? (env['PORT'] ? Number(env['PORT']) : DEFAULT_PORT);
+    const address = await server.listen(port, host);
+    const restored = { incidents: pipeline.store.counts(), depths: pipeline.depths(), rejected: pipeline.rejected.count() };
+    log(banner(address.url, config, configFile, database, restored, isLoopbackName(host)));
+    for (const line of imported.lines) log(`tocsin: ${line}`);
+    pipeline.start();
 
-  const snapshotTimer =
-    stateFile === false
-      ? undefined
-      : setInterval(() => {
-          saveSnapshot(stateFile, pipeline.store).catch(() => undefined);
-        }, SNAPSHOT_EVERY_MS).unref();
+    const running = server;
+    let stopping: Promise<StopSummary> | undefined;
+    const stop = (): Promise<StopSummary> => {
+      stopping ??= (async () => {
+        running.stopAccepting();
+        const summary = await pipeline.stop(options.drainTimeoutMs ?? 10_000);
+        await running.close();
+        database.close();
+        return summary;
+      })();
+      return stopping;
+    };
+    return { url: address.url, pipeline, config, databaseFile, stop };
+  } catch (error) {
+    if (server) await server.close().catch(() => undefined);
+    database.close();
+    throw error;
+  }
+}
 
-  log(banner(address.url, config, configFile, spool.directory, stateFile, store !== undefined, isLoopbackName(host)));
-
-  let stopping: Promise<boolean> | undefined;
-  const stop = (): Promise<boolean> => {
-    stopping ??= (async () => {
-      await server.close();
-      const drained = await pipeline.drain(options.drainTimeoutMs ?? 10_000);
-      pipeline.close();
-      if (snapshotTimer) clearInterval(snapshotTimer);
-      if (stateFile !== false) await saveSnapshot(stateFile, pipeline.store);
-      return drained;
-    })();
-    return stopping;
-  };
-  return { url: address.url, pipeline, spool, config, stop };
+/** "3 firing", "20 pending (2 delayed)": what is kept, for the banner and the last line. */
+export function describeDepths(depths: QueueDepths, rejected: number): string {
+  const parts = [
+    `${String(depths.incidents)} incident(s) to dispatch`,
+    `${String(depths.deliveriesReady + depths.deliveriesDelayed)} delivery(ies) pending${depths.deliveriesDelayed > 0 ? ` (${String(depths.deliveriesDelayed)} waiting to retry)` : ''}`,
+    `${String(depths.deadLetters)} dead letter(s)`,
+    `${String(rejected)} rejected payload(s)`,
+  ];
+  return parts.join(', ');
 }
 
 function banner(
   url: string,
   config: TocsinConfig,
   configFile: string | undefined,
-  spoolDir: string,
-  stateFile: string | false,
-  restored: boolean,
+  database: LocalDatabase,
+  restored: { incidents: { firing: number; resolved: number }; depths: QueueDepths; rejected: number },
   loopback: boolean,
 ): string {
   const channelLines = Object.entries(config.channels).map(([name, channel]) => `    ${name} (${channel.type})`);
@@ -148,11 +148,11 @@ function banner(
     `  channels:`,
     ...channelLines,
     `  routes:    ${String(config.routes.length)}`,
-    `  spool:     ${spoolDir} (rejected payloads are kept here)`,
-    `  state:     ${stateFile === false ? 'in memory only' : `${stateFile}${restored ? ' (restored)' : ''}`}`,
+    `  data:      ${database.file} (${database.durability === 'full' ? 'synchronous=full: survives power loss' : 'survives the process dying at any moment'})`,
+    `  restored:  ${String(restored.incidents.firing)} firing, ${String(restored.incidents.resolved)} resolved; ${describeDepths(restored.depths, restored.rejected)}`,
     `  endpoints:`,
     ...Object.keys(INGEST_ROUTES).map((path) => `    POST ${url}${path}`),
-    `    GET  ${url}/healthz   ${url}/metrics   ${url}/v1/incidents`,
+    `    GET  ${url}/healthz   ${url}/metrics   ${url}/v1/incidents   ${url}/v1/dead-letters   ${url}/v1/rejected`,
   ];
   return lines.join('\n');
 }

@@ -24,6 +24,12 @@ export type SendResult =
 export interface SendContext {
   /** Give up after this long; a timeout is a retryable failure. */
   readonly timeoutMs: number;
+  /**
+   * The notice's delivery id: the same on every retry of one notice to one channel (see
+   * deliveryIdOf in ../delivery/job.ts), so a receiver can drop a copy it already has — e.g.
+   * after a send that timed out on our side but was processed on theirs.
+   */
+  readonly deliveryId: string;
 }
 
 export const DEFAULT_SEND_TIMEOUT_MS = 10_000;

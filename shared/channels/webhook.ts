@@ -6,12 +6,15 @@
 //   user-agent: tocsin/<version>
 //   x-tocsin-event: opened | resolved | renotified | flapping
 //   x-tocsin-fingerprint: the incident's fingerprint
+//   x-tocsin-delivery-id: 32 hex, the same on every retry of this notice to this channel
 //   authorization: Bearer <bearerToken>                        (when bearerToken is set)
 //   x-tocsin-timestamp: <unix seconds at send time>            (when hmacSecret is set)
-//   x-tocsin-signature: sha256=<hex HMAC-SHA256(hmacSecret, `${timestamp}.${body}`)>
-// Receivers verify by recomputing the HMAC over the timestamp header, a dot and the exact
-// raw body bytes, comparing in constant time, and rejecting timestamps older than a few
-// minutes: signing the timestamp with the body is what makes a captured request unreplayable.
+//   x-tocsin-signature: sha256=<hex HMAC-SHA256(hmacSecret, `${timestamp}.${deliveryId}.${body}`)>
+// Receivers verify by recomputing the HMAC over the timestamp header, a dot, the delivery id
+// header, a dot and the exact raw body bytes, comparing in constant time, and rejecting
+// timestamps older than a few minutes: signing the timestamp with the body is what makes a
+// captured request unreplayable, and signing the delivery id lets a receiver trust it to drop
+// copies (a retry after a send that timed out on our side carries the same id).
 // Custom `headers` from the config are sent too, but cannot replace the ones above.
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
@@ -35,6 +38,7 @@ const RESERVED_HEADERS = new Set([
   'user-agent',
   'x-tocsin-event',
   'x-tocsin-fingerprint',
+  'x-tocsin-delivery-id',
   'x-tocsin-timestamp',
   'x-tocsin-signature',
 ]);
@@ -68,9 +72,9 @@ export interface WebhookRequest {
   readonly body: string;
 }
 
-/** `sha256=<hex>` over `${timestamp}.${body}`; exported so receivers and tests share the definition. */
-export function signWebhook(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+/** `sha256=<hex>` over `${timestamp}.${deliveryId}.${body}`; exported so receivers and tests share the definition. */
+export function signWebhook(secret: string, timestamp: string, deliveryId: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${deliveryId}.${body}`).digest('hex')}`;
 }
 
 export const webhookChannel = defineChannel<WebhookConfig, WebhookRequest>({
@@ -85,11 +89,12 @@ export const webhookChannel = defineChannel<WebhookConfig, WebhookRequest>({
     headers['user-agent'] = USER_AGENT;
     headers['x-tocsin-event'] = rendered.event;
     headers['x-tocsin-fingerprint'] = rendered.fingerprint;
+    headers['x-tocsin-delivery-id'] = context.deliveryId;
     if (target.bearerToken !== undefined) headers.authorization = `Bearer ${target.bearerToken}`;
     if (target.hmacSecret !== undefined) {
       const timestamp = String(Math.floor(Date.now() / 1000));
       headers['x-tocsin-timestamp'] = timestamp;
-      headers['x-tocsin-signature'] = signWebhook(target.hmacSecret, timestamp, rendered.body);
+      headers['x-tocsin-signature'] = signWebhook(target.hmacSecret, timestamp, context.deliveryId, rendered.body);
     }
     // A receiver may echo the request's headers in its error body: the bearer token, the HMAC
     // secret and secret-looking custom header values (an API key) are kept out of the reason.

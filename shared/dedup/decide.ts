@@ -6,10 +6,14 @@
 // - no record + firing → opened. no record + resolved → suppressed `unknown-resolve` (or
 //   resolved when notifyUnknownResolve), and the record remembers it, so a late firing of the
 //   same alert that began before the resolve is stale and cannot leave the incident open.
-// - stale: an event older than the record's last applied event (by eventTime()) → suppressed
-//   `stale`, nothing changes (no write at all). At the same instant a resolve orders after a
-//   firing: a firing whose startsAt equals the stored resolve's time is stale too, whereas a
-//   resolve at the stored firing's startsAt still resolves it.
+// - stale: an event older than the record's last applied event (by orderingTime()) →
+//   suppressed `stale`, nothing changes (no write at all). At the same instant a resolve orders
+//   after a firing: a firing whose startsAt equals the stored resolve's time is stale too,
+//   whereas a resolve at the stored firing's startsAt still resolves it.
+// - clock skew: senders' clocks drift, and some stamp the future (a clock an hour ahead; year
+//   9999; Alertmanager sets startsAt = endsAt when a client posts only endsAt). An event time
+//   later than the time received plus CLOCK_SKEW_TOLERANCE_MS counts as the time received, so a
+//   future-stamped firing can never make its own later resolve stale.
 // - firing while firing → suppressed `duplicate` (counted) until renotifyAfter has passed since
 //   the last notice → renotified.
 // - resolved while firing → resolved. firing after resolved → opened (a new episode).
@@ -58,16 +62,42 @@ export function transitionIdOf(version: number, eventTimeMs: number): string {
   return `v${String(version)}.${String(eventTimeMs)}`;
 }
 
-/** The rule for `stale`; the DynamoDB store mirrors it in its write condition. */
-export function isStale(record: IncidentRecord, incident: Incident): boolean {
-  const at = Date.parse(eventTime(incident));
-  const last = Date.parse(record.lastEventTime);
-  return at < last || (at === last && incident.status === 'firing' && record.status === 'resolved');
+/**
+ * How far an event time may lie ahead of the time it was received and still be taken as sent:
+ * enough for the jitter between well-synchronised hosts, small enough that a sender's clock
+ * running ahead cannot order its firing after its own resolve for more than a few seconds.
+ */
+export const CLOCK_SKEW_TOLERANCE_MS = 5_000;
+
+/**
+ * The time an incident is ordered by (epoch ms): its eventTime(), unless that lies more than
+ * CLOCK_SKEW_TOLERANCE_MS after `receivedAt`, in which case it is `receivedAt`.
+ */
+export function orderingTime(incident: Incident, receivedAt: Date): number {
+  const stamped = Date.parse(eventTime(incident));
+  const received = receivedAt.getTime();
+  return stamped > received + CLOCK_SKEW_TOLERANCE_MS ? received : stamped;
 }
 
-export function decide(current: IncidentRecord | undefined, incident: Incident, now: Date, settings: DedupSettings): DedupResult {
+/** The rule for `stale`, on the ordering time; the DynamoDB store mirrors it in its write condition. */
+export function isStale(record: IncidentRecord, incident: Incident, orderingMs: number): boolean {
+  const last = Date.parse(record.lastEventTime);
+  return orderingMs < last || (orderingMs === last && incident.status === 'firing' && record.status === 'resolved');
+}
+
+/**
+ * `now` is when the decision is taken (counts, re-notify, flapping, TTL); `receivedAt` is when
+ * the incident reached Tocsin (the clock-skew bound), `now` when not given.
+ */
+export function decide(
+  current: IncidentRecord | undefined,
+  incident: Incident,
+  now: Date,
+  settings: DedupSettings,
+  receivedAt: Date = now,
+): DedupResult {
   const nowIso = now.toISOString();
-  const eventMs = Date.parse(eventTime(incident));
+  const eventMs = orderingTime(incident, receivedAt);
   const lastEventTime = new Date(eventMs).toISOString();
   const expiresAt = incident.status === 'resolved' ? epochSeconds(now) + settings.resolvedTtlSeconds : undefined;
 
@@ -98,7 +128,7 @@ export function decide(current: IncidentRecord | undefined, incident: Incident, 
     };
   }
 
-  if (isStale(live, incident)) return { decision: suppressed('stale'), write: 'none' };
+  if (isStale(live, incident, eventMs)) return { decision: suppressed('stale'), write: 'none' };
 
   const seen: IncidentRecord = {
     ...live,

@@ -5,7 +5,9 @@
 // new, with `attribute_not_exists(pk)`.
 //
 // Conditions (optimistic concurrency), for a record the store knows:
-//   `version = :known AND lastEventTime <= :eventTime` (`<` for a firing onto a resolved record)
+//   `version = :known AND lastEventTime <= :eventTime` (`<` for a firing onto a resolved record),
+//   where :eventTime is the incident's ordering time (decide.ts: a future-stamped event time
+//   counts as the time received, so the condition follows the same clock-skew rule)
 // i.e. "no state change and no newer event since I looked": exactly when the decision taken on
 // the known record still holds. A repeat (`touch`) keeps the version and counts with ADD, so
 // concurrent repeats of one alert from many containers all succeed at the first try; only state
@@ -144,14 +146,14 @@ export class DynamoDbIncidentStore implements IncidentStore {
     this.#cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   }
 
-  apply(incident: Incident, now: Date): Promise<ApplyResult> {
+  apply(incident: Incident, now: Date, receivedAt: Date = now): Promise<ApplyResult> {
     // Within one process, racing ourselves would only burn conditional writes: queue behind the
     // previous apply of the same fingerprint. Across processes the write condition decides.
     const key = incident.fingerprint;
     const previous = this.#inflight.get(key) ?? Promise.resolve();
     const result = previous.then(
-      () => this.#apply(incident, now),
-      () => this.#apply(incident, now),
+      () => this.#apply(incident, now, receivedAt),
+      () => this.#apply(incident, now, receivedAt),
     );
     const settled = result.catch(() => undefined);
     this.#inflight.set(key, settled);
@@ -161,11 +163,11 @@ export class DynamoDbIncidentStore implements IncidentStore {
     return result;
   }
 
-  async #apply(incident: Incident, now: Date): Promise<ApplyResult> {
+  async #apply(incident: Incident, now: Date, receivedAt: Date): Promise<ApplyResult> {
     const { fingerprint } = incident;
     let known = this.#recall(fingerprint);
     for (let attempt = 1; ; attempt += 1) {
-      const result = decide(known, incident, now, this.#settings);
+      const result = decide(known, incident, now, this.#settings, receivedAt);
       if (result.write === 'none') {
         if (known === undefined) throw new Error('dedup: a stale decision without a record');
         return { decision: result.decision, record: known };
@@ -225,7 +227,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
     } else {
       condition = `${update.name('version')} = ${update.value('knownVersion', known.version)}`;
       if (!isExpired(known, now)) {
-        // Mirrors isStale(): the write holds only if no newer event was applied meanwhile.
+        // Mirrors isStale(): the write holds only if no newer event was applied meanwhile. The
+        // value compared is decide()'s lastEventTime, the ordering time (future stamps clamped).
         const operator = incident.status === 'firing' && known.status === 'resolved' ? '<' : '<=';
         condition += ` AND ${update.name('lastEventTime')} ${operator} ${update.value('eventTime', next.lastEventTime)}`;
       }

@@ -1,5 +1,5 @@
 // Dedup and incident state: the pure decision, the store port, and its two adapters.
-export { decide, isStale, transitionIdOf, type DedupDecision, type DedupResult, type SuppressReason } from './decide.ts';
+export { CLOCK_SKEW_TOLERANCE_MS, decide, isStale, orderingTime, transitionIdOf, type DedupDecision, type DedupResult, type SuppressReason } from './decide.ts';
 export { epochSeconds, incidentRecordSchema, isExpired, parseIncidentRecord, type IncidentRecord } from './record.ts';
 export { DEFAULT_DEDUP_SETTINGS, DEFAULT_MARKER_TTL_SECONDS, type DedupSettings } from './settings.ts';
 export { markerKey, type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';

@@ -43,9 +43,9 @@ export class MemoryIncidentStore implements IncidentStore {
     this.#markerTtlSeconds = options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS;
   }
 
-  apply(incident: Incident, now: Date): Promise<ApplyResult> {
+  apply(incident: Incident, now: Date, receivedAt: Date = now): Promise<ApplyResult> {
     const current = this.#records.get(incident.fingerprint);
-    const result = decide(current, incident, now, this.#settings);
+    const result = decide(current, incident, now, this.#settings, receivedAt);
     if (result.write === 'none') {
       // decide() only calls an event stale against a record it was given.
       if (current === undefined) return Promise.reject(new Error('dedup: a stale decision without a record'));

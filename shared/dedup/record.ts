@@ -18,7 +18,7 @@ export interface IncidentRecord {
   readonly incident: Incident;
   /** When the current episode began: the startsAt of the event that opened it. */
   readonly episodeStartedAt: string;
-  /** eventTime() of the last applied incident, as a UTC ISO string: the staleness bar. */
+  /** orderingTime() of the last applied incident (its eventTime(), unless future-stamped), as a UTC ISO string: the staleness bar. */
   readonly lastEventTime: string;
   /** Deliveries of this fingerprint applied, repeats included (stale ones are not). */
   readonly occurrences: number;

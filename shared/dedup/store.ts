@@ -11,7 +11,8 @@ export interface ApplyResult {
 }
 
 export interface IncidentStore extends DeliveryMarkers {
-  apply(incident: Incident, now: Date): Promise<ApplyResult>;
+  /** Decides on and records one incident; `receivedAt` (default `now`) bounds future-stamped event times (decide.ts). */
+  apply(incident: Incident, now: Date, receivedAt?: Date): Promise<ApplyResult>;
 }
 
 /** The marker's id: one per fingerprint, transition and channel (the DynamoDB item's `pk`). */

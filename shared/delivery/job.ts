@@ -1,6 +1,7 @@
 // A delivery job: one notification for one channel. Dispatch creates one job per routed
 // channel; the delivery worker runs it. Jobs carry the incident, never the raw payload,
 // so queue messages stay small.
+import { hash } from 'node:crypto';
 import type { DeliveryEvent } from '../channels/channel.ts';
 import type { Incident } from '../incident.ts';
 
@@ -26,4 +27,13 @@ export interface DeliveryMarkers {
   isDelivered(key: DeliveryKey): Promise<boolean>;
   /** A conditional put: true when this call marked it, false when it was already marked. */
   markDelivered(key: DeliveryKey): Promise<boolean>;
+}
+
+/**
+ * The id a receiver sees for one notice to one channel (webhook `X-Tocsin-Delivery-Id`): 32 hex
+ * of SHA-256 over the delivery key, so it is the same on every retry, after a restart and on
+ * every worker, and differs between notices (each transition has its own id) and channels.
+ */
+export function deliveryIdOf(key: DeliveryKey): string {
+  return hash('sha256', `${key.fingerprint}\n${key.transitionId}\n${key.channel}`, 'hex').slice(0, 32);
 }

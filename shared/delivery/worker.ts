@@ -6,7 +6,7 @@
 import type { RegisteredChannel, SendResult } from '../channels/channel.ts';
 import { channelByType } from '../channels/index.ts';
 import { backoffDelay } from './backoff.ts';
-import type { DeliveryJob, DeliveryKey, DeliveryMarkers } from './job.ts';
+import { deliveryIdOf, type DeliveryJob, type DeliveryKey, type DeliveryMarkers } from './job.ts';
 
 export type DeliveryOutcome =
   | { readonly kind: 'already-delivered' }
@@ -55,7 +55,7 @@ export async function runDeliveryJob(job: DeliveryJob, deps: DeliveryWorkerDeps)
 
   let result: SendResult;
   try {
-    result = await channel.deliver(job.event, job.incident, target, { timeoutMs: deps.sendTimeoutMs });
+    result = await channel.deliver(job.event, job.incident, target, { timeoutMs: deps.sendTimeoutMs, deliveryId: deliveryIdOf(key) });
   } catch (error) {
     // Channels return failures rather than throw; a throw is a bug or an SDK surprise. Its
     // message may hold a URL or token, so only the error's name goes into the reason.

@@ -24,6 +24,7 @@ export interface DecidingStore<Decision extends DispatchDecision> {
   apply(
     incident: Incident,
     now: Date,
+    receivedAt?: Date,
   ): Promise<{ readonly decision: Decision; readonly record?: DispatchRecord | undefined }>;
 }
 
@@ -31,6 +32,8 @@ export interface DispatchDeps<Decision extends DispatchDecision> {
   readonly store: DecidingStore<Decision>;
   readonly router: Router;
   readonly now: Date;
+  /** When the incident reached Tocsin (bounds future-stamped event times); `now` when absent. */
+  readonly receivedAt?: Date | undefined;
   /**
    * The queue delivered this incident before (SQS ApproximateReceiveCount > 1): the earlier
    * attempt may have written the dedup record and then failed to queue its delivery jobs. If the
@@ -53,13 +56,26 @@ export async function dispatchIncident<Decision extends DispatchDecision>(
   deps: DispatchDeps<Decision>,
 ): Promise<DispatchResult<Decision>> {
   // Dedup sees the incident as the source sent it; the fingerprint never depends on routing.
-  const { decision, record } = await deps.store.apply(incident, deps.now);
+  const applied = await deps.store.apply(incident, deps.now, deps.receivedAt ?? deps.now);
+  return planDispatch(incident, applied, deps.router, deps.redelivered === true);
+}
+
+/**
+ * The part of dispatch after the store's decision, synchronous and without I/O, so a store that
+ * decides synchronously (the local SQLite one) can queue the jobs in the same transaction.
+ */
+export function planDispatch<Decision extends DispatchDecision>(
+  incident: Incident,
+  { decision, record }: { readonly decision: Decision; readonly record?: DispatchRecord | undefined },
+  router: Router,
+  redelivered: boolean,
+): DispatchResult<Decision> {
   let event: DeliveryEvent;
   let transitionId: string;
   if (decision.action !== 'suppressed') {
     ({ action: event, transitionId } = decision);
   } else if (
-    deps.redelivered === true &&
+    redelivered &&
     decision.reason === 'duplicate' &&
     record?.transitionId !== undefined &&
     record.status === incident.status &&
@@ -82,7 +98,7 @@ export async function dispatchIncident<Decision extends DispatchDecision>(
       ? { ...incident, startsAt: episodeStart }
       : incident;
 
-  const routing = deps.router.route(told);
+  const routing = router.route(told);
   const routed = routing.severity === told.severity ? told : { ...told, severity: routing.severity };
   const jobs = routing.channels.map((channel) => ({ event, incident: routed, channel, transitionId, attempt: 1 }));
   return { decision, routing, jobs };

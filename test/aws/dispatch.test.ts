@@ -146,7 +146,8 @@ describe('dispatch handler', () => {
     expect(await storedRecord(firing.fingerprint)).toMatchObject({ status: 'firing', version: 1, occurrences: 3 });
 
     const before = Math.floor(Date.now() / 1000);
-    await dispatch([incidentRecord({ incident: resolved, receivedAt: RECEIVED_AT })]);
+    // The OK notice arrives a second after its state change (half an hour after the alarm).
+    await dispatch([incidentRecord({ incident: resolved, receivedAt: '2026-11-25T02:26:11.000Z' })]);
     const after = Math.floor(Date.now() / 1000);
     const jobs = messagesTo(sqs, DELIVERIES_QUEUE_URL) as DeliveryMessage[];
     expect(jobs).toHaveLength(3);

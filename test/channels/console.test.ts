@@ -34,7 +34,7 @@ function setup(isTTY = false, env: Record<string, string | undefined> = {}) {
   return { stdout, stderr, channel };
 }
 
-const TIMEOUT = { timeoutMs: 1_000 };
+const TIMEOUT = { timeoutMs: 1_000, deliveryId: 'test-delivery-id' };
 
 describe('console channel rendering', () => {
   it('renders one line with time, event, severity, title, source and short fingerprint', () => {

@@ -14,7 +14,7 @@ import type { Incident } from '../../shared/incident.ts';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.ts';
 import { firing, resolved, SOURCE_KINDS_UNDER_TEST } from '../fixtures/channels/incidents.ts';
 
-const TIMEOUT = { timeoutMs: 5_000 };
+const TIMEOUT = { timeoutMs: 5_000, deliveryId: 'test-delivery-id' };
 const FROM = 'alerts@example.com';
 
 function addresses(field: AddressObject | AddressObject[] | undefined): string[] {

@@ -89,7 +89,7 @@ describe('google chat channel', () => {
     it('replaces an existing reply option instead of adding a second one', async () => {
       const before = recorder().requests.length;
       const withOption = { type: 'google-chat', webhookUrl: `${recorder().url}${SPACE_PATH}?key=${KEY}&messageReplyOption=REPLY_MESSAGE_OR_FAIL` };
-      await googleChatChannel.deliver('opened', FIRING.grafana, withOption, { timeoutMs: 2_000 });
+      await googleChatChannel.deliver('opened', FIRING.grafana, withOption, { timeoutMs: 2_000, deliveryId: 'test-delivery-id' });
       expect(recorder().requests[before]!.path).toBe(`${SPACE_PATH}?key=${KEY}&${THREADED}`);
     });
 

@@ -15,7 +15,7 @@ import { firing, resolved, SOURCE_KINDS_UNDER_TEST } from '../fixtures/channels/
 import type { Incident } from '../../shared/incident.ts';
 
 const NUMBERS = ['+15555550100', '+15555550101', '+447700900123'];
-const TIMEOUT = { timeoutMs: 2_000 };
+const TIMEOUT = { timeoutMs: 2_000, deliveryId: 'test-delivery-id' };
 
 describe('GSM-7 sizing', () => {
   it('counts basic characters once and extension characters twice', () => {

@@ -18,9 +18,9 @@ describeHttpChannelKit({
   incident: firing('cloudwatch'),
 });
 
-/** What a receiver does: recompute the HMAC over `${timestamp}.${raw body}` and compare in constant time. */
-function verifySignature(secret: string, timestamp: string, body: string, header: string): boolean {
-  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`);
+/** What a receiver does: recompute the HMAC over `${timestamp}.${delivery id}.${raw body}` and compare in constant time. */
+function verifySignature(secret: string, timestamp: string, body: string, header: string, deliveryId = 'test-delivery-id'): boolean {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(`${timestamp}.${deliveryId}.${body}`).digest('hex')}`);
   const given = Buffer.from(header);
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
@@ -36,7 +36,7 @@ describe('webhook channel', () => {
   const send = async (target: Record<string, unknown>, event: 'opened' | 'resolved' | 'renotified' | 'flapping' = 'opened', incident = firing('alertmanager')) => {
     const before = recorder.requests.length;
     const config = { type: 'webhook', url: `${recorder.url}/hook`, ...target };
-    const result = await webhookChannel.deliver(event, incident, config, { timeoutMs: 2_000 });
+    const result = await webhookChannel.deliver(event, incident, config, { timeoutMs: 2_000, deliveryId: 'test-delivery-id' });
     return { result, request: recorder.requests[before]! };
   };
 
@@ -60,6 +60,7 @@ describe('webhook channel', () => {
     expect(request.headers['user-agent']).toBe(`tocsin/${version}`);
     expect(request.headers['x-tocsin-event']).toBe('opened');
     expect(request.headers['x-tocsin-fingerprint']).toBe(incident.fingerprint);
+    expect(request.headers['x-tocsin-delivery-id']).toBe('test-delivery-id');
     expect(request.headers.authorization).toBeUndefined();
     expect(request.headers['x-tocsin-signature']).toBeUndefined();
     expect(request.headers['x-tocsin-timestamp']).toBeUndefined();
@@ -85,6 +86,9 @@ describe('webhook channel', () => {
     // The signature binds body and timestamp: change either and it no longer verifies.
     expect(verifySignature(HMAC_SECRET, timestamp as string, `${request.body} `, signature as string)).toBe(false);
     expect(verifySignature(HMAC_SECRET, String(Number(timestamp) + 1), request.body, signature as string)).toBe(false);
+    // ... and the delivery id, so a receiver may trust it to drop copies.
+    expect(request.headers['x-tocsin-delivery-id']).toBe('test-delivery-id');
+    expect(verifySignature(HMAC_SECRET, timestamp as string, request.body, signature as string, 'another-delivery-id')).toBe(false);
     expect(verifySignature('other-secret', timestamp as string, request.body, signature as string)).toBe(false);
   });
 
@@ -128,6 +132,7 @@ describe('webhook channel', () => {
     it('rejects headers that Tocsin sets, invalid names and values with CR/LF', () => {
       expect(parse({ headers: { 'User-Agent': 'x' } }).success).toBe(false);
       expect(parse({ headers: { 'X-Tocsin-Signature': 'x' } }).success).toBe(false);
+    expect(parse({ headers: { 'X-Tocsin-Delivery-Id': 'x' } }).success).toBe(false);
       expect(parse({ headers: { 'bad name': 'x' } }).success).toBe(false);
       expect(parse({ headers: { 'X-Ok': 'a\r\nInjected: 1' } }).success).toBe(false);
       expect(parse({ headers: { Authorization: 'Basic abc' } }).success).toBe(true);
@@ -150,7 +155,7 @@ describe('webhook failure reasons', () => {
     }));
     try {
       const url = `${recorder.url}/workflows/abcdef0123456789/triggers/manual?api-version=1&sig=S3cr3tSignatureValue42`;
-      const result = await webhookChannel.deliver('opened', firing(), { type: 'webhook', url } as { type: string }, { timeoutMs: 2_000 });
+      const result = await webhookChannel.deliver('opened', firing(), { type: 'webhook', url } as { type: string }, { timeoutMs: 2_000, deliveryId: 'test-delivery-id' });
       expect(result.ok).toBe(false);
       if (result.ok) return;
       expect(result.reason).toContain('HTTP 403');
@@ -169,7 +174,7 @@ describe('webhook failure reasons', () => {
     const recorder = await startRecorder(() => ({ status: 401, body: `${'x'.repeat(185)} got ${token}` }));
     try {
       const target = { type: 'webhook', url: `${recorder.url}/hook`, bearerToken: token } as { type: string };
-      const result = await webhookChannel.deliver('opened', firing(), target, { timeoutMs: 2_000 });
+      const result = await webhookChannel.deliver('opened', firing(), target, { timeoutMs: 2_000, deliveryId: 'test-delivery-id' });
       expect(result.ok).toBe(false);
       if (result.ok) return;
       expect(result.reason).toMatch(/^HTTP 401: x+ got \[redac/);

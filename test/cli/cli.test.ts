@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incidentSchema } from '../../shared/incident.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'functions', 'local', 'cli.ts');
+const CLI = join(ROOT, 'functions', 'local', 'tocsin.js');
 const run = (args: string[], input?: string) => spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, input, encoding: 'utf8' });
 
 describe('tocsin normalize', () => {
@@ -60,13 +60,13 @@ describe('tocsin start', () => {
   it('refuses a bad config with exit 2 and the path of the mistake', async () => {
     const file = join(dir, 'bad.yaml');
     await writeFile(file, 'channels:\n  audit: { type: webhook, url: "http://127.0.0.1:9/h" }\nroutes:\n  - channels: [audit]\n  - channels: [ops]\n');
-    const result = run(['start', '--config', file, '--port', '0', '--no-state']);
+    const result = run(['start', '--config', file, '--port', '0', '--data', join(dir, 'data-bad-config')]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('routes[1].channels[0]: unknown channel "ops"');
   });
 
   it('prints the banner, serves, and on SIGTERM drains and exits 0', async () => {
-    const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--no-state', '--spool', join(dir, 'spool')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--data', join(dir, 'data')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const url = await new Promise<string>((resolve, reject) => {
@@ -86,6 +86,6 @@ describe('tocsin start', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(out).toContain('tocsin: drained; bye');
+    expect(out).toMatch(/tocsin: stopped; kept in .*tocsin\.db: 0 incident\(s\) to dispatch, 0 delivery\(ies\) pending/);
   }, 30_000);
 });

@@ -2,7 +2,7 @@
 // event sequences (fast-check).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, DEFAULT_DEDUP_SETTINGS, isExpired, type DedupResult, type DedupSettings, type IncidentRecord } from '../../shared/dedup/index.ts';
+import { CLOCK_SKEW_TOLERANCE_MS, decide, DEFAULT_DEDUP_SETTINGS, isExpired, type DedupResult, type DedupSettings, type IncidentRecord } from '../../shared/dedup/index.ts';
 import type { Incident } from '../../shared/incident.ts';
 
 const settings: DedupSettings = { renotifyAfterMs: 60 * 60_000, flap: { changes: 3, windowMs: 10 * 60_000 }, notifyUnknownResolve: false, resolvedTtlSeconds: 3_600 };
@@ -157,6 +157,66 @@ describe('dedup decision: ordering', () => {
     const { outcomes, record } = run([[firing(0), 0], [incident('firing', '2026-11-25T11:00:00+01:00'), 1]]);
     expect(outcomes).toEqual(['opened', 'suppressed:duplicate']);
     expect(record.lastEventTime).toBe(iso(0));
+  });
+});
+
+describe('dedup decision: clock skew', () => {
+  const seconds_ = (n: number): number => n * 1000;
+  const stamp = (epochMs: number): string => new Date(epochMs).toISOString();
+
+  it('a far-future firing (year 9999) counts as received: its resolve is told, its record keeps the time received', () => {
+    const future = incident('firing', '9999-12-31T23:59:59.000Z');
+    const opened = decide(undefined, future, at(1), settings, at(1));
+    expect(label(opened)).toBe('opened');
+    expect(opened.next?.lastEventTime).toBe(iso(1));
+    // Its transition id is taken on the ordering time too, so it stays the same on a redelivery.
+    expect(opened.decision).toEqual({ action: 'opened', transitionId: `v1.${String(ms(1))}` });
+    const resolve = decide(opened.next, incident('resolved', '9999-12-31T23:59:59.000Z', iso(5)), at(5), settings, at(5));
+    expect(label(resolve)).toBe('resolved');
+    expect(resolve.next?.status).toBe('resolved');
+  });
+
+  it('a sender clock an hour ahead: firing and resolve both stamped an hour ahead, the resolve is told', () => {
+    const { outcomes, record } = run([
+      [incident('firing', iso(60)), 0],
+      [incident('resolved', iso(60), iso(62)), 2],
+    ]);
+    expect(outcomes).toEqual(['opened', 'resolved']);
+    expect(record.status).toBe('resolved');
+  });
+
+  it('Alertmanager’s startsAt = endsAt (only endsAt posted): firing stamped at the future end, then its resolve', () => {
+    const { outcomes } = run([
+      [incident('firing', iso(30)), 0],
+      [incident('resolved', iso(30), iso(30)), 30],
+    ]);
+    expect(outcomes).toEqual(['opened', 'resolved']);
+  });
+
+  it('within the tolerance an event keeps its own time; beyond it, the time received', () => {
+    const received = at(0);
+    const within = decide(undefined, incident('firing', stamp(ms(0) + CLOCK_SKEW_TOLERANCE_MS)), received, settings, received);
+    expect(within.next?.lastEventTime).toBe(stamp(ms(0) + CLOCK_SKEW_TOLERANCE_MS));
+    const beyond = decide(undefined, incident('firing', stamp(ms(0) + CLOCK_SKEW_TOLERANCE_MS + 1)), received, settings, received);
+    expect(beyond.next?.lastEventTime).toBe(iso(0));
+    expect(CLOCK_SKEW_TOLERANCE_MS).toBe(seconds_(5));
+  });
+
+  it('bounds by the time received, not the time decided: a queued future firing is clamped to its arrival', () => {
+    // Received at minute 0, decided at minute 20 (a backlog): the firing stamped minute 10 lies
+    // in the future of its arrival, so it orders at minute 0, and a resolve at minute 5 is told.
+    const opened = decide(undefined, incident('firing', iso(10)), at(20), settings, at(0));
+    expect(opened.next?.lastEventTime).toBe(iso(0));
+    const resolve = decide(opened.next, incident('resolved', iso(10), iso(5)), at(21), settings, at(21));
+    expect(label(resolve)).toBe('resolved');
+  });
+
+  it('past times are never moved: a delayed old firing after a resolve is still stale', () => {
+    const { outcomes } = run([
+      [resolved(0, 10), 11],
+      [firing(0), 12],
+    ]);
+    expect(outcomes).toEqual(['suppressed:unknown-resolve', 'suppressed:stale']);
   });
 });
 

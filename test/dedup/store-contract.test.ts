@@ -1,8 +1,12 @@
-// One behaviour suite, run against every store adapter: in-process, and DynamoDB on dynalite
-// (through a plain client and through a document client). Each adapter must give exactly the
+// One behaviour suite, run against every store adapter: in-process, SQLite (the local
+// pipeline's database, a real file), and DynamoDB on dynalite (through a plain client and
+// through a document client). Each adapter must give exactly the
 // decisions and records of the pure decide() folded over the same events.
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   decide,
@@ -13,6 +17,8 @@ import {
   type IncidentStore,
   type StoreClockOptions,
 } from '../../shared/dedup/index.ts';
+import { SqliteIncidentStore } from '../../shared/dedup/sqlite-store.ts';
+import { LocalDatabase } from '../../shared/local/database.ts';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite.ts';
 import { at, firingAt, freshFingerprint, label, ManualClock, resolvedAt } from './fixtures.ts';
 
@@ -20,17 +26,24 @@ const TABLE = 'tocsin-state';
 const settings: DedupSettings = { renotifyAfterMs: 60 * 60_000, flap: { changes: 3, windowMs: 10 * 60_000 }, notifyUnknownResolve: false, resolvedTtlSeconds: 3_600 };
 
 let dynalite: RunningDynalite;
+let sqliteDir: string;
+let sqlite: LocalDatabase;
 beforeAll(async () => {
   dynalite = await startDynalite();
   await dynalite.createTable(TABLE);
+  sqliteDir = await mkdtemp(join(tmpdir(), 'tocsin-contract-'));
+  sqlite = LocalDatabase.open({ file: join(sqliteDir, 'tocsin.db') });
 });
 afterAll(async () => {
   await dynalite.close();
+  sqlite.close();
+  await rm(sqliteDir, { recursive: true, force: true });
 });
 
 type MakeStore = (options?: StoreClockOptions & { settings?: DedupSettings }) => IncidentStore;
 const adapters: [string, MakeStore][] = [
   ['in-process', (options) => new MemoryIncidentStore({ settings, ...options })],
+  ['SQLite (local database)', (options) => new SqliteIncidentStore(sqlite, { settings, ...options })],
   ['DynamoDB (dynalite)', (options) => new DynamoDbIncidentStore({ client: dynalite.client, tableName: TABLE, settings, ...options })],
   [
     'DynamoDB (dynalite, document client)',
@@ -78,6 +91,29 @@ describe.each(adapters)('%s store', (_name, makeStore) => {
     const late = await store.apply(firingAt(fp, 0), at(12));
     expect(label(late.decision)).toBe('suppressed:stale');
     expect(late.record.status).toBe('resolved');
+  });
+
+  it('clock skew: a far-future firing (year 9999) cannot make its resolve stale', async () => {
+    const store = makeStore();
+    const fp = freshFingerprint();
+    const future = { ...firingAt(fp, 0), startsAt: '9999-12-31T23:59:59.000Z' };
+    const opened = await store.apply(future, at(1), at(1));
+    expect(label(opened.decision)).toBe('opened');
+    expect(opened.record.lastEventTime).toBe(at(1).toISOString());
+    // Repeats of the future-stamped firing are duplicates, not a new episode.
+    expect(label((await store.apply(future, at(2), at(2))).decision)).toBe('suppressed:duplicate');
+    const resolve = await store.apply({ ...future, status: 'resolved', endsAt: at(5).toISOString() }, at(5), at(5));
+    expect(label(resolve.decision)).toBe('resolved');
+    expect(resolve.record.status).toBe('resolved');
+  });
+
+  it('clock skew: an event time is bounded by the time received, not the time applied', async () => {
+    const store = makeStore();
+    const fp = freshFingerprint();
+    // Received at minute 0, applied at minute 20: stamped minute 10, it orders at minute 0.
+    const opened = await store.apply(firingAt(fp, 10), at(20), at(0));
+    expect(opened.record.lastEventTime).toBe(at(0).toISOString());
+    expect(label((await store.apply(resolvedAt(fp, 10, 5), at(21), at(21))).decision)).toBe('resolved');
   });
 
   it('re-notifies after the interval, then waits again', async () => {

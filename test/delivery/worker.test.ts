@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineChannel } from '../../shared/channels/channel.ts';
-import type { DeliveryJob, DeliveryKey, DeliveryMarkers } from '../../shared/delivery/job.ts';
+import { deliveryIdOf, type DeliveryJob, type DeliveryKey, type DeliveryMarkers } from '../../shared/delivery/job.ts';
 import { runDeliveryJob, type DeliveryWorkerDeps } from '../../shared/delivery/worker.ts';
 import type { Incident } from '../../shared/incident.ts';
 import { startRecorder, type HttpRecorder } from '../helpers/http-recorder.ts';
@@ -91,6 +91,24 @@ describe('runDeliveryJob', () => {
     await runDeliveryJob(job(), deps);
     await expect(runDeliveryJob(job({ attempt: 2 }), deps)).resolves.toEqual({ kind: 'already-delivered' });
     expect(recorder.requests).toHaveLength(1);
+  });
+
+  it('gives every notice a stable delivery id: the same on each retry, another for another transition or channel', async () => {
+    recorder.respondWith(() => ({ status: 500 }));
+    await runDeliveryJob(job(), deps);
+    recorder.respondWith(() => ({ status: 200 }));
+    await runDeliveryJob(job({ attempt: 2 }), deps);
+    await runDeliveryJob(job({ transitionId: 't-2', event: 'resolved' }), deps);
+    const ids = recorder.requests.map((request) => request.headers['x-tocsin-delivery-id']);
+    const key = { fingerprint: 'fp-api-5xx', transitionId: 't-1', channel: 'audit' };
+    expect(ids[0]).toBe(deliveryIdOf(key));
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).toBe(deliveryIdOf({ ...key, transitionId: 't-2' }));
+    expect(ids[2]).not.toBe(ids[0]);
+    expect(deliveryIdOf({ ...key, channel: 'mirror' })).not.toBe(ids[0]);
+    // Pinned: receivers store these ids, so the derivation is part of the contract.
+    expect(deliveryIdOf(key)).toMatch(/^[0-9a-f]{32}$/);
+    expect(deliveryIdOf(key)).toBe('9910ef3bdc0b1d9b60381679f36934da');
   });
 
   it('sends again for another transition or another channel of the same incident', async () => {

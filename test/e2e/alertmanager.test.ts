@@ -36,7 +36,7 @@ describe('Alertmanager → local pipeline → webhook', () => {
   let alertmanager: RunningAlertmanager;
 
   beforeAll(async () => {
-    harness = await startLocalHarness({ spoolPrefix: 'tocsin-e2e-spool-' });
+    harness = await startLocalHarness({ dataPrefix: 'tocsin-e2e-data-' });
     ({ receiver: recorder, local } = harness);
     alertmanager = await startAlertmanager(`${local.url}/v1/ingest/alertmanager`);
   }, 30_000);

@@ -1,9 +1,7 @@
 // End to end through the local server's HTTP endpoints with a webhook channel to a recording
 // server: one notification per alert per change, duplicates suppressed, resolves delivered,
-// rejects answered with JSON 4xx and spooled, a failing receiver delays but never loses or
+// rejects answered with JSON 4xx and kept, a failing receiver delays but never loses or
 // doubles a notification.
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLocal } from '../../functions/local/start.ts';
 import type { HttpRecorder } from '../helpers/http-recorder.ts';
@@ -142,12 +140,11 @@ describe('local server end to end', () => {
   let harness: LocalHarness;
   let recorder: HttpRecorder;
   let local: RunningLocal;
-  let spoolDir: string;
   const token = 'e2e-ingest-token-7f3c';
 
   beforeAll(async () => {
-    harness = await startLocalHarness({ config: { ingest: { token, maxBodyBytes: 64 * 1024 } }, spoolPrefix: 'tocsin-e2e-spool-' });
-    ({ receiver: recorder, local, spoolDir } = harness);
+    harness = await startLocalHarness({ config: { ingest: { token, maxBodyBytes: 64 * 1024 } }, dataPrefix: 'tocsin-e2e-data-' });
+    ({ receiver: recorder, local } = harness);
   });
 
   afterAll(() => harness.stop());
@@ -182,11 +179,11 @@ describe('local server end to end', () => {
     expect(events(kind)).toEqual(['opened:firing', 'resolved:resolved']);
   });
 
-  it('answers malformed, oversized and unauthorised requests with JSON 4xx, spools the payloads, counts them', async () => {
+  it('answers malformed, oversized and unauthorised requests with JSON 4xx, keeps the payloads in the database, counts them', async () => {
     const malformed = await post('/v1/ingest/azure/monitor', '{"schemaId": "azureMonitorCommonAlertSchema", "data": ');
     expect(malformed.status).toBe(400);
     expect(malformed.headers.get('content-type')).toContain('application/json');
-    const malformedBody = (await malformed.json()) as { error: string; message: string; spooled?: string };
+    const malformedBody = (await malformed.json()) as { error: string; message: string; rejectedId?: number };
     expect(malformedBody).toMatchObject({ error: 'malformed', message: 'payload is not valid JSON' });
 
     const notAlert = await post('/v1/ingest', { hello: 'world' });
@@ -205,16 +202,18 @@ describe('local server end to end', () => {
     expect(unauthorisedBody).toContain('unauthorized');
     expect(unauthorisedBody).not.toContain(token);
 
-    const files = await readdir(spoolDir);
-    expect(files.filter((name) => name.endsWith('.payload'))).toHaveLength(3);
-    const metas = await Promise.all(files.filter((name) => name.endsWith('.meta.json')).map(async (name) => JSON.parse(await readFile(join(spoolDir, name), 'utf8')) as { reason: string; path: string; truncated: boolean }));
-    expect(metas.map((meta) => `${meta.reason} ${meta.path} ${String(meta.truncated)}`).sort()).toEqual([
+    const kept = local.pipeline.rejected.list(100);
+    expect(kept).toHaveLength(3);
+    expect(kept.map((meta) => `${meta.reason} ${meta.path} ${String(meta.truncated)}`).sort()).toEqual([
       'malformed /v1/ingest false',
       'malformed /v1/ingest/azure/monitor false',
       'too-large /v1/ingest/grafana true',
     ]);
-    const spooledBytes = await readFile(join(spoolDir, `${malformedBody.spooled ?? 'missing'}.payload`), 'utf8');
-    expect(spooledBytes).toBe('{"schemaId": "azureMonitorCommonAlertSchema", "data": ');
+    const keptBytes = Buffer.from(local.pipeline.rejected.get(malformedBody.rejectedId ?? -1)?.body ?? []).toString('utf8');
+    expect(keptBytes).toBe('{"schemaId": "azureMonitorCommonAlertSchema", "data": ');
+    // And over HTTP, as `tocsin replay` and people see them.
+    const listed = (await (await fetch(`${local.url}/v1/rejected`, { headers: { authorization: `Bearer ${token}` } })).json()) as { rejected: { id: number }[] };
+    expect(listed.rejected.map((entry) => entry.id)).toContain(malformedBody.rejectedId);
 
     const metrics = await (await fetch(`${local.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     expect(metrics).toMatch(/tocsin_rejected_total\{endpoint="\/v1\/ingest\/azure\/monitor",reason="malformed"\} 1/);

@@ -1,10 +1,9 @@
 // Fuzzing the local server's ingest endpoints over real HTTP: arbitrary JSON, bytes and text,
 // mutated real fixtures, bodies around the size limit, right and wrong credentials and odd
 // content types, on every ingest endpoint. Whatever arrives, the answer is never a 5xx; a
-// refusal is a JSON 4xx that says why; malformed and oversized payloads are spooled byte for
+// refusal is a JSON 4xx that says why; malformed and oversized payloads are kept byte for
 // byte; unauthorised ones never are; and the counters in /metrics agree with what was answered.
 // Runs per property: FUZZ_RUNS (default 150; `npm run fuzz` uses 3000); seed: FC_SEED (42).
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,7 +125,7 @@ function isEmptyGroup(value: unknown): boolean {
 interface Tally {
   requests: number;
   fourXx: number;
-  spoolable: number;
+  keepable: number;
   accepted: number;
   emptyGroupsAccepted: number;
   byStatus: Map<number, number>;
@@ -138,18 +137,17 @@ describe('ingest fuzzing through the local server', () => {
   // Generous: `npm run fuzz` runs 20× the default.
   const propertyTimeout = Math.max(30_000, runs * 40);
   const fixtures: Fixture[] = loadFixtures(join(import.meta.dirname, '..', 'fixtures'));
-  const tally: Tally = { requests: 0, fourXx: 0, spoolable: 0, accepted: 0, emptyGroupsAccepted: 0, byStatus: new Map() };
+  const tally: Tally = { requests: 0, fourXx: 0, keepable: 0, accepted: 0, emptyGroupsAccepted: 0, byStatus: new Map() };
   const confirmed: string[] = [];
   let harness: LocalHarness;
   let recorder: HttpRecorder;
   let local: RunningLocal;
-  let spoolDir: string;
 
   beforeAll(async () => {
     const signer = makeSigner();
     harness = await startLocalHarness({
       config: { ingest: { token: TOKEN, maxBodyBytes: MAX_BODY_BYTES } },
-      spoolPrefix: 'tocsin-fuzz-spool-',
+      dataPrefix: 'tocsin-fuzz-data-',
       // No network: certificates come from a local signer, so a fuzzed SNS envelope is checked
       // for real and fails on its signature; a confirmation must never be attempted.
       sns: {
@@ -160,7 +158,7 @@ describe('ingest fuzzing through the local server', () => {
         },
       },
     });
-    ({ receiver: recorder, local, spoolDir } = harness);
+    ({ receiver: recorder, local } = harness);
   });
 
   afterAll(() => harness.stop());
@@ -169,13 +167,13 @@ describe('ingest fuzzing through the local server', () => {
     const { headers, query } = credentials(fuzz.auth);
     if (fuzz.contentType !== undefined) headers['content-type'] = fuzz.contentType;
     const bytes = fuzz.body.bytes;
-    const spooledBefore = local.spool.written;
+    const keptBefore = local.pipeline.rejected.count();
     const response = await rawPost(`${local.url}${fuzz.endpoint}${query}`, bytes, { headers });
     tally.requests += 1;
     tally.byStatus.set(response.status, (tally.byStatus.get(response.status) ?? 0) + 1);
     const where = `${fuzz.endpoint} auth=${fuzz.auth} body=${fuzz.body.description}`;
 
-    expect(response.status, where).toBeLessThan(500);
+    expect(response.status, `${where} → ${response.text}`).toBeLessThan(500);
     expect(response.contentType, where).toMatch(/^application\/json/);
     const answer = JSON.parse(response.text) as unknown;
     expect(answer, where).toBeTypeOf('object');
@@ -209,7 +207,7 @@ describe('ingest fuzzing through the local server', () => {
         expect(count, where).toBeGreaterThanOrEqual(1);
       }
       tally.accepted += count;
-      expect(local.spool.written, where).toBe(spooledBefore);
+      expect(local.pipeline.rejected.count(), where).toBe(keptBefore);
       return;
     }
 
@@ -220,19 +218,17 @@ describe('ingest fuzzing through the local server', () => {
     expect((error.message as string).length, where).toBeGreaterThan(0);
 
     if (response.status === 400 || response.status === 413) {
-      tally.spoolable += 1;
-      expect(error.spooled, where).toBeTypeOf('string');
-      expect(local.spool.written, where).toBe(spooledBefore + 1);
-      const id = error.spooled as string;
-      const kept = await readFile(join(spoolDir, `${id}.payload`));
+      tally.keepable += 1;
+      expect(error.rejectedId, where).toBeTypeOf('number');
+      expect(local.pipeline.rejected.count(), where).toBe(keptBefore + 1);
+      const entry = local.pipeline.rejected.get(error.rejectedId as number);
       const expected = response.status === 413 ? Buffer.from(bytes).subarray(0, MAX_BODY_BYTES) : Buffer.from(bytes);
-      expect(kept.equals(expected), where).toBe(true);
-      const meta = JSON.parse(await readFile(join(spoolDir, `${id}.meta.json`), 'utf8')) as { status: number; path: string; truncated: boolean };
-      expect(meta, where).toMatchObject({ status: response.status, path: fuzz.endpoint, truncated: response.status === 413 });
+      expect(Buffer.from(entry?.body ?? []).equals(expected), where).toBe(true);
+      expect(entry, where).toMatchObject({ status: response.status, path: fuzz.endpoint, truncated: response.status === 413 });
     } else {
       // 401 (and 403: a refused SNS envelope) never keep the payload.
-      expect(error.spooled, where).toBeUndefined();
-      expect(local.spool.written, where).toBe(spooledBefore);
+      expect(error.rejectedId, where).toBeUndefined();
+      expect(local.pipeline.rejected.count(), where).toBe(keptBefore);
     }
   }
 
@@ -298,12 +294,10 @@ describe('ingest fuzzing through the local server', () => {
     expect(metricSum(metrics, 'tocsin_incidents_total')).toBe(tally.accepted);
     expect(metricSum(metrics, 'tocsin_decisions_total')).toBe(tally.accepted);
 
-    const payloads = (await readdir(spoolDir)).filter((name) => name.endsWith('.payload'));
-    expect(payloads).toHaveLength(tally.spoolable);
-    expect(local.spool.written).toBe(tally.spoolable);
+    expect(local.pipeline.rejected.count()).toBe(tally.keepable);
 
     // Whatever the fuzzed incidents held, each notice reached the receiver.
-    expect(local.pipeline.deliveries.deadLetters).toEqual([]);
+    expect(local.pipeline.deadLetters(1000)).toEqual([]);
     expect(metricSum(metrics, 'tocsin_delivered_total')).toBe(recorder.requests.length);
     expect(confirmed).toEqual([]);
   }, 60_000);

@@ -3,6 +3,7 @@
 // token, a token checked before the body is read, slow headers and slow bodies, a flood of
 // connections, malformed request targets, HEAD, and a network bind without a token.
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ describe('a loopback server without a token: browsers and rebinding', () => {
   const logged: string[] = [];
 
   beforeAll(async () => {
-    harness = await startLocalHarness({ spoolPrefix: 'tocsin-browser-spool-', log: (line) => logged.push(line) });
+    harness = await startLocalHarness({ dataPrefix: 'tocsin-browser-data-', log: (line) => logged.push(line) });
     port = portOf(harness.local.url);
   });
   afterAll(() => harness.stop());
@@ -142,8 +143,8 @@ describe('with a token: every endpoint but /healthz wants it, and it is checked 
   let openHarness: LocalHarness;
 
   beforeAll(async () => {
-    harness = await startLocalHarness({ config: { ingest: { token: TOKEN } }, spoolPrefix: 'tocsin-token-spool-' });
-    openHarness = await startLocalHarness({ config: { ingest: { token: TOKEN } }, host: '0.0.0.0', spoolPrefix: 'tocsin-token-open-spool-' });
+    harness = await startLocalHarness({ config: { ingest: { token: TOKEN } }, dataPrefix: 'tocsin-token-data-' });
+    openHarness = await startLocalHarness({ config: { ingest: { token: TOKEN } }, host: '0.0.0.0', dataPrefix: 'tocsin-token-open-data-' });
   });
   afterAll(async () => {
     await harness.stop();
@@ -182,7 +183,7 @@ describe('with a token: every endpoint but /healthz wants it, and it is checked 
     expect(answer.firstByteMs).toBeLessThan(2_000);
     expect(answer.closed).toBe(true);
     expect(json(answer)).toMatchObject({ error: 'unauthorized' });
-    expect(harness.local.spool.written).toBe(0);
+    expect(harness.local.pipeline.rejected.count()).toBe(0);
   });
 });
 
@@ -194,7 +195,7 @@ function limitedServer(token: string, limits: ServerLimits): { readonly harness:
   let started: LocalHarness | undefined;
   const logged: string[] = [];
   beforeAll(async () => {
-    started = await startLocalHarness({ config: { ingest: { token } }, limits, spoolPrefix: 'tocsin-limits-spool-', log: (line) => logged.push(line) });
+    started = await startLocalHarness({ config: { ingest: { token } }, limits, dataPrefix: 'tocsin-limits-data-', log: (line) => logged.push(line) });
   });
   afterAll(() => started?.stop());
   return {
@@ -315,7 +316,8 @@ describe('a flood of slow connections (raw sockets)', () => {
 describe('listening off loopback', () => {
   let dir: string;
   const ROOT = join(import.meta.dirname, '..', '..');
-  const CLI = join(ROOT, 'functions', 'local', 'cli.ts');
+  // The package's bin, as a user runs it (it also silences node:sqlite's experimental warning).
+  const CLI = join(ROOT, 'functions', 'local', 'tocsin.js');
   const envWithout = (): NodeJS.ProcessEnv => {
     const env = { ...process.env };
     delete env['TOCSIN_INGEST_TOKEN'];
@@ -332,11 +334,14 @@ describe('listening off loopback', () => {
 
   it('startLocal refuses 0.0.0.0 without a token, before listening', async () => {
     const config = validateConfig({ channels: { log: { type: 'console' } }, routes: [{ channels: ['log'] }] });
-    await expect(startLocal({ host: '0.0.0.0', port: 0, config, env: {}, stateFile: false, spoolDir: join(dir, 'spool'), log: () => undefined })).rejects.toThrow(NoTokenOnNetworkError);
+    const dataDir = join(dir, 'never-created');
+    await expect(startLocal({ host: '0.0.0.0', port: 0, config, env: {}, dataDir, log: () => undefined })).rejects.toThrow(NoTokenOnNetworkError);
+    // Refused before the database is opened: nothing was written.
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('tocsin start --host 0.0.0.0 without a token exits 2 with one line that says how to set one', () => {
-    const result = spawnSync(process.execPath, [CLI, 'start', '--host', '0.0.0.0', '--port', '0', '--no-state', '--spool', join(dir, 'spool')], { cwd: ROOT, env: envWithout(), encoding: 'utf8', timeout: 15_000 });
+    const result = spawnSync(process.execPath, [CLI, 'start', '--host', '0.0.0.0', '--port', '0', '--data', join(dir, 'data')], { cwd: ROOT, env: envWithout(), encoding: 'utf8', timeout: 15_000 });
     expect(result.status).toBe(2);
     expect(result.stdout).not.toContain('listening');
     const lines = result.stderr.trim().split('\n');
@@ -349,13 +354,14 @@ describe('listening off loopback', () => {
   it('names the config file to edit when one is given', () => {
     const config = join(dir, 'no-token.yaml');
     spawnSync('sh', ['-c', `printf 'channels:\\n  log: { type: console }\\nroutes:\\n  - channels: [log]\\n' > ${config}`]);
-    const result = spawnSync(process.execPath, [CLI, 'start', '--host', '0.0.0.0', '--port', '0', '--no-state', '--config', config, '--spool', join(dir, 'spool')], { cwd: ROOT, env: envWithout(), encoding: 'utf8', timeout: 15_000 });
+    const result = spawnSync(process.execPath, [CLI, 'start', '--host', '0.0.0.0', '--port', '0', '--config', config, '--data', join(dir, 'data')], { cwd: ROOT, env: envWithout(), encoding: 'utf8', timeout: 15_000 });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`set ingest.token in ${config}`);
   });
 
+  let runs = 0;
   const startAndStop = async (args: string[], env: NodeJS.ProcessEnv): Promise<string> => {
-    const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--no-state', '--spool', join(dir, 'spool'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--data', join(dir, `data-${String(runs++)}`), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));

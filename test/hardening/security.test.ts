@@ -2,7 +2,7 @@
 // mentions; secrets from the config never reach a log line, a metric, the incidents API, the
 // spool or a dead-letter reason, even when a receiver echoes them back; near-miss tokens are
 // refused; the body limit is exact; forged SNS messages and certificate URLs off SNS are refused.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -163,7 +163,7 @@ function forms(secret: string): string[] {
   return [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64'), Buffer.from(`alerts:${secret}`).toString('base64')];
 }
 
-describe('secrets never reach logs, metrics, the API, the spool or dead letters', () => {
+describe('secrets never reach logs, metrics, the API, the database or dead letters', () => {
   const secrets = {
     ingestToken: 'ingest-2c7e91f04d8b4a1e9f63',
     bearer: 'bearer-8d41a0c5e27f4b9a6c30',
@@ -177,7 +177,6 @@ describe('secrets never reach logs, metrics, the API, the spool or dead letters'
   let harness: LocalHarness;
   let recorder: HttpRecorder;
   let local: RunningLocal;
-  let spoolDir: string;
   let configDir: string;
 
   /** Records everything written to stdout, stderr and the console while the test runs. */
@@ -246,10 +245,10 @@ describe('secrets never reach logs, metrics, the API, the spool or dead letters'
           AUDIT_API_KEY: secrets.apiKey,
         },
       }),
-      spoolPrefix: 'tocsin-secrets-spool-',
+      dataPrefix: 'tocsin-secrets-data-',
       log: (line) => captured.push(line),
     });
-    ({ receiver: recorder, local, spoolDir } = harness);
+    ({ receiver: recorder, local } = harness);
   });
 
   afterAll(async () => {
@@ -294,7 +293,7 @@ describe('secrets never reach logs, metrics, the API, the spool or dead letters'
     // The receiver really was sent (and echoed) the secrets, so a leak had every chance.
     expect(recorder.requests.length).toBe(3);
     expect(recorder.requests.every((request) => request.headers.authorization === `Bearer ${secrets.bearer}` && request.headers['x-api-key'] === secrets.apiKey)).toBe(true);
-    const deadLetters = local.pipeline.deliveries.deadLetters;
+    const deadLetters = local.pipeline.deadLetters(100);
     expect(deadLetters.map((letter) => letter.reason).sort()).toEqual([
       expect.stringMatching(/^HTTP 404: /) as unknown,
       expect.stringMatching(/^gave up after 2 attempts: HTTP 500: /) as unknown,
@@ -305,16 +304,26 @@ describe('secrets never reach logs, metrics, the API, the spool or dead letters'
     expect(metricSum(metrics, 'tocsin_rejected_total')).toBe(4);
     const incidentsApi = await (await fetch(`${local.url}/v1/incidents`, { headers: bearer })).text();
     expect(incidentsApi).toContain('dead-letter');
-    const spoolFiles = await readdir(spoolDir);
-    const metas = await Promise.all(spoolFiles.filter((name) => name.endsWith('.meta.json')).map((name) => readFile(join(spoolDir, name), 'utf8')));
-    expect(metas).toHaveLength(3);
+    const rejected = local.pipeline.rejected.list(100);
+    expect(rejected).toHaveLength(3);
+    const rejectedApi = await (await fetch(`${local.url}/v1/rejected`)).text();
+    const history = await Promise.all(
+      local.pipeline.listIncidents({ limit: 100 }).map(async (incident) => (await fetch(`${local.url}/v1/incidents/${encodeURIComponent(incident.fingerprint)}`)).text()),
+    );
+    local.pipeline.database.flush();
+    // Every byte the database holds, the write-ahead log included.
+    const database = (await Promise.all([local.databaseFile, `${local.databaseFile}-wal`].map((file) => readFile(file).catch(() => Buffer.alloc(0))))).map((bytes) =>
+      bytes.toString('latin1'),
+    );
     expect(captured.join('')).toContain('tocsin listening on');
 
     const places: Record<string, string> = {
       output: captured.join('\n'),
       metrics,
       incidentsApi,
-      spoolMeta: metas.join('\n'),
+      rejectedApi,
+      historyApi: history.join('\n'),
+      database: database.join('\n'),
       deadLetters: JSON.stringify(deadLetters),
       deadLetterReasons: deadLetters.map((letter) => letter.reason).join('\n'),
       answers: answers.join('\n'),
@@ -334,11 +343,10 @@ describe('ingest authentication and body limits', () => {
   const MAX = 4096;
   let harness: LocalHarness;
   let local: RunningLocal;
-  let spoolDir: string;
 
   beforeAll(async () => {
-    harness = await startLocalHarness({ config: { ingest: { token: TOKEN, maxBodyBytes: MAX } }, spoolPrefix: 'tocsin-auth-spool-' });
-    ({ local, spoolDir } = harness);
+    harness = await startLocalHarness({ config: { ingest: { token: TOKEN, maxBodyBytes: MAX } }, dataPrefix: 'tocsin-auth-data-' });
+    ({ local } = harness);
   });
 
   afterAll(() => harness.stop());
@@ -386,13 +394,15 @@ describe('ingest authentication and body limits', () => {
     ['wrong header wins over a right query', { authorization: `Bearer ${changeAt(TOKEN, 0)}` }, `?token=${TOKEN}`],
   ];
 
-  it.each(refused)('401 for %s, nothing spooled or queued', async (_name, headers, query) => {
-    const spooled = local.spool.written;
+  it.each(refused)('401 for %s, nothing kept or queued', async (_name, headers, query) => {
+    const kept = local.pipeline.rejected.count();
+    const queued = local.pipeline.depths().incidents;
     const response = await rawPost(`${local.url}/v1/ingest/alertmanager${query}`, payload(), { headers: { 'content-type': 'application/json', ...headers } });
     expect(response.status).toBe(401);
     expect(response.contentType).toMatch(/^application\/json/);
     expect(JSON.parse(response.text)).toEqual({ error: 'unauthorized', message: 'missing or wrong ingest token (send it as a bearer token, basic-auth password or ?token=)' });
-    expect(local.spool.written).toBe(spooled);
+    expect(local.pipeline.rejected.count()).toBe(kept);
+    expect(local.pipeline.depths().incidents).toBe(queued);
   });
 
   it('the right token is accepted as bearer, basic password and query parameter', async () => {
@@ -411,7 +421,7 @@ describe('ingest authentication and body limits', () => {
 
   const auth = { authorization: `Bearer ${TOKEN}` };
 
-  it('a body of exactly maxBodyBytes is processed; one byte more is 413 and its first maxBodyBytes are spooled', async () => {
+  it('a body of exactly maxBodyBytes is processed; one byte more is 413 and its first maxBodyBytes are kept', async () => {
     const exact = payload(MAX);
     expect(exact.byteLength).toBe(MAX);
     const accepted = await rawPost(`${local.url}/v1/ingest/alertmanager`, exact, { headers: auth });
@@ -423,10 +433,9 @@ describe('ingest authentication and body limits', () => {
     expect(refusedAnswer.status).toBe(413);
     const body = JSON.parse(refusedAnswer.text) as ErrorAnswer;
     expect(body).toMatchObject({ error: 'too-large', message: `body exceeds the ${MAX}-byte limit` });
-    const kept = await readFile(join(spoolDir, `${String(body.spooled)}.payload`));
-    expect(kept.equals(over.subarray(0, MAX))).toBe(true);
-    const meta = JSON.parse(await readFile(join(spoolDir, `${String(body.spooled)}.meta.json`), 'utf8')) as unknown;
-    expect(meta).toMatchObject({ status: 413, reason: 'too-large', truncated: true, bytes: MAX, path: '/v1/ingest/alertmanager' });
+    const entry = local.pipeline.rejected.get(body.rejectedId as number);
+    expect(Buffer.from(entry?.body ?? []).equals(over.subarray(0, MAX))).toBe(true);
+    expect(entry).toMatchObject({ status: 413, reason: 'too-large', truncated: true, bytes: MAX, path: '/v1/ingest/alertmanager' });
   });
 
   it('the same limits hold for chunked bodies without a content-length', async () => {
@@ -464,7 +473,7 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
     const fixture = JSON.parse(await readFile(join(import.meta.dirname, '..', 'fixtures', 'cloudwatch', 'sns-http-metric-math-alarm.json'), 'utf8')) as { Message: string };
     alarm = JSON.parse(fixture.Message) as unknown;
     harness = await startLocalHarness({
-      spoolPrefix: 'tocsin-sns-spool-',
+      dataPrefix: 'tocsin-sns-data-',
       sns: {
         allowedTopicArns: [TOPIC_ARN],
         // The certificate "SNS" serves; any URL that reaches here is recorded.
@@ -504,10 +513,10 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
     ['signature of random bytes', () => ({ ...signSnsMessage(signer, snsNotification(alarm)), Signature: Buffer.alloc(256, 7).toString('base64') })],
     ['version 1 claimed for a version 2 signature', () => ({ ...signSnsMessage(signer, snsNotification(alarm), '2'), SignatureVersion: '1' })],
   ])('403 for a forged notification: %s', async (_name, build) => {
-    const spooled = local.spool.written;
+    const kept = local.pipeline.rejected.count();
     const answer = await post(build());
     expect(answer).toEqual({ status: 403, body: { error: 'bad-signature', message: 'SNS signature does not match the message' } });
-    expect(local.spool.written).toBe(spooled);
+    expect(local.pipeline.rejected.count()).toBe(kept);
   });
 
   it.each([
@@ -604,13 +613,15 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
   it('503 with Retry-After when the signing certificate cannot be fetched; the raw message is kept; the failure is remembered', async () => {
     const message = signSnsMessage(signer, { ...snsNotification(alarm), SigningCertURL: UNREACHABLE_CERT_URL });
     const bytes = Buffer.from(JSON.stringify(message));
-    const spooled = local.spool.written;
+    const kept = local.pipeline.rejected.count();
     const response = await rawPost(`${local.url}/v1/ingest/aws/sns`, bytes, { headers: { 'content-type': 'text/plain; charset=UTF-8' } });
     expect(response.status).toBe(503);
     const body = JSON.parse(response.text) as ErrorAnswer;
     expect(body).toMatchObject({ error: 'certificate-unavailable', message: 'the SNS signing certificate could not be fetched; retry later' });
-    expect(local.spool.written).toBe(spooled + 1);
-    expect((await readFile(join(harness.spoolDir, `${String(body.spooled)}.payload`))).equals(bytes)).toBe(true);
+    expect(local.pipeline.rejected.count()).toBe(kept + 1);
+    const entry = local.pipeline.rejected.get(body.rejectedId as number);
+    expect(Buffer.from(entry?.body ?? []).equals(bytes)).toBe(true);
+    expect(entry).toMatchObject({ status: 503, reason: 'certificate-unavailable', path: '/v1/ingest/aws/sns' });
     // Forged messages naming the same certificate do not make the server fetch it again and again.
     for (let i = 0; i < 5; i += 1) expect((await post(signSnsMessage(impostor, { ...snsNotification(alarm), SigningCertURL: UNREACHABLE_CERT_URL }))).status).toBe(503);
     expect(fetched.filter((url) => url === UNREACHABLE_CERT_URL)).toHaveLength(1);

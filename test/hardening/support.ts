@@ -90,7 +90,7 @@ export async function fetchMetrics(baseUrl: string, token?: string): Promise<str
 export interface ErrorAnswer {
   readonly error: unknown;
   readonly message: unknown;
-  readonly spooled?: unknown;
+  readonly rejectedId?: unknown;
 }
 
 /** The local server's 202 body. */
@@ -186,4 +186,13 @@ export function rawExchange(port: number, steps: readonly RawStep[], options: Ra
       })();
     });
   });
+}
+
+/** Waits until `check` holds, polling; fails after `timeoutMs` naming what it waited for. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
+    await sleep(10);
+  }
 }

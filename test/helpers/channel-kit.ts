@@ -29,7 +29,7 @@ export function describeHttpChannelKit(options: HttpChannelKitOptions): void {
 
     const url = (): string => `${recorder.url}${SECRET_PATH}`;
     const send = (timeoutMs = 2_000, target = options.targetFor(url())): Promise<SendResult> =>
-      options.channel.deliver('opened', options.incident, target, { timeoutMs });
+      options.channel.deliver('opened', options.incident, target, { timeoutMs, deliveryId: 'test-delivery-id' });
     const expectNoLeak = (result: SendResult): void => {
       if (result.ok) return;
       expect(result.reason).not.toContain(url());

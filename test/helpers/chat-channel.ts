@@ -54,7 +54,7 @@ export function useChatRecorder<Body>(options: ChatRecorderOptions): ChatRecorde
     capture: async (event, incident, extra = {}) => {
       const target = { type: options.channel.type, webhookUrl: options.webhookUrl(recorder().url), ...extra };
       const before = recorder().requests.length;
-      const result = await options.channel.deliver(event, incident, target, { timeoutMs: 2_000 });
+      const result = await options.channel.deliver(event, incident, target, { timeoutMs: 2_000, deliveryId: 'test-delivery-id' });
       const request = recorder().requests[before]!;
       return { result, request, body: JSON.parse(request.body) as Body };
     },

@@ -1,6 +1,7 @@
 // The local server as suites drive it: a receiver (a recording HTTP server unless the suite
-// brings its own), a throw-away spool directory and `startLocal` on port 0 with, by default, one
-// `audit` webhook channel to `${receiver.url}/hook` and one route to it; `stop()` undoes it all.
+// brings its own), a throw-away data directory (a real SQLite database) and `startLocal` on
+// port 0 with, by default, one `audit` webhook channel to `${receiver.url}/hook` and one route
+// to it; `stop()` undoes it all.
 // Nothing here imports vitest, so bench/ uses it as well.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,10 +30,10 @@ interface CommonOptions {
   readonly sns?: StartOptions['sns'];
   /** Where the banner goes; nowhere by default. */
   readonly log?: (line: string) => void;
-  /** `false` by default: no snapshot is read or written. */
-  readonly stateFile?: string | false;
-  /** Name prefix of the spool directory made in the OS temp directory. */
-  readonly spoolPrefix?: string;
+  /** Name prefix of the data directory made in the OS temp directory. */
+  readonly dataPrefix?: string;
+  /** The database's durability (`normal` by default). */
+  readonly durability?: StartOptions['durability'];
   /** Where to listen; 127.0.0.1 by default. */
   readonly host?: string;
   /** Timeouts and connection caps (guards.ts defaults otherwise). */
@@ -53,8 +54,8 @@ export interface ReceiverHarnessOptions<R extends Receiver> extends CommonOption
 export interface LocalHarness<R extends Receiver = HttpRecorder> {
   readonly receiver: R;
   readonly local: RunningLocal;
-  readonly spoolDir: string;
-  /** Stops the server (draining its queues), then the receiver, then removes the spool directory. */
+  readonly dataDir: string;
+  /** Stops the server, then the receiver, then removes the data directory. */
   stop(): Promise<void>;
 }
 
@@ -69,9 +70,9 @@ export async function startLocalHarness(
   options: RecorderHarnessOptions | ReceiverHarnessOptions<Receiver> = {},
 ): Promise<LocalHarness<Receiver>> {
   const receiver: Receiver = 'receiver' in options ? await options.receiver() : await startRecorder(options.responder);
-  let spoolDir: string | undefined;
+  let dataDir: string | undefined;
   try {
-    spoolDir = await mkdtemp(join(tmpdir(), options.spoolPrefix ?? 'tocsin-test-spool-'));
+    dataDir = await mkdtemp(join(tmpdir(), options.dataPrefix ?? 'tocsin-test-data-'));
     const fromFile = options.configFile?.(receiver.url);
     const sections = typeof options.config === 'function' ? options.config(receiver.url) : options.config;
     const local = await startLocal({
@@ -79,19 +80,19 @@ export async function startLocalHarness(
       ...(fromFile
         ? { configFile: fromFile.path, env: fromFile.env }
         : { config: validateConfig({ ...auditWebhook(receiver.url), ...sections }) }),
-      stateFile: options.stateFile ?? false,
-      spoolDir,
+      dataDir,
+      durability: options.durability,
       log: options.log ?? (() => undefined),
       sns: options.sns,
       ...(options.host === undefined ? {} : { host: options.host }),
       limits: options.limits,
       allowOpenNetwork: options.allowOpenNetwork,
     });
-    const dir = spoolDir;
+    const dir = dataDir;
     return {
       receiver,
       local,
-      spoolDir: dir,
+      dataDir: dir,
       async stop() {
         // The server first: while it drains it may still be delivering to the receiver.
         await local.stop();
@@ -102,7 +103,7 @@ export async function startLocalHarness(
   } catch (error) {
     // A half-started harness would leave a listening receiver behind and the run hanging.
     await receiver.close();
-    if (spoolDir !== undefined) await rm(spoolDir, { recursive: true, force: true });
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
 }

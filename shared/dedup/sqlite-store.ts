@@ -1,0 +1,187 @@
+// The store port on the local SQLite database (shared/local/database.ts): the same decide() as
+// the other stores, applied synchronously (read, decide, one upsert), so it can run inside the
+// local pipeline's dispatch transaction together with queueing the delivery jobs; `apply` is
+// the port's asynchronous face for everything else.
+//
+// The process holds the database's exclusive lock, so no other writer exists: the last records
+// written are cached (bounded) and read back without parsing. A rolled-back transaction clears
+// the cache, so it never holds a record that is not on disk.
+// Expired records and markers behave as absent, as in the other stores; sweep() deletes them.
+import type { LocalDatabase } from '../local/database.ts';
+import type { DeliveryKey } from '../delivery/job.ts';
+import type { Incident, Status } from '../incident.ts';
+import { decide } from './decide.ts';
+import { epochSeconds, isExpired, parseIncidentRecord, type IncidentRecord } from './record.ts';
+import { DEFAULT_DEDUP_SETTINGS, DEFAULT_MARKER_TTL_SECONDS, type DedupSettings } from './settings.ts';
+import { markerKey, type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';
+
+const DEFAULT_CACHE_SIZE = 10_000;
+
+export interface SqliteStoreOptions extends StoreClockOptions {
+  readonly settings?: DedupSettings;
+  /** Records kept parsed in memory (LRU); 10,000 by default. */
+  readonly cacheSize?: number;
+}
+
+export interface RecordListOptions {
+  readonly limit: number;
+  /** Only this status. */
+  readonly status?: Status | undefined;
+}
+
+export class SqliteIncidentStore implements IncidentStore {
+  readonly #db: LocalDatabase;
+  readonly #settings: DedupSettings;
+  readonly #now: () => Date;
+  readonly #markerTtlSeconds: number;
+  readonly #cacheSize: number;
+  readonly #cache = new Map<string, IncidentRecord>();
+
+  constructor(database: LocalDatabase, options: SqliteStoreOptions = {}) {
+    this.#db = database;
+    this.#settings = options.settings ?? DEFAULT_DEDUP_SETTINGS;
+    this.#now = options.now ?? (() => new Date());
+    this.#markerTtlSeconds = options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS;
+    this.#cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+    database.onRollback(() => {
+      this.#cache.clear();
+    });
+  }
+
+  /** Decides and writes, synchronously: call it inside a transaction to make more writes atomic with it. */
+  applySync(incident: Incident, now: Date, receivedAt: Date = now): ApplyResult {
+    const current = this.#read(incident.fingerprint);
+    const result = decide(current, incident, now, this.#settings, receivedAt);
+    if (result.write === 'none') {
+      if (current === undefined) throw new Error('dedup: a stale decision without a record');
+      return { decision: result.decision, record: current };
+    }
+    const next = result.next;
+    this.#db.run(
+      `INSERT INTO records (fingerprint, status, last_seen, expires_at, record) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (fingerprint) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen,
+         expires_at = excluded.expires_at, record = excluded.record`,
+      next.fingerprint,
+      next.status,
+      next.lastSeen,
+      next.expiresAt ?? null,
+      JSON.stringify(next),
+    );
+    this.#remember(next);
+    return { decision: result.decision, record: next };
+  }
+
+  apply(incident: Incident, now: Date, receivedAt: Date = now): Promise<ApplyResult> {
+    try {
+      return Promise.resolve(this.applySync(incident, now, receivedAt));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  isDelivered(key: DeliveryKey): Promise<boolean> {
+    const row = this.#db.get<{ expires_at: number }>('SELECT expires_at FROM markers WHERE key = ?', markerKey(key));
+    return Promise.resolve(row !== undefined && row.expires_at > epochSeconds(this.#now()));
+  }
+
+  markDelivered(key: DeliveryKey): Promise<boolean> {
+    const nowSeconds = epochSeconds(this.#now());
+    // Group-committed with the other writes of this turn; true when this call set it.
+    return this.#db.commit(() => {
+      const { changes } = this.#db.run(
+        `INSERT INTO markers (key, expires_at) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE markers.expires_at <= ?`,
+        markerKey(key),
+        nowSeconds + this.#markerTtlSeconds,
+        nowSeconds,
+      );
+      return Number(changes) === 1;
+    });
+  }
+
+  /** The live record of a fingerprint, if any. */
+  get(fingerprint: string): IncidentRecord | undefined {
+    const record = this.#read(fingerprint);
+    return record && !isExpired(record, this.#now()) ? record : undefined;
+  }
+
+  /** Live records, the most recently seen first. */
+  list(options: RecordListOptions): IncidentRecord[] {
+    const nowSeconds = epochSeconds(this.#now());
+    const rows = this.#db.all<{ fingerprint: string; record: string }>(
+      `SELECT fingerprint, record FROM records
+       WHERE (expires_at IS NULL OR expires_at > ?) AND (? IS NULL OR status = ?)
+       ORDER BY last_seen DESC LIMIT ?`,
+      nowSeconds,
+      options.status ?? null,
+      options.status ?? null,
+      options.limit,
+    );
+    return rows.map((row) => this.#cache.get(row.fingerprint) ?? this.#parse(row.fingerprint, row.record));
+  }
+
+  /** Live records by status. */
+  counts(): Record<Status, number> {
+    const rows = this.#db.all<{ status: Status; n: number }>(
+      'SELECT status, count(*) AS n FROM records WHERE expires_at IS NULL OR expires_at > ? GROUP BY status',
+      epochSeconds(this.#now()),
+    );
+    const counts: Record<Status, number> = { firing: 0, resolved: 0 };
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
+  /** Deletes expired records and markers; returns how many rows went. */
+  sweep(): number {
+    const nowSeconds = epochSeconds(this.#now());
+    const expired = this.#db.all<{ fingerprint: string }>('SELECT fingerprint FROM records WHERE expires_at <= ?', nowSeconds);
+    for (const { fingerprint } of expired) this.#cache.delete(fingerprint);
+    const records = Number(this.#db.run('DELETE FROM records WHERE expires_at <= ?', nowSeconds).changes);
+    const markers = Number(this.#db.run('DELETE FROM markers WHERE expires_at <= ?', nowSeconds).changes);
+    return records + markers;
+  }
+
+  /** Writes records and markers as they are (the one-time import of an old JSON snapshot). */
+  importSnapshot(records: readonly IncidentRecord[], markers: readonly (readonly [string, number])[]): void {
+    this.#db.transaction(() => {
+      for (const record of records) {
+        this.#db.run(
+          'INSERT OR REPLACE INTO records (fingerprint, status, last_seen, expires_at, record) VALUES (?, ?, ?, ?, ?)',
+          record.fingerprint,
+          record.status,
+          record.lastSeen,
+          record.expiresAt ?? null,
+          JSON.stringify(record),
+        );
+      }
+      for (const [key, expiresAt] of markers) this.#db.run('INSERT OR REPLACE INTO markers (key, expires_at) VALUES (?, ?)', key, expiresAt);
+    });
+    this.#cache.clear();
+  }
+
+  #read(fingerprint: string): IncidentRecord | undefined {
+    const cached = this.#cache.get(fingerprint);
+    if (cached !== undefined) {
+      this.#remember(cached);
+      return cached;
+    }
+    const row = this.#db.get<{ record: string }>('SELECT record FROM records WHERE fingerprint = ?', fingerprint);
+    if (row === undefined) return undefined;
+    const record = this.#parse(fingerprint, row.record);
+    this.#remember(record);
+    return record;
+  }
+
+  #parse(fingerprint: string, text: string): IncidentRecord {
+    return parseIncidentRecord(JSON.parse(text) as unknown, `${this.#db.file} (record ${fingerprint})`);
+  }
+
+  #remember(record: IncidentRecord): void {
+    this.#cache.delete(record.fingerprint);
+    this.#cache.set(record.fingerprint, record);
+    if (this.#cache.size > this.#cacheSize) {
+      const oldest = this.#cache.keys().next();
+      if (!oldest.done) this.#cache.delete(oldest.value);
+    }
+  }
+}

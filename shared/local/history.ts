@@ -1,0 +1,105 @@
+// Each incident's history in the local database: what arrived (and the raw request it came in),
+// what dedup decided and why, and every delivery attempt with its outcome. It is what
+// `/v1/incidents/{fingerprint}` and `tocsin history` show. Old entries are pruned by age.
+import { blob, type LocalDatabase } from './database.ts';
+
+export type HistoryEntry =
+  | {
+      readonly kind: 'received';
+      readonly at: string;
+      /** The request path, e.g. /v1/ingest/alertmanager. */
+      readonly path: string;
+      readonly status: string;
+      readonly payloadId: number;
+      readonly bytes: number;
+    }
+  | {
+      readonly kind: 'decision';
+      readonly at: string;
+      /** opened, resolved, renotified, flapping, or suppressed. */
+      readonly action: string;
+      readonly reason?: string | undefined;
+      readonly transitionId?: string | undefined;
+      /** The channels told (none when suppressed or when no route matched). */
+      readonly channels?: readonly string[] | undefined;
+    }
+  | {
+      readonly kind: 'delivery';
+      readonly at: string;
+      readonly channel: string;
+      readonly event: string;
+      readonly attempt: number;
+      readonly outcome: 'delivered' | 'already-delivered' | 'retry' | 'dead-letter' | 'interrupted';
+      readonly reason?: string | undefined;
+      readonly deliveryId: string;
+      readonly nextAttemptAt?: string | undefined;
+    };
+
+export interface StoredPayload {
+  readonly id: number;
+  readonly receivedAt: string;
+  readonly path: string;
+  readonly contentType?: string | undefined;
+  readonly body: Uint8Array;
+}
+
+type EntryDetail<E extends HistoryEntry> = Omit<E, 'kind' | 'at'>;
+
+export class History {
+  readonly #db: LocalDatabase;
+
+  constructor(database: LocalDatabase) {
+    this.#db = database;
+  }
+
+  /** Keeps a request's raw bytes; returns its id. */
+  savePayload(receivedAt: string, path: string, contentType: string | undefined, body: Uint8Array): number {
+    const { lastInsertRowid } = this.#db.run(
+      'INSERT INTO payloads (received_at, path, content_type, body) VALUES (?, ?, ?, ?)',
+      receivedAt,
+      path,
+      contentType ?? null,
+      blob(body),
+    );
+    return Number(lastInsertRowid);
+  }
+
+  payload(id: number): StoredPayload | undefined {
+    const row = this.#db.get<{ id: number; received_at: string; path: string; content_type: string | null; body: Uint8Array }>(
+      'SELECT id, received_at, path, content_type, body FROM payloads WHERE id = ?',
+      id,
+    );
+    return row && { id: row.id, receivedAt: row.received_at, path: row.path, contentType: row.content_type ?? undefined, body: row.body };
+  }
+
+  add<E extends HistoryEntry>(fingerprint: string, kind: E['kind'], at: string, detail: EntryDetail<E>): void {
+    this.#db.run('INSERT INTO history (fingerprint, at, kind, detail) VALUES (?, ?, ?, ?)', fingerprint, at, kind, JSON.stringify(detail));
+  }
+
+  /** A fingerprint's entries, oldest first (the newest `limit` of them). */
+  of(fingerprint: string, limit = 500): HistoryEntry[] {
+    const rows = this.#db.all<{ at: string; kind: HistoryEntry['kind']; detail: string }>(
+      'SELECT at, kind, detail FROM (SELECT id, at, kind, detail FROM history WHERE fingerprint = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
+      fingerprint,
+      limit,
+    );
+    return rows.map((row) => ({ kind: row.kind, at: row.at, ...(JSON.parse(row.detail) as object) }) as HistoryEntry);
+  }
+
+  /** The newest delivery entries of a fingerprint, oldest first. */
+  deliveries(fingerprint: string, limit: number): Extract<HistoryEntry, { kind: 'delivery' }>[] {
+    const rows = this.#db.all<{ at: string; detail: string }>(
+      "SELECT at, detail FROM (SELECT id, at, detail FROM history WHERE fingerprint = ? AND kind = 'delivery' ORDER BY id DESC LIMIT ?) ORDER BY id",
+      fingerprint,
+      limit,
+    );
+    return rows.map((row) => ({ kind: 'delivery', at: row.at, ...(JSON.parse(row.detail) as EntryDetail<Extract<HistoryEntry, { kind: 'delivery' }>>) }));
+  }
+
+  /** Deletes entries and payloads received before `beforeIso`; returns how many rows went. */
+  prune(beforeIso: string): number {
+    const entries = Number(this.#db.run('DELETE FROM history WHERE at < ?', beforeIso).changes);
+    const payloads = Number(this.#db.run('DELETE FROM payloads WHERE received_at < ?', beforeIso).changes);
+    return entries + payloads;
+  }
+}

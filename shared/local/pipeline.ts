@@ -1,0 +1,512 @@
+// The local pipeline: the cloud flow's stages in one process, on the local SQLite database.
+//
+//   accept   one transaction: the raw request, one incidents-queue row and a "received" history
+//            entry per incident. The caller answers 2xx only after it is committed.
+//   dispatch takes incidents in arrival order; per incident one savepoint: dedup (the SQLite
+//            store), routing, its delivery jobs queued, the decision in the history, the
+//            incident off the queue. All or nothing, so a crash can neither lose the jobs of a
+//            decision nor make them twice.
+//   deliver  takes due jobs, at most `deliveryConcurrency` at once and one at a time per
+//            fingerprint and channel (queues.ts), runs the shared delivery worker (markers,
+//            backoff, give-up rules), then records the outcome: off the queue, rescheduled with
+//            its next attempt time, or dead-lettered with the reason.
+//
+// Nothing lives only in memory: after a restart undispatched incidents are dispatched, jobs
+// resume at their due time, and dead letters stay listed. A job whose send was under way when
+// the process died is sent again (with the same delivery id; the receiver can drop the copy).
+import type { TocsinConfig } from '../config/index.ts';
+import { SqliteIncidentStore } from '../dedup/sqlite-store.ts';
+import { backoffDelay } from '../delivery/backoff.ts';
+import { deliveryIdOf, type DeliveryJob } from '../delivery/job.ts';
+import { deliveryKeyOf, runDeliveryJob, type DeliveryOutcome } from '../delivery/worker.ts';
+import type { Incident, Status } from '../incident.ts';
+import { planDispatch } from '../pipeline/dispatch.ts';
+import { createRouter, type Router } from '../routing/index.ts';
+import { isDiskFull, type LocalDatabase } from './database.ts';
+import { History, type HistoryEntry } from './history.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { LocalQueues, type DeadLetterRow, type QueueDepths, type QueuedDeliveryRow, type QueuedIncidentRow } from './queues.ts';
+import { RejectedPayloads, type RejectedEntry, type RejectedMeta } from './rejected.ts';
+import type { IncidentRecord } from '../dedup/record.ts';
+
+export interface LocalPipelineOptions {
+  readonly config: TocsinConfig;
+  readonly database: LocalDatabase;
+  readonly now?: () => Date;
+  /** Sends at once; the default keeps chat webhooks under their rate limits. */
+  readonly deliveryConcurrency?: number;
+  /** Where delivery problems are told (one line each); nowhere by default. */
+  readonly log?: (line: string) => void;
+  /** For backoff jitter; tests pass a fixed one. */
+  readonly random?: () => number;
+  /** How long history entries and accepted requests are kept; 14 days by default. */
+  readonly historyRetentionMs?: number;
+}
+
+export interface AcceptedRequest {
+  readonly incidents: readonly Incident[];
+  /** A replayed rejected request: taken off the rejected list in the same transaction. */
+  readonly replayOf?: number | undefined;
+  readonly receivedAt: Date;
+  /** The request path it came in on. */
+  readonly path: string;
+  readonly contentType?: string | undefined;
+  readonly body: Uint8Array;
+}
+
+export interface StopSummary {
+  /** Every send under way finished within the bound. */
+  readonly settled: boolean;
+  /** Sends still under way when the bound passed (resent at the next start). */
+  readonly interrupted: number;
+  readonly depths: QueueDepths;
+  /** Rejected payloads kept. */
+  readonly rejected: number;
+}
+
+export type IncidentView = IncidentRecord & { readonly deliveries: readonly Extract<HistoryEntry, { kind: 'delivery' }>[] };
+
+const DISPATCH_BATCH = 256;
+const DISPATCH_MAX_ATTEMPTS = 5;
+const HISTORY_PER_INCIDENT_IN_LIST = 20;
+const DEFAULT_HISTORY_RETENTION_MS = 14 * 24 * 3_600_000;
+const HOUSEKEEPING_EVERY_MS = 10 * 60_000;
+/** After the database refuses a write (a full disk), writers wait this long, doubling up to the max. */
+const WRITE_BACKOFF_MIN_MS = 500;
+const WRITE_BACKOFF_MAX_MS = 30_000;
+/** A long sleep is cut into pieces, so timers never overflow and a clock jump is noticed. */
+const MAX_TIMER_MS = 60_000;
+
+export class LocalPipeline {
+  readonly config: TocsinConfig;
+  readonly database: LocalDatabase;
+  readonly store: SqliteIncidentStore;
+  readonly queues: LocalQueues;
+  readonly history: History;
+  readonly rejected: RejectedPayloads;
+  readonly metrics: Metrics;
+  readonly #router: Router;
+  readonly #now: () => Date;
+  readonly #concurrency: number;
+  readonly #log: (line: string) => void;
+  readonly #random: (() => number) | undefined;
+  readonly #retentionMs: number;
+  readonly #sending = new Map<number, Promise<void>>();
+  /** Outcomes that could not be committed (a full disk): held here, off the queue's takes, until they can. */
+  readonly #unrecorded = new Map<number, { readonly row: QueuedDeliveryRow; readonly outcome: DeliveryOutcome; readonly at: Date }>();
+  /** After the database refused a write, dispatch and recording wait this long (growing). */
+  #writeBackoffMs = 0;
+  #pausedUntilMs = 0;
+  #dispatchScheduled = false;
+  #dispatching = false;
+  #timer: NodeJS.Timeout | undefined;
+  #housekeeping: NodeJS.Timeout | undefined;
+  #running = false;
+  #stopping = false;
+
+  constructor(options: LocalPipelineOptions) {
+    this.config = options.config;
+    this.database = options.database;
+    this.#now = options.now ?? (() => new Date());
+    this.#concurrency = options.deliveryConcurrency ?? 8;
+    this.#log = options.log ?? (() => undefined);
+    this.#random = options.random;
+    this.#retentionMs = options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS;
+    this.store = new SqliteIncidentStore(options.database, { settings: options.config.dedup, now: this.#now });
+    this.queues = new LocalQueues(options.database);
+    this.history = new History(options.database);
+    this.rejected = new RejectedPayloads(options.database);
+    this.#router = createRouter(options.config);
+    this.metrics = createMetrics(() => {
+      const depths = this.depths();
+      return {
+        incidents: depths.incidents,
+        deliveries: depths.deliveriesReady,
+        deliveries_delayed: depths.deliveriesDelayed,
+        dead_letters: depths.deadLetters,
+      };
+    });
+  }
+
+  /** Starts dispatching and delivering what is queued (after a restart too). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#housekeep();
+    this.#housekeeping = setInterval(() => {
+      this.#housekeep();
+    }, HOUSEKEEPING_EVERY_MS).unref();
+    this.#dispatchSoon();
+  }
+
+  /** Commits the request and its incidents; resolves once they are on disk. */
+  async accept(request: AcceptedRequest): Promise<void> {
+    const receivedAtIso = request.receivedAt.toISOString();
+    const receivedAtMs = request.receivedAt.getTime();
+    await this.database.commit(() => {
+      const payloadId = this.history.savePayload(receivedAtIso, request.path, request.contentType, request.body);
+      this.queues.enqueueIncidents(request.incidents, receivedAtMs);
+      if (request.replayOf !== undefined) this.rejected.remove(request.replayOf);
+      for (const incident of request.incidents) {
+        this.history.add(incident.fingerprint, 'received', receivedAtIso, {
+          path: request.path,
+          status: incident.status,
+          payloadId,
+          bytes: request.body.byteLength,
+        });
+      }
+    });
+    for (const incident of request.incidents) this.metrics.incidents.inc({ source: incident.source.kind });
+    this.#dispatchSoon();
+  }
+
+  /** Keeps a refused request's bytes and reason; resolves once they are on disk. */
+  reject(meta: RejectedMeta, body: Uint8Array): Promise<RejectedEntry> {
+    return this.database.commit(() => this.rejected.add(meta, body));
+  }
+
+  depths(): QueueDepths {
+    return this.queues.depths(this.#now().getTime());
+  }
+
+  /** Live incidents, the most recently seen first, each with its latest delivery attempts. */
+  listIncidents(options: { readonly limit: number; readonly status?: Status | undefined }): IncidentView[] {
+    return this.store
+      .list(options)
+      .map((record) => ({ ...record, deliveries: this.history.deliveries(record.fingerprint, HISTORY_PER_INCIDENT_IN_LIST) }));
+  }
+
+  /** One incident's record (if live) and its whole history. */
+  incident(fingerprint: string): { readonly record?: IncidentRecord | undefined; readonly history: HistoryEntry[] } | undefined {
+    const record = this.store.get(fingerprint);
+    const history = this.history.of(fingerprint);
+    if (record === undefined && history.length === 0) return undefined;
+    return { record, history };
+  }
+
+  deadLetters(limit: number): DeadLetterRow[] {
+    return this.queues.deadLetters(limit);
+  }
+
+  /** Puts every dead letter back on its queue, due now; returns how many. */
+  async redrive(): Promise<number> {
+    const nowMs = this.#now().getTime();
+    const moved = await this.database.commit(() => this.queues.redriveDeliveries(nowMs) + this.queues.redriveIncidents(nowMs));
+    this.#dispatchSoon();
+    return moved;
+  }
+
+  /**
+   * Waits (bounded) until nothing is queued, waiting to retry or being sent; true when so.
+   * Dead letters do not count. For tests and benchmarks.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const depths = this.depths();
+      if (depths.incidents + depths.deliveriesReady + depths.deliveriesDelayed === 0 && this.#sending.size === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /**
+   * Stops taking work: no new sends start; sends under way get `boundMs` to finish and their
+   * outcomes are recorded. Everything else stays queued in the database.
+   */
+  async stop(boundMs: number): Promise<StopSummary> {
+    this.#stopping = true;
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#housekeeping) clearInterval(this.#housekeeping);
+    let bound: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      Promise.allSettled([...this.#sending.values()]).then(() => true),
+      new Promise<boolean>((resolve) => {
+        bound = setTimeout(() => {
+          resolve(false);
+        }, boundMs);
+      }),
+    ]);
+    if (bound) clearTimeout(bound);
+    this.database.flush();
+    await this.#recordHeld().catch(() => undefined);
+    return { settled, interrupted: this.#sending.size + this.#unrecorded.size, depths: this.depths(), rejected: this.rejected.count() };
+  }
+
+  /** A method, not the field: it changes while dispatch awaits its commits. */
+  #isStopping(): boolean {
+    return this.#stopping;
+  }
+
+  #dispatchSoon(): void {
+    if (this.#dispatchScheduled || !this.#running) return;
+    this.#dispatchScheduled = true;
+    setImmediate(() => {
+      this.#dispatchScheduled = false;
+      void this.#dispatch();
+    });
+  }
+
+  async #dispatch(): Promise<void> {
+    if (this.#dispatching || this.#stopping || this.#now().getTime() < this.#pausedUntilMs) return;
+    this.#dispatching = true;
+    try {
+      for (;;) {
+        const rows = this.queues.takeIncidents(this.#now().getTime(), DISPATCH_BATCH);
+        if (rows.length === 0) break;
+        // One savepoint per incident, all in one group commit.
+        const failures = (await Promise.all(rows.map((row) => this.#dispatchOne(row)))).filter((failure) => failure !== undefined);
+        if (failures.length > 0) {
+          this.#log(`tocsin: dispatch failed for ${String(failures.length)} incident(s) (${failures[0] ?? ''}); they stay queued and are retried`);
+          this.#writeFailed();
+          break;
+        }
+        this.#writeSucceeded();
+        if (this.#isStopping()) break;
+      }
+    } catch (error) {
+      this.#log(`tocsin: cannot read the incidents queue: ${describe(error)}`);
+    } finally {
+      this.#dispatching = false;
+    }
+    this.#pump();
+  }
+
+  /** Dispatches one queued incident; returns why it failed, if it did. */
+  async #dispatchOne(row: QueuedIncidentRow): Promise<string | undefined> {
+    const now = this.#now();
+    try {
+      const { decision, jobs } = await this.database.commit(() => {
+        const applied = this.store.applySync(row.incident, now, new Date(row.receivedAtMs));
+        const plan = planDispatch(row.incident, applied, this.#router, false);
+        this.queues.enqueueDeliveries(plan.jobs, row.receivedAtMs, now.getTime());
+        this.history.add(row.incident.fingerprint, 'decision', now.toISOString(), {
+          action: plan.decision.action,
+          ...(plan.decision.action === 'suppressed'
+            ? { reason: plan.decision.reason }
+            : { transitionId: plan.decision.transitionId, channels: plan.jobs.map((job) => job.channel) }),
+        });
+        this.queues.removeIncident(row.id);
+        return plan;
+      });
+      this.metrics.decisions.inc({ action: decision.action });
+      if (decision.action === 'suppressed') this.metrics.suppressed.inc({ reason: decision.reason });
+      if (jobs.length > 0) this.#pump();
+      return undefined;
+    } catch (error) {
+      // A full disk is nobody's fault and passes: the incident stays as it is, attempts uncounted.
+      if (isDiskFull(error)) return describe(error);
+      // This incident's savepoint was rolled back: retry it later, and give up on it (a dead
+      // letter with the reason) if it keeps failing.
+      const reason = describe(error);
+      const nowMs = now.getTime();
+      await this.database
+        .commit(() => {
+          if (row.attempt >= DISPATCH_MAX_ATTEMPTS) this.queues.deadLetterIncident(row.id, `gave up after ${String(row.attempt)} attempts: ${reason}`, nowMs);
+          else this.queues.retryIncident(row.id, nowMs + backoffDelay(row.attempt, this.#backoffOptions()), reason);
+        })
+        .catch(() => undefined);
+      return reason;
+    }
+  }
+
+  /** Starts due deliveries up to the concurrency, then sleeps until the next one falls due. */
+  #pump(): void {
+    if (!this.#running || this.#stopping) return;
+    const free = this.#concurrency - this.#sending.size;
+    let rows: QueuedDeliveryRow[] = [];
+    try {
+      rows = this.queues.takeDeliveries(this.#now().getTime(), free, new Set([...this.#sending.keys(), ...this.#unrecorded.keys()]));
+    } catch (error) {
+      this.#log(`tocsin: cannot read the deliveries queue: ${describe(error)}`);
+    }
+    for (const row of rows) {
+      const sending = this.#deliver(row).finally(() => {
+        this.#sending.delete(row.id);
+        this.#pump();
+      });
+      this.#sending.set(row.id, sending);
+    }
+    this.#sleepUntilDue();
+  }
+
+  #sleepUntilDue(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#running || this.#stopping) return;
+    const nowMs = this.#now().getTime();
+    let next: number | undefined;
+    try {
+      const incidents = this.queues.nextIncidentDueAtMs();
+      const deliveries = this.queues.nextDeliveryDueAtMs(new Set([...this.#sending.keys(), ...this.#unrecorded.keys()]));
+      const candidates = [incidents === undefined ? undefined : Math.max(incidents, this.#pausedUntilMs), deliveries];
+      if (this.#unrecorded.size > 0) candidates.push(this.#pausedUntilMs);
+      next = Math.min(...candidates.filter((time): time is number => time !== undefined));
+    } catch {
+      next = nowMs + 1_000;
+    }
+    if (!Number.isFinite(next)) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - nowMs));
+    // Unref'd: the server keeps the process alive; a pipeline on its own must not.
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#dispatchSoon();
+      void this.#recordHeld().then(() => {
+        this.#pump();
+      });
+    }, delay).unref();
+  }
+
+  async #deliver(row: QueuedDeliveryRow): Promise<void> {
+    const { job } = row;
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await runDeliveryJob(job, {
+        markers: this.store,
+        channelConfigs: this.config.channels,
+        sendTimeoutMs: this.config.delivery.sendTimeoutMs,
+        maxAttempts: this.config.delivery.maxAttempts,
+        ...(this.#random ? { random: this.#random } : {}),
+      });
+    } catch (error) {
+      outcome = { kind: 'retry', delayMs: backoffDelay(job.attempt, this.#backoffOptions()), reason: `delivery worker threw ${describe(error)}` };
+    }
+    const at = this.#now();
+    try {
+      await this.database.commit(() => {
+        this.#record(row, outcome, at);
+      });
+    } catch (error) {
+      // Not recorded (a full disk): hold the outcome and record it later, never send it again
+      // meanwhile (had it been delivered, a resend would be a duplicate).
+      this.#unrecorded.set(row.id, { row, outcome, at });
+      this.#writeFailed();
+      if (!this.#stopping) this.#log(`tocsin: could not record a delivery outcome (${describe(error)}); ${job.channel} ← ${quoted(job)} is held until it can be`);
+      return;
+    }
+    this.#writeSucceeded();
+    this.#observe(job, outcome, row.receivedAtMs, at.getTime());
+  }
+
+  /** One delivery outcome into the database: off the queue, rescheduled or dead-lettered, and the history. */
+  #record(row: QueuedDeliveryRow, outcome: DeliveryOutcome, now: Date): void {
+    const { job } = row;
+    const nowMs = now.getTime();
+    const base = { channel: job.channel, event: job.event, attempt: job.attempt, deliveryId: deliveryIdOf(deliveryKeyOf(job)) };
+    switch (outcome.kind) {
+      case 'delivered':
+      case 'already-delivered':
+        this.queues.removeDelivery(row.id);
+        this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), {
+          ...base,
+          outcome: outcome.kind,
+          ...(outcome.kind === 'delivered' && outcome.markerError !== undefined ? { reason: outcome.markerError } : {}),
+        });
+        return;
+      case 'retry': {
+        const dueAtMs = nowMs + outcome.delayMs;
+        this.queues.retryDelivery(row.id, dueAtMs, outcome.reason, nowMs);
+        this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), {
+          ...base,
+          outcome: 'retry',
+          reason: outcome.reason,
+          nextAttemptAt: new Date(dueAtMs).toISOString(),
+        });
+        return;
+      }
+      case 'dead-letter':
+        this.queues.deadLetterDelivery(row.id, outcome.reason, nowMs);
+        this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), { ...base, outcome: 'dead-letter', reason: outcome.reason });
+        return;
+    }
+  }
+
+  /** Retries recording the held outcomes, once the write pause is over. */
+  async #recordHeld(): Promise<void> {
+    if (this.#unrecorded.size === 0 || this.#now().getTime() < this.#pausedUntilMs) return;
+    const held = [...this.#unrecorded.values()];
+    try {
+      await this.database.commit(() => {
+        for (const { row, outcome, at } of held) this.#record(row, outcome, at);
+      });
+    } catch {
+      this.#writeFailed();
+      return;
+    }
+    this.#writeSucceeded();
+    for (const { row, outcome, at } of held) {
+      this.#unrecorded.delete(row.id);
+      this.#observe(row.job, outcome, row.receivedAtMs, at.getTime());
+    }
+  }
+
+  #writeFailed(): void {
+    this.#writeBackoffMs = Math.min(WRITE_BACKOFF_MAX_MS, this.#writeBackoffMs === 0 ? WRITE_BACKOFF_MIN_MS : this.#writeBackoffMs * 2);
+    this.#pausedUntilMs = this.#now().getTime() + this.#writeBackoffMs;
+  }
+
+  #writeSucceeded(): void {
+    this.#writeBackoffMs = 0;
+    this.#pausedUntilMs = 0;
+  }
+
+  #observe(job: DeliveryJob, outcome: DeliveryOutcome, receivedAtMs: number, nowMs: number): void {
+    const { channel } = job;
+    const what = `${channel} ← ${quoted(job)} (${job.event})`;
+    switch (outcome.kind) {
+      case 'delivered':
+        this.metrics.delivered.inc({ channel });
+        this.metrics.deliverySeconds.observe({ channel }, Math.max(0, nowMs - receivedAtMs) / 1000);
+        if (job.attempt > 1) this.#log(`tocsin: delivered ${what} at attempt ${String(job.attempt)}`);
+        if (outcome.markerError !== undefined) this.#log(`tocsin: delivered ${what}, but ${outcome.markerError}`);
+        return;
+      case 'already-delivered':
+        return;
+      case 'retry':
+        this.metrics.deliveryFailures.inc({ channel, outcome: 'retry' });
+        this.#log(
+          `tocsin: delivery failed: ${what}: ${outcome.reason}; attempt ${String(job.attempt)} of ${String(this.config.delivery.maxAttempts)}, next in ${humanDelay(outcome.delayMs)}`,
+        );
+        return;
+      case 'dead-letter':
+        this.metrics.deliveryFailures.inc({ channel, outcome: 'dead-letter' });
+        this.metrics.deadLettered.inc({ channel });
+        this.#log(`tocsin: delivery given up: ${what}: ${outcome.reason}; kept as a dead letter (tocsin dlq list, tocsin dlq redrive)`);
+        return;
+    }
+  }
+
+  #housekeep(): void {
+    const now = this.#now();
+    try {
+      this.database.transaction(() => {
+        this.store.sweep();
+        this.history.prune(new Date(now.getTime() - this.#retentionMs).toISOString());
+      });
+    } catch (error) {
+      this.#log(`tocsin: housekeeping failed: ${describe(error)}`);
+    }
+  }
+
+  #backoffOptions() {
+    return this.#random ? { random: this.#random } : {};
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An alert's title for a log line: one line, no control characters, not too long. */
+function quoted(job: DeliveryJob): string {
+  // eslint-disable-next-line no-control-regex -- a title must not break the log line
+  const title = job.incident.title.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ');
+  return `"${title.length > 120 ? `${title.slice(0, 119)}…` : title}"`;
+}
+
+function humanDelay(ms: number): string {
+  if (ms < 1_000) return `${String(ms)} ms`;
+  if (ms < 120_000) return `${String(Math.round(ms / 1000))} s`;
+  return `${String(Math.round(ms / 60_000))} min`;
+}

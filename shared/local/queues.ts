@@ -1,0 +1,261 @@
+// The local pipeline's two queues as tables of the local database. Every method is synchronous
+// and joins the caller's transaction, so "take an incident off the incidents queue, record the
+// dedup decision and queue its delivery jobs" is one atomic write, and so is "record a delivery
+// outcome and take the job off (or reschedule it)".
+//
+// Deliveries of one fingerprint to one channel go out in the order they were queued: a job is
+// only taken while it is the oldest ready job of its (fingerprint, channel), so a resolve never
+// overtakes its own firing, even while the firing waits out a retry delay. A dead-lettered job
+// no longer holds the line.
+import type { DeliveryJob } from '../delivery/job.ts';
+import type { Incident } from '../incident.ts';
+import type { LocalDatabase } from './database.ts';
+
+export interface QueuedIncidentRow {
+  readonly id: number;
+  readonly incident: Incident;
+  readonly receivedAtMs: number;
+  readonly attempt: number;
+}
+
+export interface QueuedDeliveryRow {
+  readonly id: number;
+  readonly job: DeliveryJob;
+  readonly receivedAtMs: number;
+  readonly attempt: number;
+  readonly dueAtMs: number;
+}
+
+export interface DeadLetterRow {
+  readonly id: number;
+  readonly queue: 'incidents' | 'deliveries';
+  readonly fingerprint: string;
+  readonly channel?: string | undefined;
+  readonly event?: string | undefined;
+  readonly title: string;
+  readonly attempt: number;
+  readonly reason: string;
+  readonly at: string;
+  /** The delivery job as last tried (deliveries), or the incident (incidents). */
+  readonly job?: DeliveryJob | undefined;
+  readonly incident?: Incident | undefined;
+}
+
+export interface QueueDepths {
+  /** Accepted, not yet dispatched. */
+  readonly incidents: number;
+  /** Delivery jobs due now (or being sent). */
+  readonly deliveriesReady: number;
+  /** Delivery jobs waiting out a retry delay. */
+  readonly deliveriesDelayed: number;
+  readonly deadLetters: number;
+  /** When the next delayed delivery is due (epoch ms). */
+  readonly nextDueAtMs?: number | undefined;
+}
+
+/** The key that orders jobs: one line per fingerprint and channel. */
+export function deliveryOrderKey(job: Pick<DeliveryJob, 'incident' | 'channel'>): string {
+  return `${job.incident.fingerprint}\n${job.channel}`;
+}
+
+export class LocalQueues {
+  readonly #db: LocalDatabase;
+
+  constructor(database: LocalDatabase) {
+    this.#db = database;
+  }
+
+  enqueueIncidents(incidents: readonly Incident[], receivedAtMs: number): void {
+    for (const incident of incidents) {
+      this.#db.run(
+        'INSERT INTO incident_queue (fingerprint, body, received_at, due_at) VALUES (?, ?, ?, ?)',
+        incident.fingerprint,
+        JSON.stringify(incident),
+        receivedAtMs,
+        receivedAtMs,
+      );
+    }
+  }
+
+  /** The oldest ready incidents due by `nowMs`, in arrival order. */
+  takeIncidents(nowMs: number, limit: number): QueuedIncidentRow[] {
+    return this.#db
+      .all<{ id: number; body: string; received_at: number; attempt: number }>(
+        "SELECT id, body, received_at, attempt FROM incident_queue WHERE state = 'ready' AND due_at <= ? ORDER BY id LIMIT ?",
+        nowMs,
+        limit,
+      )
+      .map((row) => ({ id: row.id, incident: JSON.parse(row.body) as Incident, receivedAtMs: row.received_at, attempt: row.attempt }));
+  }
+
+  removeIncident(id: number): void {
+    this.#db.run('DELETE FROM incident_queue WHERE id = ?', id);
+  }
+
+  retryIncident(id: number, dueAtMs: number, reason: string): void {
+    this.#db.run('UPDATE incident_queue SET attempt = attempt + 1, due_at = ?, reason = ? WHERE id = ?', dueAtMs, reason, id);
+  }
+
+  deadLetterIncident(id: number, reason: string, nowMs: number): void {
+    this.#db.run("UPDATE incident_queue SET state = 'dead', reason = ?, due_at = ? WHERE id = ?", reason, nowMs, id);
+  }
+
+  enqueueDeliveries(jobs: readonly DeliveryJob[], receivedAtMs: number, nowMs: number): void {
+    for (const job of jobs) {
+      this.#db.run(
+        'INSERT INTO delivery_queue (order_key, fingerprint, channel, body, received_at, attempt, due_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        deliveryOrderKey(job),
+        job.incident.fingerprint,
+        job.channel,
+        JSON.stringify({ ...job, attempt: 1 }),
+        receivedAtMs,
+        job.attempt,
+        nowMs,
+        nowMs,
+      );
+    }
+  }
+
+  /**
+   * Ready jobs due by `nowMs` that are the oldest ready job of their fingerprint and channel,
+   * soonest due first, skipping `busy` ids (being sent).
+   */
+  takeDeliveries(nowMs: number, limit: number, busy: ReadonlySet<number>): QueuedDeliveryRow[] {
+    if (limit <= 0) return [];
+    const rows = this.#db.all<{ id: number; body: string; received_at: number; attempt: number; due_at: number }>(
+      `SELECT q.id, q.body, q.received_at, q.attempt, q.due_at FROM delivery_queue q
+       WHERE q.state = 'ready' AND q.due_at <= ?
+         AND q.id = (SELECT min(p.id) FROM delivery_queue p WHERE p.order_key = q.order_key AND p.state = 'ready')
+       ORDER BY q.due_at, q.id LIMIT ?`,
+      nowMs,
+      limit + busy.size,
+    );
+    const taken: QueuedDeliveryRow[] = [];
+    for (const row of rows) {
+      if (busy.has(row.id)) continue;
+      const job = JSON.parse(row.body) as DeliveryJob;
+      taken.push({ id: row.id, job: { ...job, attempt: row.attempt }, receivedAtMs: row.received_at, attempt: row.attempt, dueAtMs: row.due_at });
+      if (taken.length === limit) break;
+    }
+    return taken;
+  }
+
+  removeDelivery(id: number): void {
+    this.#db.run('DELETE FROM delivery_queue WHERE id = ?', id);
+  }
+
+  retryDelivery(id: number, dueAtMs: number, reason: string, nowMs: number): void {
+    this.#db.run('UPDATE delivery_queue SET attempt = attempt + 1, due_at = ?, reason = ?, updated_at = ? WHERE id = ?', dueAtMs, reason, nowMs, id);
+  }
+
+  deadLetterDelivery(id: number, reason: string, nowMs: number): void {
+    this.#db.run("UPDATE delivery_queue SET state = 'dead', reason = ?, updated_at = ? WHERE id = ?", reason, nowMs, id);
+  }
+
+  /** Puts dead-lettered deliveries back on the queue, due now, attempts counted afresh; returns how many. */
+  redriveDeliveries(nowMs: number, ids?: readonly number[]): number {
+    if (ids === undefined) {
+      return Number(
+        this.#db.run("UPDATE delivery_queue SET state = 'ready', attempt = 1, due_at = ?, reason = NULL, updated_at = ? WHERE state = 'dead'", nowMs, nowMs).changes,
+      );
+    }
+    let moved = 0;
+    for (const id of ids) {
+      moved += Number(
+        this.#db.run(
+          "UPDATE delivery_queue SET state = 'ready', attempt = 1, due_at = ?, reason = NULL, updated_at = ? WHERE id = ? AND state = 'dead'",
+          nowMs,
+          nowMs,
+          id,
+        ).changes,
+      );
+    }
+    return moved;
+  }
+
+  /** Puts dead-lettered incidents back on the incidents queue; returns how many. */
+  redriveIncidents(nowMs: number): number {
+    return Number(this.#db.run("UPDATE incident_queue SET state = 'ready', attempt = 1, due_at = ?, reason = NULL WHERE state = 'dead'", nowMs).changes);
+  }
+
+  deadLetters(limit: number): DeadLetterRow[] {
+    const deliveries = this.#db
+      .all<{ id: number; body: string; attempt: number; reason: string | null; updated_at: number }>(
+        "SELECT id, body, attempt, reason, updated_at FROM delivery_queue WHERE state = 'dead' ORDER BY id DESC LIMIT ?",
+        limit,
+      )
+      .map((row): DeadLetterRow => {
+        const job = JSON.parse(row.body) as DeliveryJob;
+        return {
+          id: row.id,
+          queue: 'deliveries',
+          fingerprint: job.incident.fingerprint,
+          channel: job.channel,
+          event: job.event,
+          title: job.incident.title,
+          attempt: row.attempt,
+          reason: row.reason ?? '',
+          at: new Date(row.updated_at).toISOString(),
+          job: { ...job, attempt: row.attempt },
+        };
+      });
+    const incidents = this.#db
+      .all<{ id: number; body: string; attempt: number; reason: string | null; due_at: number }>(
+        "SELECT id, body, attempt, reason, due_at FROM incident_queue WHERE state = 'dead' ORDER BY id DESC LIMIT ?",
+        limit,
+      )
+      .map((row): DeadLetterRow => {
+        const incident = JSON.parse(row.body) as Incident;
+        return {
+          id: row.id,
+          queue: 'incidents',
+          fingerprint: incident.fingerprint,
+          title: incident.title,
+          attempt: row.attempt,
+          reason: row.reason ?? '',
+          at: new Date(row.due_at).toISOString(),
+          incident,
+        };
+      });
+    return [...deliveries, ...incidents];
+  }
+
+  depths(nowMs: number): QueueDepths {
+    const incidents = this.#db.get<{ n: number }>("SELECT count(*) AS n FROM incident_queue WHERE state = 'ready'")?.n ?? 0;
+    const deliveries = this.#db.get<{ ready: number | null; delayed: number | null; next: number | null }>(
+      "SELECT sum(due_at <= ?) AS ready, sum(due_at > ?) AS delayed, min(CASE WHEN due_at > ? THEN due_at END) AS next FROM delivery_queue WHERE state = 'ready'",
+      nowMs,
+      nowMs,
+      nowMs,
+    );
+    const dead =
+      (this.#db.get<{ n: number }>("SELECT count(*) AS n FROM delivery_queue WHERE state = 'dead'")?.n ?? 0) +
+      (this.#db.get<{ n: number }>("SELECT count(*) AS n FROM incident_queue WHERE state = 'dead'")?.n ?? 0);
+    return {
+      incidents,
+      deliveriesReady: deliveries?.ready ?? 0,
+      deliveriesDelayed: deliveries?.delayed ?? 0,
+      deadLetters: dead,
+      nextDueAtMs: deliveries?.next ?? undefined,
+    };
+  }
+
+  /** When the next ready incident falls due (epoch ms), if any is waiting. */
+  nextIncidentDueAtMs(): number | undefined {
+    return this.#db.get<{ next: number | null }>("SELECT min(due_at) AS next FROM incident_queue WHERE state = 'ready'")?.next ?? undefined;
+  }
+
+  /**
+   * When the next delivery that may be taken falls due (epoch ms): the oldest ready job of its
+   * fingerprint and channel, not one of `busy`.
+   */
+  nextDeliveryDueAtMs(busy: ReadonlySet<number>): number | undefined {
+    const rows = this.#db.all<{ id: number; due_at: number }>(
+      `SELECT q.id, q.due_at FROM delivery_queue q
+       WHERE q.state = 'ready' AND q.id = (SELECT min(p.id) FROM delivery_queue p WHERE p.order_key = q.order_key AND p.state = 'ready')
+       ORDER BY q.due_at, q.id LIMIT ?`,
+      busy.size + 1,
+    );
+    return rows.find((row) => !busy.has(row.id))?.due_at;
+  }
+}

@@ -1,0 +1,117 @@
+// The local database's tables, created and upgraded in order by `PRAGMA user_version`. A
+// database written by a newer Tocsin (a higher version) is refused rather than guessed at.
+//
+// records         one per fingerprint: the dedup record (IncidentRecord as JSON) and the columns
+//                 the pages and the TTL sweep read
+// markers         delivery markers, one per fingerprint × transition × channel
+// incident_queue  accepted incidents not yet dispatched (dedup + routing), in arrival order
+// delivery_queue  delivery jobs: ready (due now or later, with their attempt) or dead (given
+//                 up, with the reason); jobs of one fingerprint and channel run in queue order
+// payloads        raw bytes of accepted requests (what the history's "received" points at)
+// rejected        raw bytes of refused requests, with the reason, until replayed
+// history         per fingerprint: received → decision → each delivery attempt
+// meta            key/value: when the database was created, last started, imports done
+import type { DatabaseSync } from 'node:sqlite';
+import { LocalDatabaseError } from './database-error.ts';
+
+const MIGRATIONS: readonly string[] = [
+  // 1
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE records (
+    fingerprint TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    expires_at INTEGER,
+    record TEXT NOT NULL
+  );
+  CREATE INDEX records_last_seen ON records (last_seen);
+  CREATE INDEX records_expires_at ON records (expires_at) WHERE expires_at IS NOT NULL;
+  CREATE TABLE markers (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE incident_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    fingerprint TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    attempt INTEGER NOT NULL DEFAULT 1,
+    due_at INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'ready',
+    reason TEXT
+  );
+  CREATE INDEX incident_queue_due ON incident_queue (state, due_at, id);
+  CREATE TABLE delivery_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    attempt INTEGER NOT NULL DEFAULT 1,
+    due_at INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'ready',
+    reason TEXT,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX delivery_queue_due ON delivery_queue (state, due_at, id);
+  CREATE INDEX delivery_queue_order ON delivery_queue (order_key, id) WHERE state = 'ready';
+  CREATE TABLE payloads (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at TEXT NOT NULL,
+    path TEXT NOT NULL,
+    content_type TEXT,
+    body BLOB NOT NULL
+  );
+  CREATE INDEX payloads_received_at ON payloads (received_at);
+  CREATE TABLE rejected (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    message TEXT NOT NULL,
+    rejections TEXT,
+    content_type TEXT,
+    truncated INTEGER NOT NULL,
+    body BLOB NOT NULL
+  );
+  CREATE TABLE history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    fingerprint TEXT NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX history_fingerprint ON history (fingerprint, id);
+  CREATE INDEX history_at ON history (at);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the schema to SCHEMA_VERSION and records the start; throws for a newer database. */
+export function migrate(db: DatabaseSync, file: string): void {
+  const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+  if (version > SCHEMA_VERSION) {
+    throw new LocalDatabaseError(
+      'newer-schema',
+      file,
+      `${file} was written by a newer Tocsin (schema ${String(version)}, this one knows ${String(SCHEMA_VERSION)}); it was left untouched`,
+    );
+  }
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    for (let next = version; next < SCHEMA_VERSION; next += 1) db.exec(MIGRATIONS[next] ?? '');
+    db.exec(`PRAGMA user_version = ${String(SCHEMA_VERSION)}`);
+    const now = new Date().toISOString();
+    db.prepare("INSERT INTO meta (key, value) VALUES ('created_at', ?) ON CONFLICT (key) DO NOTHING").run(now);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('started_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(now);
+    db.exec('COMMIT');
+  } catch (error) {
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // Already rolled back.
+    }
+    throw error;
+  }
+}
