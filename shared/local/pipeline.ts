@@ -66,7 +66,12 @@ export interface StopSummary {
 
 export type IncidentView = IncidentRecord & { readonly deliveries: readonly Extract<HistoryEntry, { kind: 'delivery' }>[] };
 
-const DISPATCH_BATCH = 256;
+/**
+ * Incidents dispatched per transaction. Small, and the loop yields between batches: dispatch runs
+ * on the event loop, and a long synchronous stretch delays every send's I/O until its timeout
+ * fires first (timers run before I/O), which turns a receiver's 2xx into a retry and a copy.
+ */
+const DISPATCH_BATCH = 32;
 const DISPATCH_MAX_ATTEMPTS = 5;
 const HISTORY_PER_INCIDENT_IN_LIST = 20;
 const DEFAULT_HISTORY_RETENTION_MS = 14 * 24 * 3_600_000;
@@ -264,6 +269,7 @@ export class LocalPipeline {
         }
         this.#writeSucceeded();
         if (this.#isStopping()) break;
+        await new Promise((resolve) => setImmediate(resolve));
       }
     } catch (error) {
       this.#log(`tocsin: cannot read the incidents queue: ${describe(error)}`);
