@@ -15,10 +15,11 @@
 //   rule        essentials.alertRule; legacy metric: context.name; log v1: AlertRuleName;
 //               legacy activity log: context.id/name when sent, else empty; budget: BudgetName
 //   targets     the alert target resource IDs, lower-cased (Azure's casing varies) and sorted
-//   identity    dimension name=value pairs (one alert instance per combination, metric and log
-//               alerts); the operation name (activity log: one rule may watch several
+//   identity    dimension [name, value] pairs as JSON (one alert instance per combination,
+//               metric and log alerts); the operation name (activity log: one rule may watch several
 //               operations); the tracking id (service health: every update and the resolution
-//               of one service issue share it); the Prometheus label set; the budget threshold.
+//               of one service issue share it); the Prometheus label set ([key, value] pairs as
+//               JSON); the budget threshold.
 // Not part of it: essentials.alertId and originAlertId (new per alert instance: stateless log
 // alerts and re-fires would open a new incident each time), eventDataId (new per event),
 // values, thresholds and times. So a Fired and its Resolved, and redeliveries, agree; another

@@ -2,8 +2,8 @@
 // shape plus `orgId`, `state`, `title`, `message` and, per alert, `values`, `valueString`,
 // `silenceURL`, `dashboardURL`, `panelURL` and `imageURL`.
 //
-// Fingerprint parts: `orgId=<orgId>`, then the alert's label set in canonical order
-// (`key=value`, sorted by key; labels starting with `__` left out). Grafana's labels carry
+// Fingerprint parts: `orgId=<orgId>`, then the alert's label set as one part (labelSetPart:
+// its [key, value] pairs sorted by key, as JSON; labels starting with `__` left out). Grafana's labels carry
 // `alertname` and `grafana_folder` besides the query's own labels, so another rule, folder or
 // series differs; the organisation keeps two Grafana orgs with the same rules apart. The
 // payload's `fingerprint` field is not used (Grafana's hash, not ours to keep stable).
@@ -14,7 +14,7 @@
 // query and the 0/1 threshold — nothing says which is the measurement, so none is taken).
 // The group's `title`, `state` and `message` describe the whole group, not one alert: unused.
 import { z } from 'zod';
-import { canonicalLabels, fingerprintOf } from '../fingerprint.ts';
+import { fingerprintOf, labelSetPart } from '../fingerprint.ts';
 import type { Incident, IncidentMetric, IncidentSource } from '../incident.ts';
 import { defineSource, isRecord, nonEmpty, pruned } from './source.ts';
 import type { NormalizeContext } from './source.ts';
@@ -73,7 +73,7 @@ function grafanaIncident(alert: GrafanaAlert, orgId: number, context: NormalizeC
   const generatorURL = alert.generatorURL ?? undefined;
   return pruned<Incident>({
     schemaVersion: 1,
-    fingerprint: fingerprintOf('grafana', [`orgId=${orgId}`, ...canonicalLabels(labels)]),
+    fingerprint: fingerprintOf('grafana', [`orgId=${orgId}`, labelSetPart(labels)]),
     status: alert.status,
     severity: severityFromLabels(labels),
     title: titleFor(rule, resource?.name),
