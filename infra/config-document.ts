@@ -1,8 +1,8 @@
 // The routing config as infra sees it: a document to check for shape and store as JSON in SSM.
 // The handlers validate it fully (channel fields, durations) with shared/config at cold start,
 // after `${NAME}` placeholders are filled from the channel secret; at synth time those values
-// are unknown, so this only checks what can be checked without them: the structure, and that
-// every route names channels that exist.
+// are unknown, so this only checks what can be checked without them: the structure, that
+// every route names channels that exist, and that ingest has a token (withIngestToken).
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -64,4 +64,42 @@ export function loadConfigDocument(source: ConfigSource): ConfigDocument {
   });
   const channelTypes = new Set(Object.values(parsed.data.channels).map((channel) => channel.type));
   return { document: parsed.data, channelTypes };
+}
+
+/** The key the generated channel secret holds the ingest token under. */
+export const GENERATED_TOKEN_KEY = 'TOCSIN_INGEST_TOKEN';
+const PLACEHOLDER = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+/**
+ * The config with an ingest token, or why it cannot have one. The function URL is public, so a
+ * config without `ingest.token` gets `${TOCSIN_INGEST_TOKEN}`, which the generated secret holds;
+ * with an existing secret the token's key cannot be known, so synth stops and says what to add.
+ * A literal token is refused: the SSM parameter is plain text.
+ */
+export function withIngestToken(
+  document: Readonly<Record<string, unknown>>,
+  source: ConfigSource,
+  existingSecretArn: string | undefined,
+): { document: Readonly<Record<string, unknown>>; tokenKey: string } {
+  const where = typeof source === 'string' ? source : 'the config';
+  const ingest = typeof document['ingest'] === 'object' && document['ingest'] !== null ? (document['ingest'] as Record<string, unknown>) : {};
+  const token = ingest['token'];
+  if (token === undefined) {
+    if (existingSecretArn !== undefined) {
+      throw new ConfigDocumentError(
+        `${where} has no ingest.token, so the public http-ingest URL would take alerts from anyone: add  ingest: { token: "\${${GENERATED_TOKEN_KEY}}" }  to it and the key ${GENERATED_TOKEN_KEY} (a long random value) to the secret ${existingSecretArn}, or leave out channelSecretArn and the stack generates one`,
+      );
+    }
+    return { document: { ...document, ingest: { ...ingest, token: `\${${GENERATED_TOKEN_KEY}}` } }, tokenKey: GENERATED_TOKEN_KEY };
+  }
+  if (typeof token !== 'string' || token.trim() === '') {
+    throw new ConfigDocumentError(
+      `${where}: ingest.token is ${typeof token === 'string' ? 'empty' : 'not a string'}; remove it to have the stack generate one, or write "\${${GENERATED_TOKEN_KEY}}"`,
+    );
+  }
+  const key = PLACEHOLDER.exec(token.trim())?.[1];
+  if (key === undefined) {
+    throw new ConfigDocumentError(`${where}: ingest.token must be a \${NAME} placeholder filled from the channel secret (for example "\${${GENERATED_TOKEN_KEY}}"); a literal token would be stored in plain text in the SSM parameter`);
+  }
+  return { document, tokenKey: key };
 }

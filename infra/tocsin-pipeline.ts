@@ -24,7 +24,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { loadConfigDocument, type ConfigSource } from './config-document.ts';
+import { GENERATED_TOKEN_KEY, loadConfigDocument, withIngestToken, type ConfigSource } from './config-document.ts';
 import { ForwarderAccess, type ForwardersProps } from './forwarders.ts';
 
 export interface TocsinPipelineProps {
@@ -87,11 +87,13 @@ export interface TocsinPipelineProps {
    */
   readonly sesIdentityArn?: string;
   /**
-   * Reserved concurrency for http-ingest, a cap on what a flood on its public URL can cost.
-   * Needs enough unreserved concurrency in the account.
-   * @default no reservation
+   * Reserved concurrency for http-ingest: a cap on what a flood on its public URL (even of 401s)
+   * can take from the account's concurrency that dispatch and deliver need, and a share kept
+   * for it. Lambda keeps at least 100 of the account's concurrency unreserved, so an account
+   * whose limit is still the new-account 10 must ask for a raise, or pass `'none'`.
+   * @default 10
    */
-  readonly httpIngestReservedConcurrency?: number;
+  readonly httpIngestReservedConcurrency?: number | 'none';
   /** AWS principals for the Azure and GCP forwarders. @default none */
   readonly forwarders?: ForwardersProps;
 }
@@ -114,14 +116,10 @@ const TIMEOUTS: Readonly<Record<TocsinFunctionName, Duration>> = {
   deliver: Duration.seconds(30),
 };
 
-/** The item-level actions the dedup store and delivery markers use: no scans, no deletes. */
-export const STATE_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:Query',
-] as const;
+/** The item-level actions the dedup store and delivery markers use: no queries, scans or deletes. */
+export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+export const DEFAULT_HTTP_INGEST_RESERVED_CONCURRENCY = 10;
 
 // ESM output needs `require` for the CommonJS dependencies that load Node built-ins.
 const ESM_REQUIRE_BANNER =
@@ -168,6 +166,8 @@ export class TocsinPipeline extends Construct {
   readonly healthTopic: sns.Topic;
   readonly functions: Readonly<Record<TocsinFunctionName, nodejs.NodejsFunction>>;
   readonly httpIngestUrl: lambda.FunctionUrl;
+  /** The channel-secret key the ingest token is read from (the config's `ingest.token` placeholder). */
+  readonly ingestTokenKey: string;
   readonly forwarders: ForwarderAccess;
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -181,6 +181,8 @@ export class TocsinPipeline extends Construct {
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.tracing = props.tracing === true ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED;
     const config = loadConfigDocument(props.config);
+    const { document, tokenKey } = withIngestToken(config.document, props.config, props.channelSecretArn);
+    this.ingestTokenKey = tokenKey;
 
     this.incidentsDeadLetterQueue = this.deadLetterQueue('IncidentsDeadLetterQueue');
     this.incidentsQueue = this.workQueue('IncidentsQueue', TIMEOUTS.dispatch, this.incidentsDeadLetterQueue);
@@ -200,20 +202,22 @@ export class TocsinPipeline extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
     });
 
-    this.configParameter = this.storeConfig(config.document, props);
+    this.configParameter = this.storeConfig(document, props);
     this.channelSecret = this.secret(props.channelSecretArn);
 
     this.topicKey = new kms.Key(this, 'TopicKey', {
       description: 'Encrypts the Tocsin alert and health topics; CloudWatch alarms publish with it',
       enableKeyRotation: true,
     });
-    // CloudWatch encrypts what it publishes to an encrypted topic with the topic's key.
+    // CloudWatch encrypts what it publishes to an encrypted topic with the topic's key; only on
+    // behalf of this account's alarms (no confused deputy: another account's alarm cannot use it).
     this.topicKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
+        conditions: this.thisAccountsAlarms(),
       }),
     );
     this.alertTopic = this.alarmTopic('AlertTopic', 'Tocsin alerts');
@@ -253,9 +257,9 @@ export class TocsinPipeline extends Construct {
         TOCSIN_CONFIG_PARAMETER: this.configParameter.parameterName,
         TOCSIN_SECRET_ARN: this.channelSecret.secretArn,
       },
-      ...(props.httpIngestReservedConcurrency === undefined
+      ...(props.httpIngestReservedConcurrency === 'none'
         ? {}
-        : { reservedConcurrentExecutions: props.httpIngestReservedConcurrency }),
+        : { reservedConcurrentExecutions: props.httpIngestReservedConcurrency ?? DEFAULT_HTTP_INGEST_RESERVED_CONCURRENCY }),
     });
     const dispatch = this.function('dispatch', {
       description: 'Tocsin: dedup, route, one delivery job per channel',
@@ -311,17 +315,28 @@ export class TocsinPipeline extends Construct {
         maxConcurrency: props.deliverMaxConcurrency ?? 2,
       }),
     );
-    // Retries go back on the deliveries queue with a delay; dead letters go to its DLQ with the reason.
-    this.allowSend(deliver, this.deliveriesQueue, this.deliveriesDeadLetterQueue);
+    // Retries wait on the same message (ChangeMessageVisibility, part of consuming); only dead
+    // letters are sent, to the DLQ with their reason.
+    this.allowSend(deliver, this.deliveriesDeadLetterQueue);
     this.allowState(deliver);
     this.allowConfig(deliver);
     if (config.channelTypes.has('sms')) {
       deliver.addToRolePolicy(
         new iam.PolicyStatement({ sid: 'SendSms', actions: ['sns:Publish'], resources: ['*'] }),
       );
+      // "*" would also cover every topic and mobile endpoint (an ARN): deny those, so the
+      // grant reaches phone numbers only.
+      deliver.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'SmsOnlyNotTopics',
+          effect: iam.Effect.DENY,
+          actions: ['sns:Publish'],
+          resources: [`arn:${Stack.of(this).partition}:sns:*:*:*`],
+        }),
+      );
       this.explainWildcardResource(
         deliver,
-        'SMS goes to phone numbers with sns:Publish, and a phone number is not an ARN, so IAM only accepts resource "*" for it; the action is limited to sns:Publish.',
+        'SMS goes to phone numbers with sns:Publish, and a phone number is not an ARN, so IAM only accepts resource "*" for it; the action is limited to sns:Publish, and a deny statement keeps it off every topic and endpoint ARN.',
       );
     }
     if (props.sesIdentityArn !== undefined) {
@@ -395,26 +410,31 @@ export class TocsinPipeline extends Construct {
       description: 'Tocsin channel credentials: a JSON object whose keys fill ${NAME} in the routing config',
       generateSecretString: {
         secretStringTemplate: '{}',
-        generateStringKey: 'TOCSIN_INGEST_TOKEN',
+        generateStringKey: GENERATED_TOKEN_KEY,
         excludePunctuation: true,
         passwordLength: 48,
       },
     });
   }
 
+  /** CloudWatch acting for an alarm of this account and region, and nothing else. */
+  private thisAccountsAlarms(): Record<string, Record<string, unknown>> {
+    const stack = Stack.of(this);
+    return {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    };
+  }
+
   private alarmTopic(id: string, displayName: string): sns.Topic {
     const topic = new sns.Topic(this, id, { displayName, masterKey: this.topicKey, enforceSSL: true });
-    const stack = Stack.of(this);
     topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsOfThisAccount',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-        },
+        conditions: this.thisAccountsAlarms(),
       }),
     );
     return topic;
@@ -552,6 +572,14 @@ export class TocsinPipeline extends Construct {
       alarm(`${id}ErrorsAlarm`, fn.metricErrors(fiveMinuteSum), 0, `Tocsin: the ${name} function failed.`);
       alarm(`${id}ThrottlesAlarm`, fn.metricThrottles(fiveMinuteSum), 0, `Tocsin: the ${name} function was throttled.`);
     }
+    // http-ingest catches its errors and answers 5xx (so senders retry), which leaves its Errors
+    // metric at 0: the function URL's own count of 5xx answers is what shows a broken ingest.
+    alarm(
+      'HttpIngestUrl5xxAlarm',
+      this.functions['http-ingest'].metric('Url5xxCount', fiveMinuteSum),
+      0,
+      'Tocsin: http-ingest answered 5xx (config or secret unreadable, no ingest token, queue unavailable, or SNS certificate unreachable); senders are retrying and alerts are not getting in.',
+    );
   }
 
   private acknowledgeFindings(createdSecret: boolean): void {

@@ -1,6 +1,6 @@
 // The deployable stack: one TocsinPipeline, its settings read from CDK context (`cdk.json` or
 // `cdk synth -c tocsin:alarmEmail=ops@example.com`), and the outputs an operator needs.
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct, Node } from 'constructs';
 import { z } from 'zod';
 import { formatIssues } from '../shared/zod-issues.ts';
@@ -30,6 +30,14 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, 'ChannelSecretArn', {
       value: pipeline.channelSecret.secretArn,
       description: 'Put channel credentials here as JSON keys (for example SLACK_WEBHOOK_URL)',
+    });
+    new CfnOutput(this, 'IngestTokenCommand', {
+      value: Fn.join('', [
+        'aws secretsmanager get-secret-value --secret-id ',
+        pipeline.channelSecret.secretArn,
+        ` --query SecretString --output text | jq -r .${pipeline.ingestTokenKey}`,
+      ]),
+      description: 'Prints the ingest token every webhook must send (bearer, basic-auth password or ?token=)',
     });
     new CfnOutput(this, 'IncidentsQueueUrl', { value: pipeline.incidentsQueue.queueUrl });
     new CfnOutput(this, 'RejectedQueueUrl', { value: pipeline.rejectedQueue.queueUrl });
@@ -103,7 +111,7 @@ const contextSchema = z.object({
   'tocsin:tracing': flag.optional(),
   'tocsin:deliverMaxConcurrency': positiveInt.min(2).optional(),
   'tocsin:sesIdentityArn': z.string().min(1).optional(),
-  'tocsin:httpIngestReservedConcurrency': positiveInt.optional(),
+  'tocsin:httpIngestReservedConcurrency': z.union([z.literal('none'), positiveInt]).optional(),
   'tocsin:forwarders': jsonObject.pipe(forwardersSchema).optional(),
 });
 

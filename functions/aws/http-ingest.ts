@@ -3,13 +3,15 @@
 // Same routes and answers as the local server (functions/local/server.ts): the shared ingest
 // step authenticates (token from the config), limits the size, checks SNS signatures and
 // normalizes; incidents go to INCIDENTS_QUEUE_URL, rejected payloads' bytes to
-// REJECTED_QUEUE_URL. Every answer is JSON; none carries a stack trace.
+// REJECTED_QUEUE_URL. Every answer is JSON; none carries a stack trace. The URL is public, so a
+// config without `ingest.token` closes it: every request gets 503 (the stack never deploys one
+// without, this is the second lock), and the log says why once per container.
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { TocsinConfig } from '../../shared/config/schema.ts';
 import { ingestAndForward, type ForwardSinks } from '../../shared/ingest/forward.ts';
-import { confirmSubscription, SnsVerifier, type CertificateFetcher, type SubscriptionConfirmer } from '../../shared/ingest/sns.ts';
+import { confirmSubscription, SnsReplayGuard, SnsVerifier, type CertificateFetcher, type SubscriptionConfirmer } from '../../shared/ingest/sns.ts';
 import { loadConfigFromEnv } from '../../shared/runtime/config.ts';
 import { allowedTopicArns } from '../../shared/runtime/env.ts';
 import { httpEventSchema } from '../../shared/runtime/events.ts';
@@ -29,9 +31,12 @@ export interface HttpResult {
   readonly body: string;
 }
 
-// Module scope: downloaded SNS signing certificates stay cached while the container is warm.
+// Module scope: downloaded SNS signing certificates (and committed SNS MessageIds) stay cached
+// while the container is warm.
 let snsVerifier = new SnsVerifier();
+let snsReplay = new SnsReplayGuard();
 let confirm: SubscriptionConfirmer = confirmSubscription;
+let loggedNoToken = false;
 
 export interface SnsHooks {
   readonly fetchCertificate?: CertificateFetcher;
@@ -41,7 +46,9 @@ export interface SnsHooks {
 /** For tests: where SNS signing certificates come from and how subscriptions are confirmed. */
 export function setSnsHooks(hooks: SnsHooks | undefined): void {
   snsVerifier = new SnsVerifier(hooks?.fetchCertificate ? { fetchCertificate: hooks.fetchCertificate } : {});
+  snsReplay = new SnsReplayGuard();
   confirm = hooks?.confirm ?? confirmSubscription;
+  loggedNoToken = false;
 }
 
 function json(statusCode: number, body: Readonly<Record<string, unknown>>, headers: Readonly<Record<string, string>> = {}): HttpResult {
@@ -100,14 +107,20 @@ export async function handleHttpEvent(event: unknown): Promise<HttpResult> {
     },
     {
       token: config.ingest.token,
+      requireToken: true,
       maxBodyBytes: config.ingest.maxBodyBytes,
-      sns: { verifier: snsVerifier, allowedTopicArns: allowed, confirm },
+      sns: { verifier: snsVerifier, allowedTopicArns: allowed, confirm, replay: snsReplay },
     },
     sinks,
   );
 
   const log = { path, status: answer.status, outcome: answer.outcome, reason: answer.reason, source: answer.source, incidents: answer.incidents, bytes: body.byteLength };
-  if (answer.outcome === 'unavailable') logger.error('ingest could not queue the payload', log);
+  if (answer.reason === 'token-not-configured') {
+    if (!loggedNoToken) logger.error('ingest is closed: the config has no ingest.token; every request is refused with 503 until one is set', log);
+    loggedNoToken = true;
+  } else if (answer.reason === 'certificate-unavailable') logger.warn('SNS signing certificate unavailable; asked SNS to retry, payload kept', log);
+  else if (answer.reason === 'confirmation-failed') logger.warn('SNS subscription confirmation failed; asked SNS to send it again', log);
+  else if (answer.outcome === 'unavailable') logger.error('ingest could not queue the payload', log);
   else if (answer.outcome === 'rejected') logger.warn('ingest rejected', log);
   else logger.info('ingest', log);
   const batch = new MetricBatch();

@@ -1,31 +1,32 @@
 // Azure Functions (v4 programming model, Node 22) entry: Azure Monitor action groups post here.
 // Thin adapter: raw bytes in → shared ingest → incidents to the SQS incidents queue → answer.
 // Auth level `function` (the action group's URL carries `?code=<function key>`), plus the
-// optional Tocsin token (`&token=`), since action-group webhooks cannot set headers.
+// Tocsin token (`&token=`, since action-group webhooks cannot set headers), which is required:
+// without TOCSIN_INGEST_TOKEN every request is refused with 503 and the log says why, once.
 // Action groups retry only 408/429/503/504 and then pause the endpoint for 15 minutes, so a
 // client mistake must be a 4xx, and only our own outages a 503.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { ingestAndForward } from '../../shared/ingest/forward.ts';
-import { forwarderFromEnv, type Forwarder } from '../../shared/ingest/forwarder.ts';
+import { ForwarderSlot, forwarderFromEnv, type Forwarder } from '../../shared/ingest/forwarder.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../shared/ingest/ingest.ts';
 
 const logger = new Logger({ serviceName: 'tocsin-azure-monitor-ingest' });
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 
-let forwarder: Forwarder | undefined;
+const slot = new ForwarderSlot(() => forwarderFromEnv(process.env));
 /** For tests: replace the forwarder (its sinks) built from the app settings. */
 export function setForwarder(next: Forwarder | undefined): void {
-  forwarder = next;
+  slot.set(next);
 }
 
 export async function monitorIngest(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const receivedAt = new Date();
-  try {
-    forwarder ??= forwarderFromEnv(process.env);
-  } catch (error) {
-    logger.error('forwarder misconfigured', { invocationId: context.invocationId, reason: error instanceof Error ? error.message : String(error) });
-    return { status: 503, headers: JSON_TYPE, jsonBody: { error: 'misconfigured', message: 'the function is not configured; see its logs' } };
+  const forwarder = slot.get((reason) => {
+    logger.error('forwarder misconfigured: refusing every request', { invocationId: context.invocationId, reason });
+  });
+  if (forwarder === undefined) {
+    return { status: 503, headers: { ...JSON_TYPE, 'retry-after': '60' }, jsonBody: { error: 'misconfigured', message: 'the function is not configured; see its logs' } };
   }
   // Refuse an oversized body before buffering it when the sender declared its length.
   const declared = Number(request.headers.get('content-length') ?? '0');

@@ -2,18 +2,20 @@
 // Thin adapter: raw bytes in → shared ingest → incidents to the SQS incidents queue → answer.
 // Deploy: gcloud functions deploy tocsin-monitoring-ingest --gen2 --runtime nodejs22
 //   --trigger-http --allow-unauthenticated --entry-point monitoringIngest (see README).
+// The URL is public, so TOCSIN_INGEST_TOKEN is required: without it every request is refused
+// with 503 and the log says why, once.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { http, type Request, type Response } from '@google-cloud/functions-framework';
 import express from 'express';
 import { ingestAndForward, type HttpAnswer } from '../../shared/ingest/forward.ts';
-import { forwarderFromEnv, type Forwarder } from '../../shared/ingest/forwarder.ts';
+import { ForwarderSlot, forwarderFromEnv, type Forwarder } from '../../shared/ingest/forwarder.ts';
 
 const logger = new Logger({ serviceName: 'tocsin-gcp-monitoring-ingest' });
 
-let forwarder: Forwarder | undefined;
+const slot = new ForwarderSlot(() => forwarderFromEnv(process.env));
 /** For tests: replace the forwarder (its sinks) built from the environment. */
 export function setForwarder(next: Forwarder | undefined): void {
-  forwarder = next;
+  slot.set(next);
 }
 
 function send(response: Response, answer: HttpAnswer): void {
@@ -26,11 +28,11 @@ export async function monitoringIngest(request: Request, response: Response): Pr
     response.status(405).set({ 'content-type': 'application/json; charset=utf-8', allow: 'POST' }).send(JSON.stringify({ error: 'method-not-allowed', message: 'POST the Cloud Monitoring notification here' }));
     return;
   }
-  try {
-    forwarder ??= forwarderFromEnv(process.env);
-  } catch (error) {
-    logger.error('forwarder misconfigured', { reason: error instanceof Error ? error.message : String(error) });
-    send(response, { status: 503, body: { error: 'misconfigured', message: 'the function is not configured; see its logs' }, headers: { 'content-type': 'application/json; charset=utf-8' }, outcome: 'unavailable', incidents: 0 });
+  const forwarder = slot.get((reason) => {
+    logger.error('forwarder misconfigured: refusing every request', { reason });
+  });
+  if (forwarder === undefined) {
+    send(response, { status: 503, body: { error: 'misconfigured', message: 'the function is not configured; see its logs' }, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': '60' }, outcome: 'unavailable', incidents: 0 });
     return;
   }
   // The framework has already parsed the body; rawBody holds the exact bytes, which is what

@@ -11,6 +11,7 @@ import { SOURCE_KINDS, type SourceKind } from '../../shared/incident.ts';
 import { LocalDatabaseError } from '../../shared/local/database-error.ts';
 import { normalizeBytes } from '../../shared/normalize.ts';
 import { AdminError } from './admin-error.ts';
+import { NoTokenOnNetworkError } from './network-error.ts';
 import type { AdminTarget } from './admin.ts';
 // The commands' own modules are imported when the command runs: `normalize` needs neither the
 // database nor the server, and starts faster without them.
@@ -19,8 +20,11 @@ const USAGE = `Usage: tocsin <command> [options]
 
 Commands:
   start [--port N] [--host H] [--config FILE] [--data DIR] [--sync normal|full] [--max-db-size SIZE]
-                                      run the local pipeline (default http://127.0.0.1:7070, data in
-                                      ./.tocsin; PORT and TOCSIN_CONFIG are read from the environment)
+        [--insecure-open-ingest]      run the local pipeline (default http://127.0.0.1:7070, data in
+                                      ./.tocsin; PORT, TOCSIN_CONFIG and TOCSIN_INGEST_TOKEN are read
+                                      from the environment). A --host off loopback needs a token;
+                                      --insecure-open-ingest serves one without, on a network you
+                                      trust with every alert
   normalize FILE|-  [--source KIND]   print the incidents for one payload as a JSON array
                                       (- reads standard input; KIND is one of ${SOURCE_KINDS.join(', ')})
   history FINGERPRINT [--json]        an incident's timeline: received, decided, each delivery attempt
@@ -88,6 +92,7 @@ async function startCommand(args: string[]): Promise<number> {
       sync: { type: 'string' },
       'max-db-size': { type: 'string' },
       'drain-timeout': { type: 'string' },
+      'insecure-open-ingest': { type: 'boolean' },
       // Gone: the JSON snapshot and the spool folder became the database in --data.
       state: { type: 'string' },
       'no-state': { type: 'boolean' },
@@ -137,6 +142,7 @@ async function startCommand(args: string[]): Promise<number> {
     durability: values.sync,
     maxDatabaseBytes: values['max-db-size'] === undefined ? undefined : parseSize(values['max-db-size'], '--max-db-size'),
     drainTimeoutMs,
+    allowOpenNetwork: values['insecure-open-ingest'] === true,
   });
   started.databaseFile = running.databaseFile;
   await signalled;
@@ -244,7 +250,13 @@ main(process.argv.slice(2)).then(
     process.exit(code);
   },
   (error: unknown) => {
-    if (error instanceof PayloadRejectedError || error instanceof ConfigError || error instanceof LocalDatabaseError || error instanceof AdminError) {
+    if (
+      error instanceof PayloadRejectedError ||
+      error instanceof ConfigError ||
+      error instanceof LocalDatabaseError ||
+      error instanceof AdminError ||
+      error instanceof NoTokenOnNetworkError
+    ) {
       process.stderr.write(`tocsin: ${error.message}\n`);
       process.exitCode = 2;
     } else if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {

@@ -3,7 +3,9 @@
 // routes do not need one). Ingest goes through the same shared `ingest` step as the cloud
 // handlers; an accepted request is answered 202 only once its incidents are committed to the
 // local database, and a refused one only once its bytes are; when that commit fails (a full
-// disk) the answer is 503, so the sender retries and nothing it sent is lost.
+// disk) the answer is 503, so the sender retries and nothing it sent is lost. Who may talk to
+// it (Host, Origin, the token for everything but /healthz) is decided in guards.ts before the
+// body is read, and the limits there bound slow clients and open connections.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAuthorized } from '../../shared/ingest/auth.ts';
@@ -12,17 +14,33 @@ import { ingestEndpointFor, INGEST_ROUTES } from '../../shared/ingest/routes.ts'
 import { isDiskFull } from '../../shared/local/database.ts';
 import type { LocalPipeline } from '../../shared/local/pipeline.ts';
 import { STATUSES, type Status } from '../../shared/incident.ts';
+import {
+  checkRequest,
+  DEFAULT_SERVER_LIMITS,
+  enforceLimits,
+  httpServerOptions,
+  ThrottledLog,
+  type GuardVerdict,
+  type ServerLimits,
+} from './guards.ts';
 
 export interface LocalServerOptions {
   readonly pipeline: LocalPipeline;
   readonly token?: string | undefined;
   readonly maxBodyBytes?: number | undefined;
   readonly sns?: SnsSettings | undefined;
+  /** Bound to a loopback address: refuse Host names that are not loopback (DNS rebinding). */
+  readonly loopbackOnly?: boolean | undefined;
+  readonly limits?: Partial<ServerLimits> | undefined;
+  /** Where refusals worth a look (foreign Host, cross-site, malformed, timeouts) are written. */
+  readonly log?: ((line: string) => void) | undefined;
 }
 
 interface Body {
   readonly bytes: Buffer;
   readonly tooLarge: boolean;
+  /** The connection closed before the body was complete (a timeout, or the client went away). */
+  readonly aborted?: boolean;
 }
 
 /** What one ingest (a request or a replay) comes to. */
@@ -59,6 +77,11 @@ function readBody(request: IncomingMessage, limit: number): Promise<Body> {
     request.on('end', () => {
       finish(false);
     });
+    request.on('close', () => {
+      if (done) return;
+      done = true;
+      resolve({ bytes: Buffer.alloc(0), tooLarge: false, aborted: true });
+    });
     request.on('error', (error) => {
       if (!done) reject(error);
     });
@@ -94,18 +117,31 @@ function limitOf(url: URL): number {
 export class LocalServer {
   readonly #options: LocalServerOptions;
   readonly #server: Server;
+  readonly #log: ThrottledLog;
+  readonly #refusedConnection: (socket: object) => boolean;
   #accepting = true;
 
   constructor(options: LocalServerOptions) {
     this.#options = options;
-    this.#server = createServer((request, response) => {
-      this.#handle(request, response).catch(() => {
+    const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+    this.#log = new ThrottledLog(options.log ?? ((line) => process.stderr.write(`tocsin: ${line}\n`)));
+    this.#server = createServer(httpServerOptions(limits), (request, response) => {
+      // Already answered 503 at connect time (connection cap).
+      if (this.#refusedConnection(request.socket)) return;
+      this.#handle(request, response).catch((error: unknown) => {
+        // The client went away or timed out (answered 408 by the limits): nothing to answer.
+        if (request.destroyed && !response.headersSent) return;
         // A bug, not the client's fault; the body never carries the error's details.
+        this.#log.line('internal', `500 for ${request.method ?? '?'} ${request.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
         if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: 'internal error; see the server log' });
         else response.destroy();
       });
     });
     this.#server.keepAliveTimeout = 5_000;
+    this.#refusedConnection = enforceLimits(this.#server, limits, (reason, line) => {
+      options.pipeline.metrics.refused.inc({ reason });
+      this.#log.line(reason, line);
+    });
   }
 
   async listen(port: number, host: string): Promise<{ host: string; port: number; url: string }> {
@@ -134,11 +170,36 @@ export class LocalServer {
     await closed;
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+  /** A request the guards refused: answered at once, counted, logged when worth it, connection closed if a body may follow. */
+  #refuse(request: IncomingMessage, response: ServerResponse, verdict: Extract<GuardVerdict, { ok: false }>): void {
     const { pipeline } = this.#options;
-    const method = request.method ?? 'GET';
+    if (verdict.path !== undefined && ingestEndpointFor(verdict.path) !== undefined) {
+      pipeline.metrics.received.inc({ endpoint: verdict.path });
+      pipeline.metrics.rejected.inc({ endpoint: verdict.path, reason: verdict.reason });
+    } else {
+      pipeline.metrics.refused.inc({ reason: verdict.reason });
+    }
+    if (verdict.log !== undefined) this.#log.line(verdict.reason, `${String(verdict.status)} ${verdict.log} from ${request.socket.remoteAddress ?? 'unknown'}`);
+    const headers: Record<string, string> = verdict.status === 401 ? { 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' } : {};
+    // The body (if any) is never read: close rather than drain it.
+    const mayHaveBody = request.method !== 'GET' && request.method !== 'HEAD';
+    if (mayHaveBody) {
+      headers['connection'] = 'close';
+      response.on('finish', () => request.destroy());
+    }
+    sendJson(response, verdict.status, verdict.body, headers);
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const verdict = checkRequest(request, { token: this.#options.token, loopbackOnly: this.#options.loopbackOnly === true });
+    if (!verdict.ok) {
+      this.#refuse(request, response, verdict);
+      return;
+    }
+    const { url, path } = verdict;
+    const { pipeline } = this.#options;
+    // HEAD is answered wherever GET is (node:http sends the headers without the body).
+    const method = request.method === 'HEAD' ? 'GET' : (request.method ?? 'GET');
 
     if (method === 'GET' && path === '/healthz') {
       sendJson(response, this.#accepting ? 200 : 503, {
@@ -155,15 +216,15 @@ export class LocalServer {
       return;
     }
     if (path === '/v1/incidents' || path.startsWith('/v1/incidents/')) {
-      this.#incidents(request, response, path, url);
+      this.#incidents(method, response, path, url);
       return;
     }
     if (path === '/v1/dead-letters' || path === '/v1/dead-letters/redrive') {
-      await this.#deadLetters(request, response, path, url);
+      await this.#deadLetters(request, method, response, path, url);
       return;
     }
     if (path === '/v1/rejected' || path.startsWith('/v1/rejected/')) {
-      await this.#rejected(request, response, path, url);
+      await this.#rejected(request, method, response, path, url);
       return;
     }
     const payloadMatch = /^\/v1\/payloads\/(\d+)$/.exec(path);
@@ -189,9 +250,9 @@ export class LocalServer {
     await this.#ingestRequest(request, response, path, endpoint, url);
   }
 
-  #incidents(request: IncomingMessage, response: ServerResponse, path: string, url: URL): void {
+  #incidents(method: string, response: ServerResponse, path: string, url: URL): void {
     const { pipeline } = this.#options;
-    if (request.method !== 'GET') {
+    if (method !== 'GET') {
       sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts GET` }, { allow: 'GET' });
       return;
     }
@@ -213,10 +274,10 @@ export class LocalServer {
     sendJson(response, 200, { fingerprint, record: found.record ?? null, history: found.history });
   }
 
-  async #deadLetters(request: IncomingMessage, response: ServerResponse, path: string, url: URL): Promise<void> {
+  async #deadLetters(request: IncomingMessage, method: string, response: ServerResponse, path: string, url: URL): Promise<void> {
     const { pipeline } = this.#options;
     if (path === '/v1/dead-letters') {
-      if (request.method !== 'GET') {
+      if (method !== 'GET') {
         sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts GET` }, { allow: 'GET' });
         return;
       }
@@ -236,10 +297,10 @@ export class LocalServer {
     }
   }
 
-  async #rejected(request: IncomingMessage, response: ServerResponse, path: string, url: URL): Promise<void> {
+  async #rejected(request: IncomingMessage, method: string, response: ServerResponse, path: string, url: URL): Promise<void> {
     const { pipeline } = this.#options;
     if (path === '/v1/rejected') {
-      if (request.method !== 'GET') {
+      if (method !== 'GET') {
         sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts GET` }, { allow: 'GET' });
         return;
       }
@@ -248,7 +309,7 @@ export class LocalServer {
     }
     const replay = /^\/v1\/rejected\/(\d+|all)\/replay$/.exec(path);
     const one = /^\/v1\/rejected\/(\d+)$/.exec(path);
-    if (one && request.method === 'GET') {
+    if (one && method === 'GET') {
       const entry = pipeline.rejected.get(Number(one[1]));
       if (!entry) {
         sendJson(response, 404, { error: 'not-found', message: `no rejected payload ${one[1] ?? ''}` });
@@ -311,6 +372,8 @@ export class LocalServer {
     }
     const limit = this.#options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const body = await readBody(request, limit);
+    // Timed out (already answered 408) or gone: nothing was accepted, nothing to answer.
+    if (body.aborted === true) return;
     const answer = await this.#ingest({
       path,
       endpoint,
@@ -361,12 +424,16 @@ export class LocalServer {
         } catch (error) {
           return unavailable(error, 'the alerts');
         }
+        outcome.onCommitted?.();
         return { status: outcome.status, body: outcome.body };
       case 'acknowledged':
         return { status: outcome.status, body: outcome.body };
-      case 'rejected': {
+      case 'rejected':
+      case 'unavailable': {
         pipeline.metrics.rejected.inc({ endpoint: request.path, reason: outcome.reason });
         const headers: Record<string, string> = outcome.status === 401 ? { 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' } : {};
+        // Not checkable now (an SNS certificate out of reach): 503, so the sender retries.
+        if (outcome.kind === 'unavailable') headers['retry-after'] = String(outcome.retryAfterSeconds);
         if (!outcome.keepRaw) return { status: outcome.status, body: { ...outcome.body }, headers };
         if (request.replayOf !== undefined) {
           // Still refused: keep it where it is, with the new reason.

@@ -2,12 +2,13 @@
 // banner, and stops gracefully. Tests call `startLocal` directly with port 0.
 import { join, resolve } from 'node:path';
 import { defaultConfig, loadConfigFile, type TocsinConfig } from '../../shared/config/index.ts';
-import { SnsVerifier, confirmSubscription, type CertificateFetcher, type SubscriptionConfirmer } from '../../shared/ingest/sns.ts';
+import { SnsReplayGuard, SnsVerifier, confirmSubscription, type CertificateFetcher, type SubscriptionConfirmer } from '../../shared/ingest/sns.ts';
 import { INGEST_ROUTES } from '../../shared/ingest/routes.ts';
 import { LocalDatabase, type Durability } from '../../shared/local/database.ts';
 import { importLegacyFiles } from '../../shared/local/legacy-import.ts';
 import { LocalPipeline, type StopSummary } from '../../shared/local/pipeline.ts';
 import type { QueueDepths } from '../../shared/local/queues.ts';
+import { assertTokenForHost, isLoopbackName, type ServerLimits } from './guards.ts';
 import { LocalServer } from './server.ts';
 
 export interface StartOptions {
@@ -35,6 +36,10 @@ export interface StartOptions {
   readonly deliveryConcurrency?: number;
   /** The banner and the delivery log lines. */
   readonly log?: (line: string) => void;
+  /** Timeouts and connection caps (defaults in guards.ts). */
+  readonly limits?: Partial<ServerLimits> | undefined;
+  /** Listen off loopback without a token (`--insecure-open-ingest`): anyone reaching it may post and read. */
+  readonly allowOpenNetwork?: boolean | undefined;
 }
 
 export interface RunningLocal {
@@ -55,7 +60,10 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const configFile = options.configFile ?? env['TOCSIN_CONFIG'];
-  const config = options.config ?? (configFile ? await loadConfigFile(configFile, { env }) : defaultConfig());
+  const config = options.config ?? (configFile ? await loadConfigFile(configFile, { env }) : defaultConfig({ ingestToken: env['TOCSIN_INGEST_TOKEN'] }));
+  const host = options.host ?? DEFAULT_HOST;
+  // Before anything is opened or written: a network bind without a token is refused outright.
+  assertTokenForHost(host, config.ingest.token, { configFile, allowOpenNetwork: options.allowOpenNetwork });
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const databaseFile = join(dataDir, DATABASE_FILE_NAME);
   const database = LocalDatabase.open({ file: databaseFile, durability: options.durability, maxBytes: options.maxDatabaseBytes });
@@ -68,18 +76,24 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
       pipeline,
       token: config.ingest.token,
       maxBodyBytes: config.ingest.maxBodyBytes,
+      loopbackOnly: isLoopbackName(host),
+      limits: options.limits,
+      log: (line) => {
+        log(`tocsin: ${line}`);
+      },
       sns: {
         verifier: new SnsVerifier(options.sns?.fetchCertificate ? { fetchCertificate: options.sns.fetchCertificate } : {}),
         allowedTopicArns: allowedTopics && allowedTopics.length > 0 ? allowedTopics : undefined,
         confirm: options.sns?.confirm ?? confirmSubscription,
+        replay: new SnsReplayGuard(),
       },
     });
     const port = options.port ?? (env['PORT'] ? Number(env['PORT']) : DEFAULT_PORT);
-    const address = await server.listen(port, options.host ?? DEFAULT_HOST);
+    const address = await server.listen(port, host);
     const restored = { incidents: pipeline.store.counts(), depths: pipeline.depths(), rejected: pipeline.rejected.count() };
     // Before the banner: whoever waits for "listening" has seen them by then.
     for (const line of imported.lines) log(`tocsin: ${line}`);
-    log(banner(address.url, config, configFile, database, restored));
+    log(banner(address.url, config, configFile, database, restored, isLoopbackName(host)));
     pipeline.start();
 
     const running = server;
@@ -119,12 +133,19 @@ function banner(
   configFile: string | undefined,
   database: LocalDatabase,
   restored: { incidents: { firing: number; resolved: number }; depths: QueueDepths; rejected: number },
+  loopback: boolean,
 ): string {
   const channelLines = Object.entries(config.channels).map(([name, channel]) => `    ${name} (${channel.type})`);
   const lines = [
     `tocsin listening on ${url}`,
     `  config:    ${configFile ?? 'embedded default (every event printed here, on the console)'}`,
-    `  ingest:    ${config.ingest.token ? 'token required (bearer, basic auth or ?token=)' : 'no token (set ingest.token to require one)'}`,
+    `  ingest:    ${
+      config.ingest.token
+        ? 'token required for everything but /healthz (bearer, basic auth or ?token=)'
+        : loopback
+          ? 'no token: loopback only (set TOCSIN_INGEST_TOKEN or ingest.token to require one)'
+          : '!!! NO TOKEN, OPEN TO THE NETWORK (--insecure-open-ingest): anyone who can reach this port can post alerts and read incidents !!!'
+    }`,
     `  channels:`,
     ...channelLines,
     `  routes:    ${String(config.routes.length)}`,

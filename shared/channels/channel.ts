@@ -3,6 +3,7 @@
 // Retry, backoff, delivery markers and dead-lettering live in the delivery worker, not here.
 import type { z } from 'zod';
 import type { Incident } from '../incident.ts';
+import { stripBidiControls } from './text.ts';
 
 export const DELIVERY_EVENTS = ['opened', 'resolved', 'renotified', 'flapping'] as const;
 /** What happened to an incident that is worth telling a person. */
@@ -50,11 +51,33 @@ export interface RegisteredChannel {
   deliver(event: DeliveryEvent, incident: Incident, target: { type: string }, context: SendContext): Promise<SendResult>;
 }
 
+/** Every string in a JSON-shaped value (keys included) passed through `map`. */
+function mapStrings<T>(value: T, map: (text: string) => string): T {
+  if (typeof value === 'string') return map(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => mapStrings(item, map)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[map(key)] = mapStrings(item, map);
+  return out as T;
+}
+
+/** The incident with every bidi control character removed from every text in it. */
+export function withoutBidiControls(incident: Incident): Incident {
+  return mapStrings(incident, stripBidiControls);
+}
+
+/**
+ * The channel as registered: its `render` sees the incident without bidi control characters
+ * (alert text is untrusted, and every channel must show it as it reads), and `deliver` renders
+ * then sends.
+ */
 export function defineChannel<Config extends { type: string }, Rendered>(
   channel: ChannelModule<Config, Rendered>,
 ): ChannelModule<Config, Rendered> & RegisteredChannel {
+  const render = (event: DeliveryEvent, incident: Incident): Rendered => channel.render(event, withoutBidiControls(incident));
   return {
     ...channel,
+    render,
     async deliver(event, incident, target, context) {
       // The config loader validated `target` with this same schema; parsing again keeps the
       // types honest for a few microseconds per delivery.
@@ -62,7 +85,7 @@ export function defineChannel<Config extends { type: string }, Rendered>(
       if (!parsed.success) {
         return { ok: false, retryable: false, reason: `invalid ${channel.type} channel config` };
       }
-      return channel.send(channel.render(event, incident), parsed.data, context);
+      return channel.send(render(event, incident), parsed.data, context);
     },
   };
 }

@@ -1,6 +1,7 @@
 // The email channel: one mail per notice with a plain-text and an HTML part, sent through SMTP
 // (when `smtp` is configured, e.g. a relay or a local test server) or else Amazon SES v2. Both
-// paths send the same MIME message, built with nodemailer's MailComposer.
+// paths send the same MIME message, built with nodemailer's MailComposer. SMTP requires TLS
+// unless the config says `tls: none` (see SMTP_TLS_MODES).
 //
 // Subject: `[<SEVERITY>] <status>: <title>`, status being `firing`, `firing (reminder)` for a
 // re-notification, `resolved` or `flapping` (text.ts statusWord), e.g.
@@ -34,16 +35,27 @@ export function mailboxOf(from: string): string | undefined {
   return address !== undefined && z.email().safeParse(address).success ? address : undefined;
 }
 
+/**
+ * How the SMTP connection is protected. `starttls` (the default): the session must be upgraded
+ * with STARTTLS before anything else is sent; a server that does not offer it (or a stripped
+ * offer) fails the delivery, so a password or an alert never crosses the network in clear text.
+ * `implicit`: TLS from the first byte (usually port 465). `none`: clear text, the explicit
+ * choice for a relay on the same host or a network you trust.
+ */
+export const SMTP_TLS_MODES = ['starttls', 'implicit', 'none'] as const;
+
 const smtpSchema = z
   .strictObject({
     host: z.string().min(1),
     port: z.int().min(1).max(65_535),
-    /** TLS from the first byte (port 465); otherwise STARTTLS is used when offered. */
-    secure: z.boolean().optional(),
+    tls: z.enum(SMTP_TLS_MODES).default('starttls'),
+    /** PEM certificate(s) to trust instead of the system's CAs (a relay with a private CA). */
+    ca: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'expected PEM certificate text' }).optional(),
     user: z.string().min(1).optional(),
     pass: z.string().min(1).optional(),
-    /** Do not upgrade with STARTTLS even when offered. */
-    ignoreTLS: z.boolean().optional(),
+    // The settings before `tls` existed: refused with the replacement, never reinterpreted.
+    secure: z.never({ error: 'replaced by tls: implicit (TLS from the first byte); leave both out for STARTTLS' }).optional(),
+    ignoreTLS: z.never({ error: 'replaced by tls: none (clear text, password included); leave both out for STARTTLS' }).optional(),
   })
   .refine((smtp) => (smtp.user === undefined) === (smtp.pass === undefined), {
     message: 'set both user and pass, or neither',
@@ -270,6 +282,12 @@ export function classifySmtpError(error: unknown, timeoutMs: number): Extract<Se
   if (code === 'EABORT' || error.name === 'TimeoutError' || error.name === 'AbortError') {
     return { ok: false, retryable: true, reason: `SMTP: timed out after ${timeoutMs} ms` };
   }
+  // STARTTLS required but refused by the server (no offer, or not implemented): a setting to
+  // fix, not a fault to retry. A failed handshake (certificate, network) stays retryable.
+  if (code === 'ETLS' && details.command === 'STARTTLS' && typeof details.response === 'string') {
+    const reply = typeof details.responseCode === 'number' ? ` ${String(details.responseCode)}` : '';
+    return { ok: false, retryable: false, reason: `SMTP ETLS: the server refused STARTTLS${reply}; TLS is required (set smtp.tls: none to send in clear text)` };
+  }
   if (typeof details.responseCode === 'number') {
     const reply = details.responseCode;
     // The server's text may quote a recipient address: keep only the enhanced status code (e.g. 5.1.1).
@@ -279,7 +297,9 @@ export function classifySmtpError(error: unknown, timeoutMs: number): Extract<Se
     const permanent = reply >= 500 && reply < 600 && reply !== 503;
     return { ok: false, retryable: !permanent, reason };
   }
-  const original = typeof details.originalCode === 'string' && /^E[A-Z_]+$/.test(details.originalCode) ? ` (${details.originalCode})` : '';
+  // Node error codes (ECONNRESET) and TLS verification codes (DEPTH_ZERO_SELF_SIGNED_CERT) name
+  // the problem without quoting anything the server said.
+  const original = typeof details.originalCode === 'string' && /^[A-Z][A-Z0-9_]{2,48}$/.test(details.originalCode) ? ` (${details.originalCode})` : '';
   const reason = `SMTP ${code ?? error.name}${original}`;
   if (code !== undefined && RETRYABLE_SMTP_CODES.has(code)) return { ok: false, retryable: true, reason };
   if (code === 'EAUTH' || code === 'ENOAUTH' || code === 'ECONFIG' || code === 'EENVELOPE' || code === 'EMESSAGE' || code === 'EREQUIRETLS') {
@@ -299,8 +319,11 @@ async function sendViaSmtp(
   const transport = nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,
-    secure: smtp.secure ?? false,
-    ignoreTLS: smtp.ignoreTLS ?? false,
+    secure: smtp.tls === 'implicit',
+    // requireTLS sends STARTTLS whatever the greeting offered, so a stripped offer fails too.
+    requireTLS: smtp.tls === 'starttls',
+    ignoreTLS: smtp.tls === 'none',
+    tls: { minVersion: 'TLSv1.2', ...(smtp.ca === undefined ? {} : { ca: smtp.ca }) },
     ...(smtp.user !== undefined && smtp.pass !== undefined ? { auth: { user: smtp.user, pass: smtp.pass } } : {}),
     connectionTimeout: context.timeoutMs,
     greetingTimeout: context.timeoutMs,

@@ -6,8 +6,12 @@
 // of the JSON) and rebuilt with less detail (summary, labels, links, long values) until it fits
 // in TEAMS_MAX_BODY_BYTES minus room reserved for the optional mention added at send time.
 // Colour: the title TextBlock takes Attention (critical, error), Warning, Accent (info) or Good
-// (resolved). Text is Adaptive Card markdown; Teams only turns `<at>…</at>` into a mention when
-// a matching entity exists, which only the configured `mention` adds.
+// (resolved). Text is Adaptive Card markdown (TextBlock text, Fact title and value), so every
+// alert-provided text is escaped with backslashes (escapeTeamsMarkdown): `[Re-authenticate](https://evil)`
+// in an alert shows as those characters, never as a link with a disguised target, and `**`/`_`
+// cannot restyle it. Action titles are plain text and stay unescaped. Teams only turns
+// `<at>…</at>` into a mention when a matching entity exists, which only the configured `mention`
+// adds.
 import { z } from 'zod';
 import type { Incident, Severity } from '../incident.ts';
 import { defineChannel, type DeliveryEvent } from './channel.ts';
@@ -39,6 +43,16 @@ const ACTION_TITLE_CHARS = 60;
 const LABEL_KEY_CHARS = 100;
 
 const NO_MARKUP = /^[^\p{Cc}<>]+$/u;
+
+// The characters Adaptive Card markdown gives a meaning inline: emphasis (`*`, `_`, `~`), links
+// (`[`, `]`), code (`` ` ``), autolinks and tags (`<`, `>`), and the backslash itself.
+const TEAMS_MARKDOWN = /[\\*_~`[\]<>]/g;
+
+/** Alert text as literal characters in Adaptive Card markdown (CommonMark backslash escapes). */
+export function escapeTeamsMarkdown(text: string): string {
+  return text.replace(TEAMS_MARKDOWN, '\\$&');
+}
+const escape = escapeTeamsMarkdown;
 
 export const teamsConfigSchema = z.strictObject({
   type: z.literal('teams'),
@@ -127,7 +141,7 @@ function buildMessage(event: DeliveryEvent, incident: Incident, level: DetailLev
   const body: (TeamsTextBlock | TeamsFactSet)[] = [
     {
       type: 'TextBlock',
-      text: fitText(headline(event, incident), level.titleChars),
+      text: fitText(headline(event, incident), level.titleChars, { escape }),
       wrap: true,
       size: 'Large',
       weight: 'Bolder',
@@ -137,24 +151,24 @@ function buildMessage(event: DeliveryEvent, incident: Incident, level: DetailLev
       type: 'FactSet',
       facts: incidentFacts(event, incident).map((fact) => ({
         title: fact.label,
-        value: fitText(fact.value, level.valueChars),
+        value: fitText(fact.value, level.valueChars, { escape }),
       })),
     },
   ];
 
   const summary = cleanBlock(incident.summary ?? '');
-  if (summary !== '') body.push({ type: 'TextBlock', text: fitText(summary, level.summaryChars), wrap: true });
+  if (summary !== '') body.push({ type: 'TextBlock', text: fitText(summary, level.summaryChars, { escape }), wrap: true });
 
   const metric = formatMetric(incident.metric);
   if (metric !== undefined) {
-    body.push({ type: 'TextBlock', text: `**Metric:** ${fitText(metric, level.valueChars)}`, wrap: true, isSubtle: true });
+    body.push({ type: 'TextBlock', text: `**Metric:** ${fitText(metric, level.valueChars, { escape })}`, wrap: true, isSubtle: true });
   }
 
   const labels = labelEntries(incident.labels);
   if (labels.length > 0 && level.labelCount > 0) {
     const shown = labels.slice(0, level.labelCount).map(([key, value]) => ({
-      title: fitText(key, LABEL_KEY_CHARS),
-      value: fitText(value, level.valueChars),
+      title: fitText(key, LABEL_KEY_CHARS, { escape }),
+      value: fitText(value, level.valueChars, { escape }),
     }));
     const hidden = labels.length - shown.length;
     if (hidden > 0) shown.push({ title: '…', value: `${hidden} more labels` });
@@ -163,7 +177,7 @@ function buildMessage(event: DeliveryEvent, incident: Incident, level: DetailLev
 
   body.push({
     type: 'TextBlock',
-    text: `Tocsin · ${incident.source.kind} · fingerprint ${fitText(incident.fingerprint, 200)}`,
+    text: `Tocsin · ${escape(incident.source.kind)} · fingerprint ${fitText(incident.fingerprint, 200, { escape })}`,
     wrap: true,
     size: 'Small',
     isSubtle: true,

@@ -30,6 +30,16 @@ export function codePointLength(text: string): number {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_OR_SPACE_RUN = /[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
+// Bidirectional formatting controls: LRE, RLE, PDF, LRO, RLO (U+202A–U+202E), the isolates
+// LRI, RLI, FSI, PDI (U+2066–U+2069), the marks LRM, RLM (U+200E, U+200F) and the Arabic letter
+// mark (U+061C). An override makes `gnp.exe` show as `exe.png` (Trojan Source); no alert needs
+// them, so every channel drops them (channel.ts, defineChannel).
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
+
+export function stripBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, '');
+}
+
 /** One line of text: control characters and whitespace runs become one space; trimmed. */
 export function oneLine(text: string): string {
   return text.replace(CONTROL_OR_SPACE_RUN, ' ').trim();

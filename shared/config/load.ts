@@ -68,8 +68,11 @@ export async function loadConfigFile(path: string, options: Omit<LoadOptions, 's
 }
 
 /** What runs when no config is given: everything goes to the console. */
-export function defaultConfig(): TocsinConfig {
+/** The embedded default: every event to the console; the ingest token from the caller (locally, TOCSIN_INGEST_TOKEN). */
+export function defaultConfig(options: { ingestToken?: string | undefined } = {}): TocsinConfig {
+  const token = options.ingestToken?.trim();
   return validateConfig({
+    ...(token ? { ingest: { token } } : {}),
     channels: { console: { type: 'console' } },
     routes: [{ channels: ['console'] }],
   });

@@ -126,7 +126,8 @@ const routeSchema = strictObject({
 
 export const configFileSchema = strictObject({
   ingest: strictObject({
-    token: z.string().min(1).optional(),
+    // A blank token would read as "no token" to some checks and as a secret to others.
+    token: z.string().refine((token) => token.trim() !== '', 'is blank: set a secret, or leave ingest.token out').optional(),
     maxBodyBytes: z.int().positive().default(DEFAULT_MAX_BODY_BYTES),
   }).prefault({}),
   channels: z

@@ -3,7 +3,7 @@
 // lost), and one HTTP answer. A queue outage is our problem, not the sender's: 503, which
 // Azure action groups, SNS and Cloud Monitoring all retry.
 import type { Incident } from '../incident.ts';
-import { ingest, type IngestOutcome, type IngestRequest, type IngestSettings, type RejectReason } from './ingest.ts';
+import { ingest, type IngestOutcome, type IngestRequest, type IngestSettings, type RejectReason, type UnavailableReason } from './ingest.ts';
 
 /** The incidents queue message: the incident, never the raw payload, so messages stay small. */
 export interface IncidentMessage {
@@ -16,7 +16,7 @@ export interface RejectedPayload {
   readonly receivedAt: string;
   readonly endpoint: string;
   readonly status: number;
-  readonly reason: RejectReason;
+  readonly reason: RejectReason | UnavailableReason;
   readonly message: string;
   readonly rejections?: readonly { source: string; reason: string }[] | undefined;
   readonly truncated: boolean;
@@ -38,7 +38,7 @@ export interface HttpAnswer {
   readonly headers: Readonly<Record<string, string>>;
   /** What happened, for logs and metrics. */
   readonly outcome: IngestOutcome['kind'] | 'unavailable';
-  readonly reason?: RejectReason | 'queue-unavailable' | undefined;
+  readonly reason?: RejectReason | UnavailableReason | 'queue-unavailable' | undefined;
   readonly incidents: number;
   readonly source?: string | undefined;
 }
@@ -47,33 +47,47 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
 export async function ingestAndForward(request: IngestRequest, settings: IngestSettings, sinks: ForwardSinks): Promise<HttpAnswer> {
   const outcome = await ingest(request, settings);
+  const keep = async (kept: Extract<IngestOutcome, { keepRaw: boolean }>): Promise<void> => {
+    if (!kept.keepRaw) return;
+    const bytes = typeof request.body === 'string' ? Buffer.from(request.body) : Buffer.from(request.body);
+    await sinks.rejected.send([
+      {
+        receivedAt: request.receivedAt.toISOString(),
+        endpoint: request.endpoint,
+        status: kept.status,
+        reason: kept.reason,
+        message: kept.body.message,
+        rejections: kept.body.rejections,
+        truncated: request.bodyTooLarge === true || bytes.byteLength > settings.maxBodyBytes,
+        bodyBase64: bytes.subarray(0, settings.maxBodyBytes).toString('base64'),
+      },
+    ]);
+  };
   try {
     switch (outcome.kind) {
       case 'accepted': {
         const receivedAt = request.receivedAt.toISOString();
         await sinks.incidents.send(outcome.incidents.map((incident) => ({ incident, receivedAt })));
+        outcome.onCommitted?.();
         return { status: 202, body: outcome.body, headers: JSON_HEADERS, outcome: 'accepted', incidents: outcome.incidents.length, source: outcome.source };
       }
       case 'acknowledged':
         return { status: 200, body: outcome.body, headers: JSON_HEADERS, outcome: 'acknowledged', incidents: 0 };
       case 'rejected': {
-        if (outcome.keepRaw) {
-          const bytes = typeof request.body === 'string' ? Buffer.from(request.body) : Buffer.from(request.body);
-          await sinks.rejected.send([
-            {
-              receivedAt: request.receivedAt.toISOString(),
-              endpoint: request.endpoint,
-              status: outcome.status,
-              reason: outcome.reason,
-              message: outcome.body.message,
-              rejections: outcome.body.rejections,
-              truncated: request.bodyTooLarge === true || bytes.byteLength > settings.maxBodyBytes,
-              bodyBase64: bytes.subarray(0, settings.maxBodyBytes).toString('base64'),
-            },
-          ]);
-        }
+        await keep(outcome);
         const headers = outcome.status === 401 ? { ...JSON_HEADERS, 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' } : JSON_HEADERS;
         return { status: outcome.status, body: { ...outcome.body, kept: outcome.keepRaw }, headers, outcome: 'rejected', reason: outcome.reason, incidents: 0 };
+      }
+      case 'unavailable': {
+        await keep(outcome);
+        return {
+          status: 503,
+          body: { ...outcome.body, kept: outcome.keepRaw },
+          headers: { ...JSON_HEADERS, 'retry-after': String(outcome.retryAfterSeconds) },
+          outcome: 'unavailable',
+          reason: outcome.reason,
+          incidents: 0,
+        };
       }
     }
   } catch {

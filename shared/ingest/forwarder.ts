@@ -2,10 +2,12 @@
 // to the same SQS queues. This builds their ingest settings and sinks from environment
 // variables, once per process. Credentials come from the AWS SDK's default chain: access
 // keys in app settings, or a web-identity role (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE).
+// A forwarder is a public URL, so TOCSIN_INGEST_TOKEN is required: unset or blank, it refuses
+// every request (ForwarderSlot reports why once) instead of taking alerts from anyone.
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsJobQueue } from '../queue/sqs.ts';
 import type { ForwardSinks, IncidentMessage, RejectedPayload } from './forward.ts';
-import { DEFAULT_MAX_BODY_BYTES, type IngestSettings } from './ingest.ts';
+import { DEFAULT_MAX_BODY_BYTES, hasToken, type IngestSettings } from './ingest.ts';
 
 export class ForwarderConfigError extends Error {
   override readonly name = 'ForwarderConfigError';
@@ -19,8 +21,15 @@ export interface Forwarder {
 export function forwarderFromEnv(env: Readonly<Record<string, string | undefined>>, client?: SQSClient): Forwarder {
   const incidentsUrl = env['INCIDENTS_QUEUE_URL'];
   const rejectedUrl = env['REJECTED_QUEUE_URL'];
-  const missing = [incidentsUrl ? undefined : 'INCIDENTS_QUEUE_URL', rejectedUrl ? undefined : 'REJECTED_QUEUE_URL'].filter(Boolean);
-  if (!incidentsUrl || !rejectedUrl) throw new ForwarderConfigError(`missing setting(s): ${missing.join(', ')}`);
+  const token = env['TOCSIN_INGEST_TOKEN'];
+  const missing = [
+    incidentsUrl ? undefined : 'INCIDENTS_QUEUE_URL',
+    rejectedUrl ? undefined : 'REJECTED_QUEUE_URL',
+    hasToken(token) ? undefined : 'TOCSIN_INGEST_TOKEN',
+  ].filter(Boolean);
+  if (!incidentsUrl || !rejectedUrl || !hasToken(token)) {
+    throw new ForwarderConfigError(`missing setting(s): ${missing.join(', ')}; every request is refused until they are set`);
+  }
   const maxBodyBytes = env['TOCSIN_MAX_BODY_BYTES'] ? Number(env['TOCSIN_MAX_BODY_BYTES']) : DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new ForwarderConfigError('TOCSIN_MAX_BODY_BYTES must be a positive integer');
   // The queue URL names the region (https://sqs.<region>.amazonaws.com/...); use it when
@@ -28,10 +37,47 @@ export function forwarderFromEnv(env: Readonly<Record<string, string | undefined
   const region = env['AWS_REGION'] ?? /^https:\/\/sqs\.([a-z0-9-]+)\./.exec(incidentsUrl)?.[1];
   const sqs = client ?? new SQSClient(region ? { region } : {});
   return {
-    settings: { token: env['TOCSIN_INGEST_TOKEN'] || undefined, maxBodyBytes },
+    settings: { token, requireToken: true, maxBodyBytes },
     sinks: {
       incidents: new SqsJobQueue<IncidentMessage>({ client: sqs, queueUrl: incidentsUrl }),
       rejected: new SqsJobQueue<RejectedPayload>({ client: sqs, queueUrl: rejectedUrl }),
     },
   };
+}
+
+/**
+ * The process's forwarder, built on first use. A configuration problem is kept (app settings
+ * changes restart the function app or deploy a new revision) and reported to `onProblem` once,
+ * not on every refused request.
+ */
+export class ForwarderSlot {
+  readonly #build: () => Forwarder;
+  #current: Forwarder | ForwarderConfigError | undefined;
+  #reported = false;
+
+  constructor(build: () => Forwarder) {
+    this.#build = build;
+  }
+
+  /** For tests: put a forwarder in place (undefined: build from the environment again). */
+  set(next: Forwarder | undefined): void {
+    this.#current = next;
+    this.#reported = false;
+  }
+
+  /** The forwarder, or undefined when it cannot be built (and then `onProblem` was told, once). */
+  get(onProblem: (reason: string) => void): Forwarder | undefined {
+    if (this.#current === undefined) {
+      try {
+        this.#current = this.#build();
+      } catch (error) {
+        if (!(error instanceof ForwarderConfigError)) throw error;
+        this.#current = error;
+      }
+    }
+    if (!(this.#current instanceof ForwarderConfigError)) return this.#current;
+    if (!this.#reported) onProblem(this.#current.message);
+    this.#reported = true;
+    return undefined;
+  }
 }

@@ -20,6 +20,12 @@ export function createMetrics(queueDepth: () => Record<string, number>) {
       labelNames: ['endpoint', 'reason'] as const,
       registers: [registry],
     }),
+    refused: new Counter({
+      name: 'tocsin_http_refused_total',
+      help: 'Requests and connections refused before reaching an endpoint, by reason (foreign-host, cross-site, unauthorized, malformed-target, timeout, connection-cap, ...); ingest refusals count in tocsin_rejected_total',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     incidents: new Counter({
       name: 'tocsin_incidents_total',
       help: 'Incidents normalized from accepted payloads, by source',

@@ -1,8 +1,8 @@
 // Prometheus Alertmanager: the `webhook_config` receiver's payload, version "4", and version "3"
 // (older Alertmanagers and Alertmanager-compatible senders: the same shape).
 //
-// Fingerprint parts: the alert's label set in canonical order (`key=value`, sorted by key;
-// labels starting with `__` left out). A label set is exactly how Alertmanager itself tells
+// Fingerprint parts: the alert's label set as one part (labelSetPart: its [key, value] pairs
+// sorted by key, as JSON; labels starting with `__` left out). A label set is exactly how Alertmanager itself tells
 // alerts apart, so firing, resolved and repeated deliveries of one alert agree, and another
 // rule (alertname) or another target (instance, pod, ...) differs. The payload's own
 // `fingerprint` field is not used: its hash belongs to Alertmanager and may change between its
@@ -14,7 +14,7 @@
 // title); `region` comes from a `region` label when there is one, and the account stays empty
 // (a Prometheus label set names no cloud account).
 import { z } from 'zod';
-import { fingerprintOf, canonicalLabels } from '../fingerprint.ts';
+import { fingerprintOf, labelSetPart } from '../fingerprint.ts';
 import type { Incident, IncidentLink, IncidentSource } from '../incident.ts';
 import { defineSource, isRecord, nonEmpty, pruned } from './source.ts';
 import type { NormalizeContext } from './source.ts';
@@ -71,7 +71,7 @@ function alertmanagerIncident(
   const resource = resourceFromLabels(labels);
   return pruned<Incident>({
     schemaVersion: 1,
-    fingerprint: fingerprintOf('alertmanager', canonicalLabels(labels)),
+    fingerprint: fingerprintOf('alertmanager', [labelSetPart(labels)]),
     status,
     severity: severityFromLabels(labels),
     title: titleFor(rule, resource?.name),

@@ -53,7 +53,8 @@ export function dimensionDetails(dimensions: readonly Dimension[]): Pick<AlertDe
     if (name) pairs.set(name, dimension?.value?.trim() ?? '');
   }
   const labels = [...pairs].map(([name, value]): LabelEntry => [name, value]);
-  const identity = [...pairs].map(([name, value]) => `dimension:${name.toLowerCase()}=${value}`).sort();
+  // JSON, not `name=value`: a `=` in a name or value must not make two dimension sets alike.
+  const identity = [...pairs].map(([name, value]) => `dimension:${JSON.stringify([name.toLowerCase(), value])}`).sort();
   return { labels, identity };
 }
 
@@ -419,7 +420,7 @@ export function prometheusDetails(context: AlertContext): AlertDetails {
     summary: [annotation('summary'), annotation('description')],
     labels: [...labels, ['expression', context.expression], ['ruleGroup', context.ruleGroup]],
     // A Prometheus alert is its label set.
-    identity: labels.map(([key, value]) => `label:${key}=${value ?? ''}`).sort(),
+    identity: labels.map(([key, value]) => `label:${JSON.stringify([key, value ?? ''])}`).sort(),
     metric: compactMetric({ value: finiteNumber(context.expressionValue) }),
     links: [],
   };

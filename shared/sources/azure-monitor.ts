@@ -16,13 +16,13 @@
 //   rule        essentials.alertRule; legacy metric: context.name; log v1: AlertRuleName;
 //               legacy activity log: context.id/name when sent, else empty; budgets: BudgetName
 //   targets     the alert target resource IDs, lower-cased (Azure's casing varies) and sorted
-//   identity    dimension name=value pairs (one alert instance per combination, metric and log
-//               alerts); the operation name (activity log: one rule may watch several
+//   identity    dimension [name, value] pairs as JSON (one alert instance per combination,
+//               metric and log alerts); the operation name (activity log: one rule may watch several
 //               operations); the tracking id (service health: every update and the resolution
-//               of one service issue share it); the Prometheus label set; the budget threshold.
+//               of one service issue share it); the Prometheus label set ([key, value] pairs as
+//               JSON); the budget threshold.
 // Budgets: targets are the budget ID (`AIP Budget Notification` carries none: it is rebuilt from
 // subscription, resource group and name, the ID Azure gives that budget).
-// Not part of it either: which field the rule's id came from (`alertRuleID`), or any label.
 // Not part of it: essentials.alertId and originAlertId (new per alert instance: stateless log
 // alerts and re-fires would open a new incident each time), eventDataId (new per event),
 // values, thresholds and times. So a Fired and its Resolved, and redeliveries, agree; another

@@ -8,9 +8,10 @@
 //   `policy=<alert policy path>` (`projects/P/alertPolicies/ID`, from `condition.name`, or
 //     `policy_name` when it is itself a path; otherwise the policy's display name),
 //   `condition=<condition path>` (`condition.name`; otherwise `condition_name`),
-//   `resource.type=<type>`, then `resource.label.<k>=<v>` and `metric.label.<k>=<v>` sorted by
-//     key: the time series the condition is violated on (metric labels matter for conditions
-//     grouped by a metric label, whose resource labels can be empty). A payload with no
+//   `resource.type=<type>`, `resource.labels=<label set>` and `metric.labels=<label set>`
+//     (labelSetPart: [key, value] pairs sorted by key, as JSON): the time series the condition
+//     is violated on (metric labels matter for conditions grouped by a metric label, whose
+//     resource labels can be empty). A payload with no
 //     resource type and no labels uses `resource_name=<resource_name or resource_id>` instead.
 // `incident_id` is not a part: a new incident of the same problem (policy, condition, series)
 // gets a new id, and it is still the same problem to the people being notified.
@@ -34,7 +35,7 @@
 // Log-based alerts carry no metric, `observed_value` or `threshold_value`: none is required.
 import { Buffer } from 'node:buffer';
 import { z } from 'zod';
-import { canonicalLabels, fingerprintOf } from '../fingerprint.ts';
+import { fingerprintOf, labelSetPart } from '../fingerprint.ts';
 import { DEFAULT_SEVERITY, TEST_LABEL } from '../incident.ts';
 import type { Incident, IncidentLink, IncidentMetric, IncidentResource, IncidentSource, Severity } from '../incident.ts';
 import { defineSource, isRecord, nonEmpty, pruned } from './source.ts';
@@ -229,15 +230,15 @@ function policyPathOf(name: string | undefined): string | undefined {
 
 function resourceIdentity(incident: GcpIncident): string[] {
   const type = nonEmpty(incident.resource?.type);
-  const resourceLabels = canonicalLabels(incident.resource?.labels ?? {});
-  const metricLabels = canonicalLabels(incident.metric?.labels ?? {});
-  if (type === undefined && resourceLabels.length === 0 && metricLabels.length === 0) {
+  const resourceLabels = incident.resource?.labels ?? {};
+  const metricLabels = incident.metric?.labels ?? {};
+  if (type === undefined && Object.keys(resourceLabels).length === 0 && Object.keys(metricLabels).length === 0) {
     return [`resource_name=${nonEmpty(incident.resource_name) ?? nonEmpty(incident.resource_id) ?? ''}`];
   }
   return [
     `resource.type=${type ?? ''}`,
-    ...resourceLabels.map((label) => `resource.label.${label}`),
-    ...metricLabels.map((label) => `metric.label.${label}`),
+    `resource.labels=${labelSetPart(resourceLabels)}`,
+    `metric.labels=${labelSetPart(metricLabels)}`,
   ];
 }
 

@@ -2,8 +2,8 @@
 // shape plus `orgId`, `state`, `title`, `message` and, per alert, `values`, `valueString`,
 // `silenceURL`, `dashboardURL`, `panelURL` and `imageURL`.
 //
-// Fingerprint parts: `orgId=<orgId>`, then the alert's label set in canonical order
-// (`key=value`, sorted by key; labels starting with `__` left out). Grafana's labels carry
+// Fingerprint parts: `orgId=<orgId>`, then the alert's label set as one part (labelSetPart:
+// its [key, value] pairs sorted by key, as JSON; labels starting with `__` left out). Grafana's labels carry
 // `alertname` and `grafana_folder` besides the query's own labels, so another rule, folder or
 // series differs; the organisation keeps two Grafana orgs with the same rules apart. The
 // payload's `fingerprint` field is not used (Grafana's hash, not ours to keep stable).
@@ -17,7 +17,7 @@
 // alerts send `generatorURL: "?orgId=1"`) is joined to the group's `externalURL`.
 // The group's `title`, `state` and `message` describe the whole group, not one alert: unused.
 import { z } from 'zod';
-import { canonicalLabels, fingerprintOf } from '../fingerprint.ts';
+import { fingerprintOf, labelSetPart } from '../fingerprint.ts';
 import type { Incident, IncidentMetric, IncidentSource } from '../incident.ts';
 import { defineSource, isRecord, nonEmpty, pruned } from './source.ts';
 import type { NormalizeContext } from './source.ts';
@@ -92,7 +92,7 @@ function grafanaIncident(
   const annotations = summaryFromAnnotations(alert.annotations);
   return pruned<Incident>({
     schemaVersion: 1,
-    fingerprint: fingerprintOf('grafana', [`orgId=${orgId}`, ...canonicalLabels(labels)]),
+    fingerprint: fingerprintOf('grafana', [`orgId=${orgId}`, labelSetPart(labels)]),
     status,
     severity: severityFromLabels(labels),
     title: titleFor(rule, resource?.name),

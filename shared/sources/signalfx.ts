@@ -8,8 +8,8 @@
 // arrive as an empty string: it is read as absent.
 //
 // Fingerprint parts: `detector=<detectorId, else the detector's name>`, `rule=<rule>`, then the
-// alerting signal's dimensions as `name=value`, sorted by name (the payload's `dimensions`, else
-// the union of the inputs' keys). A detector rule alerts once per dimension combination, so its
+// alerting signal's dimensions as one part, like a label set (labelSetPart: [name, value] pairs
+// sorted by name, as JSON; the payload's `dimensions`, else the union of the inputs' keys). A detector rule alerts once per dimension combination, so its
 // trigger and its clear agree, and another host (or another rule of the detector) differs.
 // `incidentId` is not a part: a new alert on the same signal gets a new one, and it is still the
 // same problem; nor are values, times, texts or eventType (new with every detector edit).
@@ -31,7 +31,7 @@
 //   value = the signal's value (the first input with dimensions). No threshold is taken: an input
 //   without dimensions may be a threshold or another signal.
 import { z } from 'zod';
-import { canonicalLabels, fingerprintOf } from '../fingerprint.ts';
+import { fingerprintOf, labelSetPart } from '../fingerprint.ts';
 import { DEFAULT_SEVERITY } from '../incident.ts';
 import type { Incident, IncidentMetric, IncidentResource, IncidentSource, Severity, Status } from '../incident.ts';
 import { httpLink, titleFor, uniqueLinks } from './prometheus-labels.ts';
@@ -250,7 +250,7 @@ function signalFxIncident(payload: SignalFxPayload, context: NormalizeContext): 
     fingerprint: fingerprintOf('signalfx', [
       `detector=${payload.detectorId ?? detector}`,
       `rule=${rule ?? ''}`,
-      ...canonicalLabels(dimensions),
+      labelSetPart(dimensions),
     ]),
     status,
     severity: (severityWord === undefined ? undefined : SEVERITY_BY_NAME.get(severityWord.toLowerCase())) ?? DEFAULT_SEVERITY,
@@ -284,7 +284,10 @@ function resourceOf(dimensions: Readonly<Record<string, string>>): IncidentResou
     names.find((name) => !name.startsWith('sf_') && nonEmpty(dimensions[name]) !== undefined);
   if (named === undefined) return undefined;
   return {
-    id: canonicalLabels(dimensions).join(','),
+    id: names
+      .sort()
+      .map((name) => `${name}=${dimensions[name] ?? ''}`)
+      .join(','),
     name: nonEmpty(dimensions[named]) ?? '',
     type: named,
   };

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { handler, setSnsHooks } from '../../functions/aws/http-ingest.ts';
 import type { IncidentMessage, RejectedPayload } from '../../shared/ingest/forward.ts';
 import type { SourceKind } from '../../shared/incident.ts';
+import { UNTRUSTED_CERTIFICATE_URL } from '../../shared/ingest/sns.ts';
 import { normalizeBytes } from '../../shared/normalize.ts';
 import { resetRuntime } from '../../shared/runtime/index.ts';
 import { CERT_URL, TOPIC_ARN, makeSigner, signSnsMessage, snsNotification, snsSubscriptionConfirmation, type TestSigner } from '../helpers/sns-signer.ts';
@@ -304,17 +305,95 @@ describe('http-ingest handler', () => {
       expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
     });
 
-    it('refuses a signing certificate that is not on an SNS host, without downloading it', async () => {
-      const message = signSnsMessage(signer, { ...snsNotification(alarm), SigningCertURL: 'https://sns.eu-central-1.amazonaws.com.attacker.example/cert.pem' });
+    it.each([
+      'https://sns.eu-central-1.amazonaws.com.attacker.example/SimpleNotificationService-0a1b.pem',
+      'https://sns.s3.amazonaws.com/SimpleNotificationService-0a1b.pem',
+    ])('refuses a signing certificate that is not on an SNS host (%s), without downloading it', async (url) => {
+      const message = signSnsMessage(signer, { ...snsNotification(alarm), SigningCertURL: url });
       const answer = await sns(message);
       expect(answer.statusCode).toBe(403);
-      expect(answer.json).toEqual({ error: 'bad-signature', message: 'SigningCertURL is not an https .pem URL on sns.<region>.amazonaws.com', kept: false });
+      expect(answer.json).toEqual({ error: 'bad-signature', message: UNTRUSTED_CERTIFICATE_URL, kept: false });
       expect(certificateDownloads).toEqual([]);
+    });
+
+    it('refuses a Lambda SNS event posted to the function URL on every route, and queues nothing', async () => {
+      const lambdaEvent = JSON.parse(bytesOf('cloudwatch', 'lambda-sns-single-metric-alarm.json').toString()) as unknown;
+      for (const path of ['/v1/ingest/aws/sns', '/v1/ingest', '/v1/ingest/alertmanager']) {
+        const answer = await call({ path, query: `token=${TOKEN}`, body: JSON.stringify(lambdaEvent) });
+        expect(answer.statusCode, path).toBe(403);
+        expect(answer.json, path).toMatchObject({ error: 'lambda-envelope', kept: false });
+      }
+      expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    });
+
+    it('refuses an SNS envelope whose signature fields were removed', async () => {
+      const { SignatureVersion: _version, Signature: _signature, ...unsigned } = signSnsMessage(signer, snsNotification(alarm, 'arn:aws:sns:eu-central-1:666666666666:attacker'));
+      const answer = await sns(unsigned);
+      expect(answer.statusCode).toBe(403);
+      expect(answer.json).toEqual({ error: 'bad-signature', message: 'an SNS message must carry SignatureVersion, Signature and SigningCertURL', kept: false });
+      expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    });
+
+    it('refuses a stale message and a MessageId it already queued', async () => {
+      const stale = await sns(signSnsMessage(signer, snsNotification(alarm, TOPIC_ARN, new Date(Date.now() - 2 * 3600_000).toISOString())));
+      expect(stale.statusCode).toBe(403);
+      expect(stale.json).toMatchObject({ error: 'stale-message' });
+      const message = signSnsMessage(signer, snsNotification(alarm));
+      expect((await sns(message)).statusCode).toBe(202);
+      const replayed = await sns(message);
+      expect(replayed.statusCode).toBe(409);
+      expect(replayed.json).toEqual({ error: 'replayed', message: `SNS MessageId ${message.MessageId} was already accepted`, kept: false });
+      expect(messagesTo(sqs, INCIDENTS_QUEUE_URL)).toHaveLength(1);
+    });
+
+    it('lets SNS retry a message whose incidents could not be queued (its MessageId is not remembered)', async () => {
+      const message = signSnsMessage(signer, snsNotification(alarm));
+      sqs.on(SendMessageBatchCommand).rejects(new Error('SQS is down'));
+      expect((await sns(message)).statusCode).toBe(503);
+      sqs.restore();
+      sqs = mockSqs();
+      expect((await sns(message)).statusCode).toBe(202);
+      expect(messagesTo(sqs, INCIDENTS_QUEUE_URL)).toHaveLength(1);
+    });
+
+    it('answers 503 with Retry-After and keeps the raw message when the signing certificate cannot be fetched', async () => {
+      setSnsHooks({ fetchCertificate: () => Promise.reject(new Error('connect ETIMEDOUT')), confirm: () => Promise.resolve() });
+      const message = signSnsMessage(signer, snsNotification(alarm));
+      const answer = await sns(message);
+      expect(answer.statusCode).toBe(503);
+      expect(answer.headers['retry-after']).toBe('10');
+      expect(answer.json).toEqual({ error: 'certificate-unavailable', message: 'the SNS signing certificate could not be fetched; retry later', kept: true });
+      expect(messagesTo(sqs, INCIDENTS_QUEUE_URL)).toEqual([]);
+      const kept = messagesTo(sqs, REJECTED_QUEUE_URL) as RejectedPayload[];
+      expect(kept).toHaveLength(1);
+      expect(kept[0]).toMatchObject({ status: 503, reason: 'certificate-unavailable', truncated: false });
+      expect(Buffer.from(kept[0]!.bodyBase64, 'base64').toString('utf8')).toBe(JSON.stringify(message));
     });
 
     it('still wants the ingest token on the SNS endpoint', async () => {
       const answer = await call({ path: '/v1/ingest/aws/sns', body: JSON.stringify(signSnsMessage(signer, snsNotification(alarm))) });
       expect(answer.statusCode).toBe(401);
+    });
+  });
+
+  describe('a config without ingest.token (fail closed)', () => {
+    beforeEach(() => {
+      store.ssm.restore();
+      store.secrets.restore();
+      resetRuntime();
+      store = mockConfigStore({ ...CONFIG, ingest: { maxBodyBytes: MAX_BODY_BYTES } }, { UNUSED: 'x' });
+    });
+
+    it('refuses every request with 503, with or without credentials, and says why in the log once', async () => {
+      const raw = bytesOf('alertmanager', 'firing-group.json');
+      for (const headers of [{}, bearer, basic(TOKEN), { authorization: 'Bearer anything' }]) {
+        const answer = await call({ path: '/v1/ingest/alertmanager', headers, body: raw });
+        expect(answer.statusCode).toBe(503);
+        expect(answer.json).toEqual({ error: 'token-not-configured', message: 'ingest is closed: no ingest token is configured on this endpoint (see its log)', kept: false });
+      }
+      expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+      const explained = output.text().split('\n').filter((line) => line.includes('the config has no ingest.token'));
+      expect(explained).toHaveLength(1);
     });
   });
 });

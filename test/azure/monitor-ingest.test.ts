@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { monitorIngest, setForwarder } from '../../functions/azure/monitor-ingest.ts';
 import { normalizeBytes } from '../../shared/normalize.ts';
-import { INCIDENTS_QUEUE_URL, REJECTED_QUEUE_URL, mockSqs, sentTo, testForwarder } from '../helpers/sqs-forwarder.ts';
+import { captureOutput, type OutputCapture } from '../aws/support.ts';
+import { INCIDENTS_QUEUE_URL, REJECTED_QUEUE_URL, misconfiguredLogRecords, mockSqs, sentTo, stubForwarderSettingsWithoutToken, testForwarder } from '../helpers/sqs-forwarder.ts';
 
 const TOKEN = 'azure-shared-secret-9';
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'azure-monitor');
@@ -88,5 +89,43 @@ describe('Azure monitor-ingest', () => {
     const answer = await monitorIngest(request(bytes), context());
     expect(answer.status).toBe(503);
     expect(answer.headers).toMatchObject({ 'retry-after': '5' });
+  });
+});
+
+describe('Azure monitor-ingest without TOCSIN_INGEST_TOKEN (fail closed)', () => {
+  let sqs: ReturnType<typeof mockSqs>;
+  let output: OutputCapture;
+  beforeEach(() => {
+    sqs = mockSqs();
+    stubForwarderSettingsWithoutToken();
+    // Built from these app settings, as in Azure.
+    setForwarder(undefined);
+    output = captureOutput();
+  });
+  afterEach(() => {
+    output.restore();
+    vi.unstubAllEnvs();
+    sqs.restore();
+  });
+  afterAll(() => {
+    setForwarder(undefined);
+  });
+
+  it.each([
+    ['unset', undefined],
+    ['empty', ''],
+    ['blank', '   '],
+  ])('refuses every request when it is %s, whatever the caller sends, and logs why once', async (_name, value) => {
+    if (value !== undefined) vi.stubEnv('TOCSIN_INGEST_TOKEN', value);
+    const bytes = await readFile(join(FIXTURES, 'metric-static-fired.json'));
+    for (const query of ['?code=function-key', '?code=function-key&token=', `?code=function-key&token=${TOKEN}`]) {
+      const answer = await monitorIngest(request(bytes, query), context());
+      expect(answer.status).toBe(503);
+      expect(answer.jsonBody).toEqual({ error: 'misconfigured', message: 'the function is not configured; see its logs' });
+    }
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    const lines = misconfiguredLogRecords(output.records());
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!['reason']).toBe('missing setting(s): TOCSIN_INGEST_TOKEN; every request is refused until they are set');
   });
 });

@@ -165,10 +165,10 @@ describe('email rendering', () => {
   });
 });
 
-describe('email over SMTP (real smtp-server on 127.0.0.1)', () => {
+describe('email over SMTP (real smtp-server on 127.0.0.1, STARTTLS)', () => {
   let server: TestSmtpServer;
   beforeAll(async () => {
-    server = await startSmtpServer();
+    server = await startSmtpServer({ tls: 'starttls' });
   });
   afterAll(async () => {
     await server.close();
@@ -182,7 +182,7 @@ describe('email over SMTP (real smtp-server on 127.0.0.1)', () => {
     from: `Tocsin <${FROM}>`,
     to: ['team@example.com', 'lead@example.com'],
     cc: ['audit@example.net'],
-    smtp: { host: server.host, port: server.port },
+    smtp: { host: server.host, port: server.port, tls: 'starttls', ca: server.ca },
     ...overrides,
   });
   const deliver = async (event: DeliveryEvent, incident: Incident, config: EmailConfig = target()) => {
@@ -196,6 +196,7 @@ describe('email over SMTP (real smtp-server on 127.0.0.1)', () => {
     const incident = firing('cloudwatch');
     const { result, received, mail } = await deliver('opened', incident);
     expect(result).toEqual({ ok: true });
+    expect(received!.secure).toBe(true);
     expect(received!.from).toBe(FROM);
     expect(received!.to).toEqual(['team@example.com', 'lead@example.com', 'audit@example.net']);
     expect(mail!.subject).toBe('[ERROR] firing: CPU high on web-1');
@@ -264,10 +265,82 @@ describe('email over SMTP (real smtp-server on 127.0.0.1)', () => {
   it('marks a refused connection retryable', async () => {
     const closed = await startSmtpServer();
     await closed.close();
-    const result = await emailChannel.deliver('opened', firing(), target({ smtp: { host: closed.host, port: closed.port } }), TIMEOUT);
+    const result = await emailChannel.deliver('opened', firing(), target({ smtp: { host: closed.host, port: closed.port, tls: 'starttls' } }), TIMEOUT);
     expect(result).toMatchObject({ ok: false, retryable: true });
     expect(result.ok ? '' : result.reason).toMatch(/^SMTP (ESOCKET|ECONNECTION)/);
     expect(result.ok ? '' : result.reason).not.toContain('example.com');
+  });
+});
+
+describe('SMTP transport security (real smtp-server offering STARTTLS, implicit TLS, or neither)', () => {
+  const servers: TestSmtpServer[] = [];
+  const start = async (tls: 'plain' | 'starttls' | 'implicit'): Promise<TestSmtpServer> => {
+    const server = await startSmtpServer({ tls });
+    servers.push(server);
+    return server;
+  };
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+  });
+  const PASSWORD = 'smtp-secret-5d1c0e7a';
+  const send = (server: TestSmtpServer, smtp: Record<string, unknown>) =>
+    emailChannel.deliver(
+      'opened',
+      firing(),
+      { type: 'email', from: FROM, to: ['team@example.com'], smtp: { host: server.host, port: server.port, user: 'mailer', pass: PASSWORD, ...smtp } } as EmailConfig,
+      TIMEOUT,
+    );
+
+  it('by default requires STARTTLS: a server that does not offer it gets no password and no mail, and the job is not retried', async () => {
+    const server = await start('plain');
+    const result = await send(server, {});
+    expect(result).toEqual({
+      ok: false,
+      retryable: false,
+      reason: expect.stringMatching(/^SMTP ETLS: the server refused STARTTLS( \d{3})?; TLS is required \(set smtp\.tls: none to send in clear text\)$/) as unknown,
+    });
+    expect(server.auths).toEqual([]);
+    expect(server.mails).toEqual([]);
+  });
+
+  it('upgrades with STARTTLS when offered, and authenticates only inside TLS', async () => {
+    const server = await start('starttls');
+    expect(await send(server, { ca: server.ca })).toEqual({ ok: true });
+    expect(server.auths).toEqual([{ username: 'mailer', password: PASSWORD, secure: true }]);
+    expect(server.mails.map((mail) => mail.secure)).toEqual([true]);
+  });
+
+  it('speaks TLS from the first byte with tls: implicit', async () => {
+    const server = await start('implicit');
+    expect(await send(server, { tls: 'implicit', ca: server.ca })).toEqual({ ok: true });
+    expect(server.auths.map((auth) => auth.secure)).toEqual([true]);
+    expect(server.mails.map((mail) => mail.secure)).toEqual([true]);
+  });
+
+  it('refuses a certificate it cannot verify: nothing is sent, and the delivery is retried later', async () => {
+    const server = await start('starttls');
+    const result = await send(server, {});
+    expect(result).toEqual({ ok: false, retryable: true, reason: 'SMTP ESOCKET (DEPTH_ZERO_SELF_SIGNED_CERT)' });
+    expect(server.auths).toEqual([]);
+    expect(server.mails).toEqual([]);
+  });
+
+  it('sends in clear text only with the explicit tls: none', async () => {
+    const server = await start('plain');
+    expect(await send(server, { tls: 'none' })).toEqual({ ok: true });
+    expect(server.auths).toEqual([{ username: 'mailer', password: PASSWORD, secure: false }]);
+    expect(server.mails.map((mail) => mail.secure)).toEqual([false]);
+  });
+
+  it('refuses the old secure / ignoreTLS keys with their replacement, instead of guessing', () => {
+    const parse = (smtp: Record<string, unknown>) =>
+      emailChannel.configSchema.safeParse({ type: 'email', from: FROM, to: ['t@example.com'], smtp: { host: 'smtp.example.com', port: 587, ...smtp } });
+    const messages = (smtp: Record<string, unknown>) => parse(smtp).error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    expect(messages({ ignoreTLS: true })).toEqual(['smtp.ignoreTLS: replaced by tls: none (clear text, password included); leave both out for STARTTLS']);
+    expect(messages({ secure: true })).toEqual(['smtp.secure: replaced by tls: implicit (TLS from the first byte); leave both out for STARTTLS']);
+    expect(parse({}).data?.smtp?.tls).toBe('starttls');
+    expect(parse({ tls: 'plaintext' }).success).toBe(false);
+    expect(parse({ ca: 'not a certificate' }).success).toBe(false);
   });
 });
 

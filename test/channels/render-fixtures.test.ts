@@ -9,7 +9,7 @@ import { renderEmail } from '../../shared/channels/email.ts';
 import { GOOGLE_CHAT_MAX_BODY_BYTES, renderGoogleChat } from '../../shared/channels/google-chat.ts';
 import { SLACK_LIMITS, renderSlack } from '../../shared/channels/slack.ts';
 import { renderSms } from '../../shared/channels/sms.ts';
-import { TEAMS_MAX_BODY_BYTES, renderTeams } from '../../shared/channels/teams.ts';
+import { TEAMS_MAX_BODY_BYTES, escapeTeamsMarkdown, renderTeams } from '../../shared/channels/teams.ts';
 import { SOURCE_KINDS, type Incident } from '../../shared/incident.ts';
 import { normalizeBytes } from '../../shared/normalize.ts';
 
@@ -43,7 +43,7 @@ describe('every channel renders every fixture', () => {
 
       const teams = renderTeams(event, incident).message;
       expect(bytes(teams)).toBeLessThanOrEqual(TEAMS_MAX_BODY_BYTES);
-      expect(JSON.stringify(teams)).toContain(JSON.stringify(titleStart(incident)).slice(1, -1));
+      expect(JSON.stringify(teams)).toContain(JSON.stringify(escapeTeamsMarkdown(titleStart(incident))).slice(1, -1));
 
       const chat = renderGoogleChat(event, incident).message;
       expect(bytes(chat)).toBeLessThanOrEqual(GOOGLE_CHAT_MAX_BODY_BYTES);

@@ -167,15 +167,16 @@ describe('slack channel', () => {
   });
 
   describe('unicode', () => {
-    it('keeps emoji and right-to-left text intact', async () => {
+    it('keeps emoji and right-to-left text intact, without bidi control marks', async () => {
       const incident = incidentSchema.parse({
         ...FIRING.alertmanager,
         title: 'שגיאה בשרת הראשי 🔥 données café',
-        summary: 'הדיסק מלא ‏(97%)‏ — 🚨',
+        summary: 'הדיסק מלא \u200F(97%)\u200F — 🚨',
       });
       const { body } = await capture('opened', incident);
       expect(headerText(body)).toBe('🔴 CRITICAL: שגיאה בשרת הראשי 🔥 données café');
-      expect(body.blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: 'הדיסק מלא ‏(97%)‏ — 🚨' } });
+      // The right-to-left marks (U+200F) are bidi controls, which every channel drops.
+      expect(body.blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: 'הדיסק מלא (97%) — 🚨' } });
     });
 
     it('truncates on grapheme boundaries (no half emoji, no broken surrogate pair)', async () => {

@@ -137,7 +137,8 @@ describe('teams channel', () => {
         { title: 'Started', value: '2026-11-25T10:00:00.000Z' },
       ]);
       expect(textBlocks(body).slice(1).map((block) => block.text)).toEqual([
-        'Threshold Crossed: 1 datapoint [93.5] was greater than the threshold (80.0).',
+        // Markdown characters of alert text are escaped: `[93.5]` shows as typed.
+        'Threshold Crossed: 1 datapoint \\[93.5\\] was greater than the threshold (80.0).',
         '**Metric:** AWS/EC2 CPUUtilization = 93.5 Percent (threshold GreaterThanThreshold 80)',
         '**Labels**',
         'Tocsin · cloudwatch · fingerprint cloudwatch:5f0c2d9a1b7e4c3f8a6d2e1b0c9f8e7d',

@@ -279,6 +279,12 @@ defaults:
     ]);
   });
 
+  it('a blank ingest token', async () => {
+    expect(await problems('ingest: { token: "   " }\nchannels: { out: { type: console } }\nroutes: [{ channels: [out] }]\n')).toEqual([
+      { path: 'ingest.token', message: 'is blank: set a secret, or leave ingest.token out' },
+    ]);
+  });
+
   it('invalid placeholder name', async () => {
     expect(await problems('ingest: { token: "${not-a-name}" }\nchannels: { out: { type: console } }\nroutes: [{ channels: [out] }]\n')).toEqual([
       { path: 'ingest.token', message: 'invalid placeholder ${not-a-name} (names use letters, digits and _)' },

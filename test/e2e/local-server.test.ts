@@ -48,28 +48,9 @@ function cloudwatchAlarm(state: 'ALARM' | 'OK', time: string): unknown {
       EvaluateLowSampleCountPercentile: '',
     },
   };
-  return {
-    Records: [
-      {
-        EventSource: 'aws:sns',
-        EventVersion: '1.0',
-        EventSubscriptionArn: 'arn:aws:sns:eu-west-1:111122223333:tocsin-alarms:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55',
-        Sns: {
-          Type: 'Notification',
-          MessageId: `95df01b4-ee98-5cb9-9903-4c221d41eb5e-${state}`,
-          TopicArn: 'arn:aws:sns:eu-west-1:111122223333:tocsin-alarms',
-          Subject: `${state}: "orders-db-cpu-high" in EU (Ireland)`,
-          Message: JSON.stringify(alarm),
-          Timestamp: time.replace('+0000', 'Z'),
-          SignatureVersion: '1',
-          Signature: 'EXAMPLE',
-          SigningCertUrl: 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem',
-          UnsubscribeUrl: 'https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe',
-          MessageAttributes: {},
-        },
-      },
-    ],
-  };
+  // What an SNS subscription with raw message delivery posts: the alarm itself. (A Lambda SNS
+  // event is never accepted over HTTP; signed envelopes are tested in test/hardening.)
+  return alarm;
 }
 
 function azureMetricAlert(condition: 'Fired' | 'Resolved'): unknown {
@@ -231,10 +212,10 @@ describe('local server end to end', () => {
     const keptBytes = Buffer.from(local.pipeline.rejected.get(malformedBody.rejectedId ?? -1)?.body ?? []).toString('utf8');
     expect(keptBytes).toBe('{"schemaId": "azureMonitorCommonAlertSchema", "data": ');
     // And over HTTP, as `tocsin replay` and people see them.
-    const listed = (await (await fetch(`${local.url}/v1/rejected`)).json()) as { rejected: { id: number }[] };
+    const listed = (await (await fetch(`${local.url}/v1/rejected`, { headers: { authorization: `Bearer ${token}` } })).json()) as { rejected: { id: number }[] };
     expect(listed.rejected.map((entry) => entry.id)).toContain(malformedBody.rejectedId);
 
-    const metrics = await (await fetch(`${local.url}/metrics`)).text();
+    const metrics = await (await fetch(`${local.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     expect(metrics).toMatch(/tocsin_rejected_total\{endpoint="\/v1\/ingest\/azure\/monitor",reason="malformed"\} 1/);
     expect(metrics).toMatch(/tocsin_rejected_total\{endpoint="\/v1\/ingest\/grafana",reason="too-large"\} 1/);
     expect(metrics).toMatch(/tocsin_rejected_total\{endpoint="\/v1\/ingest\/alertmanager",reason="unauthorized"\} 1/);
@@ -280,7 +261,7 @@ describe('local server end to end', () => {
     expect(delivered).toHaveLength(6);
     const succeeded = delivered.slice(3).map((body) => body.incident.fingerprint);
     expect(new Set(succeeded).size).toBe(3);
-    const metrics = await (await fetch(`${local.url}/metrics`)).text();
+    const metrics = await (await fetch(`${local.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     expect(metrics).toMatch(/tocsin_delivery_failures_total\{channel="audit",outcome="retry"\} 3/);
     expect(metrics).not.toMatch(/tocsin_dead_lettered_total\{channel="audit"\} [1-9]/);
   }, 40_000);

@@ -5,10 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setForwarder } from '../../functions/gcp/index.ts';
 import { normalizeBytes } from '../../shared/normalize.ts';
-import { INCIDENTS_QUEUE_URL, REJECTED_QUEUE_URL, mockSqs, sentTo, testForwarder } from '../helpers/sqs-forwarder.ts';
+import { captureOutput, type OutputCapture } from '../aws/support.ts';
+import { INCIDENTS_QUEUE_URL, REJECTED_QUEUE_URL, misconfiguredLogRecords, mockSqs, sentTo, stubForwarderSettingsWithoutToken, testForwarder } from '../helpers/sqs-forwarder.ts';
 
 const TOKEN = 'gcp-basic-secret-42';
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'gcp-monitoring', 'metric-open.json');
@@ -107,6 +108,36 @@ describe('GCP monitoringIngest under functions-framework', () => {
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');
     expect(await response.json()).toEqual({ error: 'queue-unavailable', message: 'could not queue the payload; retry later' });
+  });
+
+  describe('without TOCSIN_INGEST_TOKEN (fail closed)', () => {
+    let output: OutputCapture;
+    beforeEach(() => {
+      stubForwarderSettingsWithoutToken();
+      // Built from these environment variables, as on Cloud Run.
+      setForwarder(undefined);
+      output = captureOutput();
+    });
+    afterEach(() => {
+      output.restore();
+      vi.unstubAllEnvs();
+    });
+
+    it.each([
+      ['unset', undefined],
+      ['empty', ''],
+    ])('refuses every request when it is %s, with or without a password, and logs why once', async (_name, value) => {
+      if (value !== undefined) vi.stubEnv('TOCSIN_INGEST_TOKEN', value);
+      for (const headers of [{}, { authorization: basic('') }, { authorization: basic(TOKEN) }] as Record<string, string>[]) {
+        const response = await post(fixture, headers);
+        expect(response.status).toBe(503);
+        expect(await response.json()).toEqual({ error: 'misconfigured', message: 'the function is not configured; see its logs' });
+      }
+      expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+      const lines = misconfiguredLogRecords(output.records());
+      expect(lines).toHaveLength(1);
+      expect(String(lines[0]!['reason'])).toContain('TOCSIN_INGEST_TOKEN');
+    });
   });
 
   it('answers other methods with a JSON 405', async () => {

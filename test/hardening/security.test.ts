@@ -8,14 +8,19 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLocal } from '../../functions/local/start.ts';
-import { emailConfigSchema, buildMime, renderEmail } from '../../shared/channels/email.ts';
-import { renderGoogleChat } from '../../shared/channels/google-chat.ts';
-import { renderSlack } from '../../shared/channels/slack.ts';
-import { renderSms } from '../../shared/channels/sms.ts';
-import { renderTeams } from '../../shared/channels/teams.ts';
+import { DELIVERY_EVENTS } from '../../shared/channels/channel.ts';
+import { consoleChannel } from '../../shared/channels/console.ts';
+import { emailChannel, emailConfigSchema, buildMime, renderEmail } from '../../shared/channels/email.ts';
+import { googleChatChannel, renderGoogleChat } from '../../shared/channels/google-chat.ts';
+import { CHANNEL_TYPES } from '../../shared/channels/index.ts';
+import { renderSlack, slackChannel } from '../../shared/channels/slack.ts';
+import { renderSms, smsChannel } from '../../shared/channels/sms.ts';
+import { renderTeams, teamsChannel } from '../../shared/channels/teams.ts';
+import { webhookChannel } from '../../shared/channels/webhook.ts';
 import { incidentSchema, type Incident } from '../../shared/incident.ts';
 import type { HttpRecorder } from '../helpers/http-recorder.ts';
 import { startLocalHarness, type LocalHarness } from '../helpers/local-harness.ts';
+import { UNTRUSTED_CERTIFICATE_URL } from '../../shared/ingest/sns.ts';
 import { CERT_URL, TOPIC_ARN, makeSigner, signSnsMessage, snsNotification, snsSubscriptionConfirmation, type TestSigner } from '../helpers/sns-signer.ts';
 import { fetchMetrics, metricSum, rawPost, type ErrorAnswer } from './support.ts';
 
@@ -94,6 +99,55 @@ describe('rendering hostile text', () => {
     const cardTexts = JSON.stringify(message.cardsV2[0].card.sections);
     for (const live of ['<script>', '<users/all>', '<!here>', '<!channel>']) expect(cardTexts).not.toContain(live);
     expect(cardTexts).toContain('&lt;script&gt;');
+  });
+
+  it('Teams: a markdown link, emphasis or code in alert text stays literal text, in every field', () => {
+    const disguised = '[Re-authenticate](https://evil.example/login) **urgent** _now_ `code` <https://evil.example>';
+    const incident = incidentSchema.parse({
+      ...hostile,
+      title: `Disk full ${disguised}`,
+      summary: `${disguised}\n- [Runbook](https://evil.example/runbook)`,
+      resource: { name: `db-1 ${disguised}` },
+      labels: { [`team ${disguised}`]: disguised },
+      metric: { name: disguised, value: 1 },
+    });
+    const card = teamsChannel.render('opened', incident).message.attachments[0].content;
+    const markdownTexts = card.body.flatMap((element) =>
+      element.type === 'TextBlock' ? [element.text] : element.facts.flatMap((fact) => [fact.title, fact.value]),
+    );
+    // An unescaped `[` followed later by `](` would be a live link; an unescaped `*`/`_`/`` ` ``/`<` markup.
+    const live = /(^|[^\\])(\[[^\]]*\]\(|\*\*|_[^_]+_|`|<https?:)/;
+    for (const text of markdownTexts.map((text) => text.replace(/^\*\*(Metric:|Labels)\*\*/, ''))) {
+      // (the card's own `**Metric:**` and `**Labels**` headings are left out of the check)
+      expect(text, text).not.toMatch(live);
+    }
+    expect(JSON.stringify(card.body)).toContain('\\\\[Re-authenticate\\\\](https://evil.example/login)');
+    // The only links on the card are its actions, built from the incident's links, never from its text.
+    expect(card.actions.map((action) => action.url)).toEqual(['https://runbooks.example.com/disk']);
+  });
+
+  it('every channel drops bidi controls (Trojan Source) from every text it renders', () => {
+    const bidi = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C'];
+    const laced = (text: string): string => bidi.map((mark) => `${mark}${text}`).join('');
+    const incident = incidentSchema.parse({
+      ...hostile,
+      title: laced('invoice.exe'),
+      summary: laced('gnp.exe'),
+      source: { ...hostile.source, rule: laced('rule'), account: laced('123') },
+      resource: { name: laced('db-1'), id: laced('id'), type: laced('type') },
+      labels: { [laced('team')]: laced('ops') },
+      links: [{ title: laced('Runbook'), url: 'https://runbooks.example.com/disk' }],
+      metric: { name: laced('cpu'), namespace: laced('ns'), unit: laced('u'), value: 1 },
+    });
+    const modules = [consoleChannel, webhookChannel, slackChannel, teamsChannel, googleChatChannel, smsChannel, emailChannel];
+    expect(modules.map((module) => module.type).sort()).toEqual([...CHANNEL_TYPES].sort());
+    for (const module of modules) {
+      for (const event of DELIVERY_EVENTS) {
+        const rendered = JSON.stringify(module.render(event, incident));
+        expect(rendered, `${module.type} ${event}`).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/);
+        expect(rendered, `${module.type} ${event}`).toMatch(/invoice\.exe|gnp\.exe/);
+      }
+    }
   });
 
   it('SMS: no control characters reach the text', () => {
@@ -245,10 +299,10 @@ describe('secrets never reach logs, metrics, the API, the database or dead lette
       expect.stringMatching(/^gave up after 2 attempts: HTTP 500: /) as unknown,
     ]);
 
-    const metrics = await fetchMetrics(local.url);
+    const metrics = await fetchMetrics(local.url, secrets.ingestToken);
     expect(metricSum(metrics, 'tocsin_dead_lettered_total')).toBe(2);
     expect(metricSum(metrics, 'tocsin_rejected_total')).toBe(4);
-    const incidentsApi = await (await fetch(`${local.url}/v1/incidents`)).text();
+    const incidentsApi = await (await fetch(`${local.url}/v1/incidents`, { headers: bearer })).text();
     expect(incidentsApi).toContain('dead-letter');
     const rejected = local.pipeline.rejected.list(100);
     expect(rejected).toHaveLength(3);
@@ -361,7 +415,7 @@ describe('ingest authentication and body limits', () => {
       expect(response.status).toBe(202);
       expect(JSON.parse(response.text)).toMatchObject({ accepted: 1, source: 'alertmanager' });
     }
-    const metrics = await fetchMetrics(local.url);
+    const metrics = await fetchMetrics(local.url, TOKEN);
     expect(metricSum(metrics, 'tocsin_rejected_total', { reason: 'unauthorized' })).toBe(refused.length);
   });
 
@@ -408,6 +462,10 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
   const fetched: string[] = [];
   const confirmed: string[] = [];
   let alarm: unknown;
+  /** Genuine notifications the server should have accepted, for the final count. */
+  let genuineAccepted = 0;
+  /** Served as "down": fetching it fails. */
+  const UNREACHABLE_CERT_URL = 'https://sns.eu-central-1.amazonaws.com/SimpleNotificationService-dead0000dead0000.pem';
 
   beforeAll(async () => {
     signer = makeSigner();
@@ -421,7 +479,7 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
         // The certificate "SNS" serves; any URL that reaches here is recorded.
         fetchCertificate: (url) => {
           fetched.push(url);
-          return Promise.resolve(signer.certificatePem);
+          return url === UNREACHABLE_CERT_URL ? Promise.reject(new Error('connect ETIMEDOUT')) : Promise.resolve(signer.certificatePem);
         },
         confirm: (url) => {
           confirmed.push(url);
@@ -443,13 +501,15 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
   it('accepts a genuinely signed notification (versions 1 and 2): the control case', async () => {
     expect(await post(signSnsMessage(signer, snsNotification(alarm), '2'))).toMatchObject({ status: 202, body: { accepted: 1, source: 'cloudwatch' } });
     expect(await post(signSnsMessage(signer, snsNotification(alarm), '1'))).toMatchObject({ status: 202, body: { accepted: 1 } });
+    genuineAccepted += 2;
   });
 
   it.each([
     ['signed with another key', () => signSnsMessage(impostor, snsNotification(alarm))],
     ['Message changed after signing', () => ({ ...signSnsMessage(signer, snsNotification(alarm)), Message: JSON.stringify({ ...(alarm as object), NewStateValue: 'OK' }) })],
     ['Subject changed after signing', () => ({ ...signSnsMessage(signer, snsNotification(alarm)), Subject: 'OK: all good' })],
-    ['Timestamp changed after signing', () => ({ ...signSnsMessage(signer, snsNotification(alarm)), Timestamp: '2026-11-25T02:00:00.000Z' })],
+    ['Timestamp changed after signing', () => ({ ...signSnsMessage(signer, snsNotification(alarm)), Timestamp: new Date(Date.now() - 1_000).toISOString() })],
+    ['TopicArn changed after signing (another allowed-looking topic)', () => ({ ...signSnsMessage(signer, snsNotification(alarm, 'arn:aws:sns:eu-central-1:111122223333:other')), TopicArn: TOPIC_ARN })],
     ['signature of random bytes', () => ({ ...signSnsMessage(signer, snsNotification(alarm)), Signature: Buffer.alloc(256, 7).toString('base64') })],
     ['version 1 claimed for a version 2 signature', () => ({ ...signSnsMessage(signer, snsNotification(alarm), '2'), SignatureVersion: '1' })],
   ])('403 for a forged notification: %s', async (_name, build) => {
@@ -468,6 +528,10 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
     'https://sns.eu-central-1.amazonaws.com:8443/SimpleNotificationService-0.pem',
     'https://sns.eu-central-1.amazonaws.com/SimpleNotificationService-0.txt',
     'https://s3.amazonaws.com/sns/SimpleNotificationService-0.pem',
+    'https://sns.s3.amazonaws.com/SimpleNotificationService-0.pem',
+    'https://sns.s3.eu-central-1.amazonaws.com/SimpleNotificationService-0.pem',
+    'https://sns.evil.amazonaws.com/SimpleNotificationService-0.pem',
+    'https://sns.eu-central-1.amazonaws.com/attacker-upload.pem',
     'https://snsxeu-central-1.amazonaws.com/SimpleNotificationService-0.pem',
     'https://sns.eu-central-1.amazonaws.com.cn.evil.example/SimpleNotificationService-0.pem',
     'file:///etc/ssl/certs/sns.eu-central-1.amazonaws.com.pem',
@@ -476,7 +540,7 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
     // Validly signed: the certificate URL is not part of the signed text, so only the URL check stops it.
     const message = signSnsMessage(signer, { ...snsNotification(alarm), SigningCertURL: certUrl });
     const answer = await post(message);
-    expect(answer).toEqual({ status: 403, body: { error: 'bad-signature', message: 'SigningCertURL is not an https .pem URL on sns.<region>.amazonaws.com' } });
+    expect(answer).toEqual({ status: 403, body: { error: 'bad-signature', message: UNTRUSTED_CERTIFICATE_URL } });
     expect(fetched.filter((url) => url !== CERT_URL)).toEqual([]);
   });
 
@@ -502,12 +566,74 @@ describe('SNS over HTTP: forged signatures and certificate URLs off SNS', () => 
     expect(confirmed).toEqual([confirmation.SubscribeURL]);
   });
 
+  const unsigned = (message: object, drop: readonly string[]): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(message).filter(([key]) => !drop.includes(key)));
+
+  it.each([
+    ['SignatureVersion removed', ['SignatureVersion']],
+    ['every signature field removed', ['SignatureVersion', 'Signature', 'SigningCertURL']],
+  ])('403 for an SNS envelope with its %s, on both SNS endpoints: never accepted unsigned', async (_name, drop) => {
+    for (const path of ['/v1/ingest/aws/sns', '/v1/ingest']) {
+      const forged = unsigned(signSnsMessage(signer, snsNotification(alarm, 'arn:aws:sns:eu-central-1:666666666666:attacker-topic')), drop);
+      const answer = await post(forged, path);
+      expect(answer).toEqual({ status: 403, body: { error: 'bad-signature', message: 'an SNS message must carry SignatureVersion, Signature and SigningCertURL' } });
+    }
+  });
+
+  it('403 for a Lambda SNS event on every ingest endpoint: its sns_topic_arn cannot be claimed over HTTP', async () => {
+    const lambdaEvent = {
+      Records: [
+        {
+          EventSource: 'aws:sns',
+          EventVersion: '1.0',
+          EventSubscriptionArn: 'arn:aws:sns:eu-central-1:666666666666:attacker-topic:sub',
+          Sns: { ...snsNotification(alarm, 'arn:aws:sns:eu-central-1:666666666666:attacker-topic'), SignatureVersion: '1', Signature: 'EXAMPLE' },
+        },
+      ],
+    };
+    for (const path of ['/v1/ingest/aws/sns', '/v1/ingest', '/v1/ingest/alertmanager', '/v1/ingest/grafana', '/v1/ingest/azure/monitor', '/v1/ingest/gcp/monitoring']) {
+      expect(await post(lambdaEvent, path), path).toMatchObject({ status: 403, body: { error: 'lambda-envelope' } });
+    }
+  });
+
+  it('403 for a genuine notification older than SNS ever retries (a captured message replayed later)', async () => {
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const answer = await post(signSnsMessage(signer, snsNotification(alarm, TOPIC_ARN, twoHoursAgo)));
+    expect(answer).toMatchObject({ status: 403, body: { error: 'stale-message' } });
+  });
+
+  it('409 for a genuine notification replayed with the same MessageId; nothing queued twice', async () => {
+    const message = signSnsMessage(signer, snsNotification(alarm));
+    expect(await post(message)).toMatchObject({ status: 202 });
+    genuineAccepted += 1;
+    expect(await post(message)).toEqual({ status: 409, body: { error: 'replayed', message: `SNS MessageId ${message.MessageId} was already accepted` } });
+    expect(await post(message, '/v1/ingest')).toMatchObject({ status: 409 });
+  });
+
+  it('503 with Retry-After when the signing certificate cannot be fetched; the raw message is kept; the failure is remembered', async () => {
+    const message = signSnsMessage(signer, { ...snsNotification(alarm), SigningCertURL: UNREACHABLE_CERT_URL });
+    const bytes = Buffer.from(JSON.stringify(message));
+    const kept = local.pipeline.rejected.count();
+    const response = await rawPost(`${local.url}/v1/ingest/aws/sns`, bytes, { headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+    expect(response.status).toBe(503);
+    const body = JSON.parse(response.text) as ErrorAnswer;
+    expect(body).toMatchObject({ error: 'certificate-unavailable', message: 'the SNS signing certificate could not be fetched; retry later' });
+    expect(local.pipeline.rejected.count()).toBe(kept + 1);
+    const entry = local.pipeline.rejected.get(body.rejectedId as number);
+    expect(Buffer.from(entry?.body ?? []).equals(bytes)).toBe(true);
+    expect(entry).toMatchObject({ status: 503, reason: 'certificate-unavailable', path: '/v1/ingest/aws/sns' });
+    // Forged messages naming the same certificate do not make the server fetch it again and again.
+    for (let i = 0; i < 5; i += 1) expect((await post(signSnsMessage(impostor, { ...snsNotification(alarm), SigningCertURL: UNREACHABLE_CERT_URL }))).status).toBe(503);
+    expect(fetched.filter((url) => url === UNREACHABLE_CERT_URL)).toHaveLength(1);
+  });
+
   it('nothing forged reached the pipeline', async () => {
     expect(await local.pipeline.drain(5_000)).toBe(true);
     const metrics = await fetchMetrics(local.url);
-    // The two genuine notifications of the control case, and nothing else.
-    expect(metricSum(metrics, 'tocsin_incidents_total')).toBe(2);
+    // The genuine notifications, and nothing else.
+    expect(metricSum(metrics, 'tocsin_incidents_total')).toBe(genuineAccepted);
+    expect(await (await fetch(`${local.url}/v1/incidents`)).text()).not.toContain('attacker-topic');
     expect(fetched.length).toBeGreaterThan(0);
-    expect(new Set(fetched)).toEqual(new Set([CERT_URL]));
+    expect(new Set(fetched)).toEqual(new Set([CERT_URL, UNREACHABLE_CERT_URL]));
   });
 });

@@ -2,6 +2,7 @@
 // body, and an answer read even when the server replies before the body is sent), Prometheus
 // text parsing for /metrics reconciliation, and the shapes of the local server's answers.
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RawResponse {
   readonly status: number;
@@ -78,8 +79,9 @@ export function metricSum(text: string, name: string, where: Readonly<Record<str
     .reduce((total, sample) => total + sample.value, 0);
 }
 
-export async function fetchMetrics(baseUrl: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/metrics`);
+/** /metrics, with the ingest token when the server has one (read endpoints sit behind it). */
+export async function fetchMetrics(baseUrl: string, token?: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/metrics`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
   if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
   return response.text();
 }
@@ -99,6 +101,92 @@ export interface AcceptedAnswer {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One step of a raw exchange: bytes to write, or a pause. */
+export type RawStep = string | Buffer | { readonly pauseMs: number };
+
+export interface RawExchange {
+  /** The status of the first response, if one arrived. */
+  readonly status: number | undefined;
+  readonly head: string;
+  readonly body: string;
+  /** The server closed the connection. */
+  readonly closed: boolean;
+  /** From connecting to the first response byte (or to the end, without one). */
+  readonly firstByteMs: number | undefined;
+  readonly elapsedMs: number;
+}
+
+export interface RawExchangeOptions {
+  /** Give up (and close) after this long. */
+  readonly timeoutMs: number;
+  /** Resolve as soon as one complete response (content-length body) is in. */
+  readonly stopAfterResponse?: boolean;
+  /** Connect from this local address (another loopback address looks like another client). */
+  readonly localAddress?: string;
+}
+
+/**
+ * A TCP conversation with exact bytes: writes the steps in order (pausing where told, and
+ * stopping if the server answers or closes first), then reads until the server closes, one
+ * response is complete (stopAfterResponse) or the timeout passes.
+ */
+export function rawExchange(port: number, steps: readonly RawStep[], options: RawExchangeOptions): Promise<RawExchange> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect({ port, host: '127.0.0.1', ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) });
+    const received: Buffer[] = [];
+    let firstByteMs: number | undefined;
+    let closed = false;
+    let settled = false;
+    const result = (): RawExchange => {
+      const text = Buffer.concat(received).toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      const head = split === -1 ? text : text.slice(0, split);
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1];
+      return { status: status === undefined ? undefined : Number(status), head, body: split === -1 ? '' : text.slice(split + 4), closed, firstByteMs, elapsedMs: Date.now() - started };
+    };
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result());
+    };
+    const timer = setTimeout(finish, options.timeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      firstByteMs ??= Date.now() - started;
+      received.push(chunk);
+      if (options.stopAfterResponse === true) {
+        const { head, body } = result();
+        const length = /\r\ncontent-length: (\d+)/i.exec(`\r\n${head}`)?.[1];
+        if (length !== undefined && Buffer.byteLength(body) >= Number(length)) finish();
+      }
+    });
+    socket.on('close', () => {
+      closed = true;
+      finish();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A reset after the server answered (it closed while we were still writing) is expected.
+      if (received.length > 0 || error.code === 'ECONNRESET' || error.code === 'EPIPE') return;
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      }
+    });
+    socket.once('connect', () => {
+      void (async () => {
+        for (const step of steps) {
+          if (settled || closed || received.length > 0) return;
+          if (typeof step === 'object' && !Buffer.isBuffer(step)) await sleep(step.pauseMs);
+          else socket.write(step);
+        }
+      })();
+    });
+  });
+}
 
 /** Waits until `check` holds, polling; fails after `timeoutMs` naming what it waited for. */
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what = 'the condition'): Promise<void> {

@@ -34,6 +34,11 @@ interface CommonOptions {
   readonly dataPrefix?: string;
   /** The database's durability (`normal` by default). */
   readonly durability?: StartOptions['durability'];
+  /** Where to listen; 127.0.0.1 by default. */
+  readonly host?: string;
+  /** Timeouts and connection caps (guards.ts defaults otherwise). */
+  readonly limits?: StartOptions['limits'];
+  readonly allowOpenNetwork?: boolean;
 }
 
 export interface RecorderHarnessOptions extends CommonOptions {
@@ -79,6 +84,9 @@ export async function startLocalHarness(
       durability: options.durability,
       log: options.log ?? (() => undefined),
       sns: options.sns,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      limits: options.limits,
+      allowOpenNetwork: options.allowOpenNetwork,
     });
     const dir = dataDir;
     return {

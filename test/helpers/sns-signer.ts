@@ -38,19 +38,20 @@ export function signSnsMessage(signer: TestSigner, message: Unsigned, version: '
   return { ...full, Signature: sign.sign(signer.privateKeyPem, 'base64') };
 }
 
-export function snsNotification(alarm: unknown, topicArn = TOPIC_ARN): Unsigned {
+/** A notification as SNS sends it; Timestamp is now unless given (SNS stamps the publish time). */
+export function snsNotification(alarm: unknown, topicArn = TOPIC_ARN, timestamp = new Date().toISOString()): Unsigned {
   return {
     Type: 'Notification',
     MessageId: randomUUID(),
     TopicArn: topicArn,
     Subject: 'ALARM: "test" in EU (Frankfurt)',
     Message: JSON.stringify(alarm),
-    Timestamp: '2026-11-25T01:56:10.600Z',
+    Timestamp: timestamp,
     UnsubscribeURL: `https://sns.eu-central-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}:abc`,
   };
 }
 
-export function snsSubscriptionConfirmation(topicArn = TOPIC_ARN): Unsigned {
+export function snsSubscriptionConfirmation(topicArn = TOPIC_ARN, timestamp = new Date().toISOString()): Unsigned {
   return {
     Type: 'SubscriptionConfirmation',
     MessageId: randomUUID(),
@@ -58,6 +59,6 @@ export function snsSubscriptionConfirmation(topicArn = TOPIC_ARN): Unsigned {
     Token: 'token-2336412f37fb687f5d51e6e2425dacbba',
     Message: `You have chosen to subscribe to the topic ${topicArn}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
     SubscribeURL: `https://sns.eu-central-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${topicArn}&Token=token-2336412f37fb687f5d51e6e2425dacbba`,
-    Timestamp: '2026-11-25T01:50:00.000Z',
+    Timestamp: timestamp,
   };
 }

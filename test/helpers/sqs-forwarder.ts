@@ -2,6 +2,7 @@
 // and tests assert the exact SendMessageBatch requests the forwarder made.
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { vi } from 'vitest';
 import { forwarderFromEnv, type Forwarder } from '../../shared/ingest/forwarder.ts';
 
 export const INCIDENTS_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/tocsin-incidents';
@@ -30,4 +31,17 @@ export function sentTo(sqs: ReturnType<typeof mockSqs>, queueUrl: string): unkno
     .map((call) => call.args[0].input)
     .filter((input) => input.QueueUrl === queueUrl)
     .flatMap((input) => (input.Entries ?? []).map((entry) => JSON.parse(entry.MessageBody ?? 'null') as unknown));
+}
+
+/** The app settings a forwarder is built from, without TOCSIN_INGEST_TOKEN (vi.unstubAllEnvs undoes it). */
+export function stubForwarderSettingsWithoutToken(): void {
+  vi.stubEnv('INCIDENTS_QUEUE_URL', INCIDENTS_QUEUE_URL);
+  vi.stubEnv('REJECTED_QUEUE_URL', REJECTED_QUEUE_URL);
+  vi.stubEnv('AWS_REGION', 'eu-west-1');
+  vi.stubEnv('TOCSIN_INGEST_TOKEN', undefined);
+}
+
+/** The log records in which a forwarder said it refuses every request. */
+export function misconfiguredLogRecords(records: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  return records.filter((record) => record['message'] === 'forwarder misconfigured: refusing every request');
 }

@@ -31,8 +31,10 @@ function build(props: Partial<TocsinPipelineProps> = {}): { stack: Stack; pipeli
   return { stack, pipeline, template: Template.fromStack(stack) };
 }
 
+const WITH_TOKEN = { ...CONSOLE_ONLY, ingest: { token: '${TOCSIN_INGEST_TOKEN}' } };
+
 describe('a minimal pipeline (console channel, existing secret, no tracing, no forwarders)', () => {
-  const { stack, pipeline, template } = build({ channelSecretArn: SECRET_ARN });
+  const { stack, pipeline, template } = build({ config: WITH_TOKEN, channelSecretArn: SECRET_ARN });
 
   it('uses the existing secret instead of creating one', () => {
     expect(resources(template, 'AWS::SecretsManager::Secret').size).toBe(0);
@@ -90,6 +92,8 @@ describe('settings', () => {
     expect(parameter['Name']).toBe('/tocsin/prod/config');
     expect(JSON.parse(stringProperty(parameter, 'Value'))).toEqual({
       ...CONSOLE_ONLY,
+      // The config had no token: the one in the generated secret is required.
+      ingest: { token: '${TOCSIN_INGEST_TOKEN}' },
       defaults: { flap: { changes: 3, window: '10m' }, renotifyAfter: '90m' },
     });
   });
@@ -116,6 +120,18 @@ describe('settings', () => {
     ).toBe(20);
     const retention = [...resources(template, 'AWS::Logs::LogGroup').values()].map((g) => g.Properties['RetentionInDays']);
     expect(retention).toEqual([90, 90, 90, 90]);
+  });
+});
+
+describe('http-ingest reservation', () => {
+  const reservation = (props: Partial<TocsinPipelineProps>): unknown => {
+    const { stack, pipeline, template } = build(props);
+    return resource(template, logicalId(stack, pipeline.functions['http-ingest'])).Properties['ReservedConcurrentExecutions'];
+  };
+  it('is 10 by default, a given number, or none when asked', () => {
+    expect(reservation({})).toBe(10);
+    expect(reservation({ httpIngestReservedConcurrency: 3 })).toBe(3);
+    expect(reservation({ httpIngestReservedConcurrency: 'none' })).toBeUndefined();
   });
 });
 
@@ -169,7 +185,7 @@ describe('forwarder options', () => {
 
 describe('refused at synth time', () => {
   it('a secret ARN without its random suffix', () => {
-    expect(() => build({ channelSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tocsin' })).toThrow(
+    expect(() => build({ config: WITH_TOKEN, channelSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tocsin' })).toThrow(
       /channelSecretArn must be a complete secret ARN/,
     );
   });

@@ -186,6 +186,15 @@ describe('topics', () => {
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
             Resource: '*',
+            // Only for alarms of this account and region (no confused deputy).
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']],
+                },
+              },
+            },
           },
         ]),
       },
@@ -288,6 +297,13 @@ describe('functions', () => {
       const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
       expect(bundle.startsWith("import { createRequire as __tocsinCreateRequire } from 'node:module';")).toBe(true);
       expect(bundle).toContain('//# sourceMappingURL=index.mjs.map');
+    }
+  });
+
+  it('reserves 10 concurrent executions for http-ingest by default: a flood on its URL cannot starve dispatch and deliver', () => {
+    expect(resource(template, id('http-ingest')).Properties['ReservedConcurrentExecutions']).toBe(10);
+    for (const name of ['sns-ingest', 'dispatch', 'deliver'] as const) {
+      expect(resource(template, id(name)).Properties['ReservedConcurrentExecutions']).toBeUndefined();
     }
   });
 
@@ -428,6 +444,34 @@ describe('IAM', () => {
     });
   });
 
+  it('grants no table action the code does not use (no Query, ConditionCheckItem, Scan or DeleteItem)', () => {
+    const actions = allPolicyStatements(template).flatMap(({ statement }) => statement.Action);
+    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(
+      [...STATE_TABLE_ACTIONS, ...STATE_TABLE_ACTIONS].sort(),
+    );
+    expect([...STATE_TABLE_ACTIONS]).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+
+  it('lets deliver send only to its dead-letter queue (retries wait on the same message)', () => {
+    const sends = statementsOf(template, id('deliver:role')).filter((s) => s.Action.includes('sqs:SendMessage'));
+    expect(sends).toHaveLength(1);
+    expect(sends[0]?.Resource).toEqual({ 'Fn::GetAtt': [id('deliveriesDlq'), 'Arn'] });
+  });
+
+  it('keeps the SMS grant off every topic and endpoint ARN with a deny', () => {
+    const statements = statementsOf(template, id('deliver:role'));
+    expect(statements.find((s) => s.Sid === 'SmsOnlyNotTopics')).toEqual({
+      Sid: 'SmsOnlyNotTopics',
+      Effect: 'Deny',
+      Action: ['sns:Publish'],
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:*:*:*']] },
+    });
+    // No other role may publish to SNS at all.
+    for (const name of ['sns-ingest', 'http-ingest', 'dispatch'] as const) {
+      expect(actionsOf(statementsOf(template, id(`${name}:role`))).filter((action) => action.startsWith('sns:'))).toEqual([]);
+    }
+  });
+
   it('scopes the table actions to the table itself, without index or stream wildcards', () => {
     for (const name of ['dispatch', 'deliver']) {
       const table = statementsOf(template, id(`${name}:role`)).filter((s) => s.Action.includes('dynamodb:UpdateItem'));
@@ -545,9 +589,22 @@ describe('the pipeline watches itself', () => {
     }
   });
 
+  it('alarms when http-ingest answers 5xx, which its Errors metric never shows (it catches errors)', () => {
+    expect(alarmOn('Url5xxCount', { Ref: id('http-ingest') })).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: id('http-ingest') } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('sends every alarm and its recovery to the health topic, never into the pipeline', () => {
     const all = alarms();
-    expect(all).toHaveLength(3 + 2 + 2 * FUNCTION_NAMES.length);
+    expect(all).toHaveLength(3 + 2 + 2 * FUNCTION_NAMES.length + 1);
     for (const alarm of all) {
       expect(alarm['AlarmActions']).toEqual([{ Ref: id('healthTopic') }]);
       expect(alarm['OKActions']).toEqual([{ Ref: id('healthTopic') }]);

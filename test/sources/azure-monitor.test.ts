@@ -59,7 +59,14 @@ function rejectionOf(payload: unknown): PayloadRejectedError {
 
 /** The documented fingerprint parts (see the top of shared/sources/azure-monitor.ts). */
 function azureFingerprint(signal: string, rule: string, targets: string[], identity: string[], account = SUB): string {
-  return fingerprintOf('azure-monitor', [signal, account, rule, JSON.stringify(targets), JSON.stringify(identity)]);
+  // Written `dimension:name=value` / `label:k=v` for reading; hashed as `dimension:["name","value"]`.
+  const encoded = identity
+    .map((part) => {
+      const pair = /^(dimension|label):([^=]*)=(.*)$/s.exec(part);
+      return pair ? `${pair[1] ?? ''}:${JSON.stringify([pair[2], pair[3]])}` : part;
+    })
+    .sort();
+  return fingerprintOf('azure-monitor', [signal, account, rule, JSON.stringify(targets), JSON.stringify(encoded)]);
 }
 
 const VM_WEB_01 = `/subscriptions/${SUB}/resourcegroups/rg-shop-prod/providers/microsoft.compute/virtualmachines/vm-web-01`;

@@ -5,10 +5,26 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PayloadRejectedError } from '../../shared/errors.ts';
 import type { SourceRejection } from '../../shared/errors.ts';
-import { fingerprintOf } from '../../shared/fingerprint.ts';
+import { fingerprintOf, labelSetPart } from '../../shared/fingerprint.ts';
 import { TEST_LABEL, incidentSchema } from '../../shared/incident.ts';
 import type { Incident } from '../../shared/incident.ts';
 import { gcpMonitoring } from '../../shared/sources/gcp-monitoring.ts';
+
+/**
+ * The documented parts, written as `resource.label.k=v` / `metric.label.k=v` for reading: each
+ * group becomes one label-set part after `resource.type=…`, as the source hashes it.
+ */
+function gcpFingerprint(parts: string[]): string {
+  const group = (prefix: string) =>
+    Object.fromEntries(parts.filter((part) => part.startsWith(prefix)).map((part) => [part.slice(prefix.length, part.indexOf('=')), part.slice(part.indexOf('=') + 1)]));
+  const plain = parts.filter((part) => !part.startsWith('resource.label.') && !part.startsWith('metric.label.'));
+  if (!plain.some((part) => part.startsWith('resource.type='))) return fingerprintOf('gcp-monitoring', plain);
+  return fingerprintOf('gcp-monitoring', [
+    ...plain,
+    `resource.labels=${labelSetPart(group('resource.label.'))}`,
+    `metric.labels=${labelSetPart(group('metric.label.'))}`,
+  ]);
+}
 
 const receivedAt = new Date('2026-11-25T07:00:00.000Z');
 
@@ -82,7 +98,7 @@ const CPU_HOSTS = {
 
 function cpuFingerprint(host: keyof typeof CPU_HOSTS): string {
   const { instanceId, zone } = CPU_HOSTS[host];
-  return fingerprintOf('gcp-monitoring', [
+  return gcpFingerprint([
     `policy=${CPU_POLICY}`,
     `condition=${CPU_CONDITION}`,
     'resource.type=gce_instance',
@@ -150,7 +166,7 @@ const LOG_RESOURCE_LABELS = '{cluster_name=prod-eu, container_name=api, location
 function logIncident(overrides: Partial<Incident>): Incident {
   return {
     schemaVersion: 1,
-    fingerprint: fingerprintOf('gcp-monitoring', [
+    fingerprint: gcpFingerprint([
       `policy=${LOG_POLICY}`,
       `condition=${LOG_POLICY}/conditions/5550001112223334999`,
       'resource.type=k8s_container',
@@ -232,7 +248,7 @@ describe('gcp-monitoring fixtures', () => {
     const policy = 'projects/acme-prod/alertPolicies/9876501234567890123';
     expect(incidentOf(fixture('metric-open-no-severity'))).toStrictEqual({
       schemaVersion: 1,
-      fingerprint: fingerprintOf('gcp-monitoring', [
+      fingerprint: gcpFingerprint([
         `policy=${policy}`,
         `condition=${policy}/conditions/9876501234567890456`,
         'resource.type=cloud_run_revision',
@@ -297,7 +313,7 @@ describe('gcp-monitoring fixtures', () => {
   it('marks the channel’s test notification and uses the receive time for its zero times', () => {
     expect(incidentOf(fixture('test-notification'))).toStrictEqual({
       schemaVersion: 1,
-      fingerprint: fingerprintOf('gcp-monitoring', [
+      fingerprint: gcpFingerprint([
         'policy=projects/12345/alertPolicies/12345',
         'condition=projects/12345/alertPolicies/12345/conditions/12345',
         'resource.type=example_resource',
@@ -330,7 +346,7 @@ describe('gcp-monitoring fixtures', () => {
   it('falls back to display names for older payloads without a condition path', () => {
     expect(incidentOf(fixture('uptime-check-legacy'))).toStrictEqual({
       schemaVersion: 1,
-      fingerprint: fingerprintOf('gcp-monitoring', [
+      fingerprint: gcpFingerprint([
         'policy=api - noc - users',
         'condition=Uptime Health Check on api-noc-users',
         'resource.type=uptime_url',
@@ -384,7 +400,7 @@ describe('gcp-monitoring mapping rules', () => {
   it('fingerprints by resource name when there is no resource type or label', () => {
     const payload = withIncident('uptime-check-legacy', { resource: undefined });
     expect(incidentOf(payload).fingerprint).toBe(
-      fingerprintOf('gcp-monitoring', [
+      gcpFingerprint([
         'policy=api - noc - users',
         'condition=Uptime Health Check on api-noc-users',
         'resource_name=Uptime Check URL labels {host=api.example.com}',
@@ -427,7 +443,7 @@ describe('gcp-monitoring mapping rules', () => {
     expect(incidentOf(notification('promql-open'))).toStrictEqual({
       schemaVersion: 1,
       // The identity keeps the labels as sent, placeholders included.
-      fingerprint: fingerprintOf('gcp-monitoring', [
+      fingerprint: gcpFingerprint([
         'policy=projects/acme-prod/alertPolicies/7212345678901234567',
         'condition=projects/acme-prod/alertPolicies/7212345678901234567/conditions/7212345678901239876',
         'resource.type=prometheus_target',

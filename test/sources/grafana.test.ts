@@ -5,11 +5,17 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PayloadRejectedError } from '../../shared/errors.ts';
 import type { SourceRejection } from '../../shared/errors.ts';
-import { fingerprintOf } from '../../shared/fingerprint.ts';
+import { fingerprintOf, labelSetPart } from '../../shared/fingerprint.ts';
 import { incidentSchema } from '../../shared/incident.ts';
 import type { Incident } from '../../shared/incident.ts';
 import { alertmanager } from '../../shared/sources/alertmanager.ts';
 import { grafana } from '../../shared/sources/grafana.ts';
+
+/** `['orgId=1', 'k=v', …]` as the source hashes it: the org, then the label set as one part. */
+function grafanaFingerprint([org, ...pairs]: string[]): string {
+  const labels = Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  return fingerprintOf('grafana', [org ?? '', labelSetPart(labels)]);
+}
 
 const receivedAt = new Date('2026-11-25T07:00:00.000Z');
 
@@ -81,7 +87,7 @@ function memoryLabels(host: string): Record<string, string> {
 }
 
 function memoryFingerprint(host: string): string {
-  return fingerprintOf('grafana', [
+  return grafanaFingerprint([
     'orgId=1',
     'alertname=High memory usage',
     'grafana_folder=Infra',
@@ -127,7 +133,7 @@ describe('grafana fixtures', () => {
     expect(incidentsOf(fixture('docs-example'))).toStrictEqual([
       {
         schemaVersion: 1,
-        fingerprint: fingerprintOf('grafana', ['orgId=1', 'alertname=High memory usage', 'team=blue', 'zone=us-1']),
+        fingerprint: grafanaFingerprint(['orgId=1', 'alertname=High memory usage', 'team=blue', 'zone=us-1']),
         status: 'firing',
         severity: 'warning',
         title: 'High memory usage',
@@ -146,7 +152,7 @@ describe('grafana fixtures', () => {
       },
       {
         schemaVersion: 1,
-        fingerprint: fingerprintOf('grafana', ['orgId=1', 'alertname=High CPU usage', 'team=blue', 'zone=eu-1']),
+        fingerprint: grafanaFingerprint(['orgId=1', 'alertname=High CPU usage', 'team=blue', 'zone=eu-1']),
         status: 'firing',
         severity: 'warning',
         title: 'High CPU usage',
@@ -172,7 +178,7 @@ describe('grafana fixtures', () => {
       memoryIncident('web-2', { summary: `Memory usage on web-2 is 91.7%\n\n${ABOVE_90}\n\nValues: B=91.7, C=1` }),
       {
         schemaVersion: 1,
-        fingerprint: fingerprintOf('grafana', [
+        fingerprint: grafanaFingerprint([
           'orgId=1',
           'alertname=Queue backlog',
           'grafana_folder=Payments',
@@ -251,7 +257,7 @@ describe('grafana fixtures', () => {
     expect(incidentsOf(fixture('no-severity'))).toStrictEqual([
       {
         schemaVersion: 1,
-        fingerprint: fingerprintOf('grafana', [
+        fingerprint: grafanaFingerprint([
           'orgId=1',
           'alertname=Certificate expiring',
           'grafana_folder=Edge',
@@ -291,7 +297,7 @@ describe('grafana fixtures', () => {
         const service = `api-${index + 1}`;
         return {
           schemaVersion: 1,
-          fingerprint: fingerprintOf('grafana', [
+          fingerprint: grafanaFingerprint([
             'orgId=1',
             'alertname=Error rate',
             'grafana_folder=Api',
@@ -324,7 +330,7 @@ describe('grafana: what on-call people need from real payloads', () => {
     expect(incidentsOf(fixture('grafana12-test-notification'))).toStrictEqual([
       {
         schemaVersion: 1,
-        fingerprint: fingerprintOf('grafana', ['orgId=1', 'alertname=TestAlert', 'grafana_folder=Test Folder', 'instance=Grafana']),
+        fingerprint: grafanaFingerprint(['orgId=1', 'alertname=TestAlert', 'grafana_folder=Test Folder', 'instance=Grafana']),
         status: 'firing',
         severity: 'warning',
         title: 'TestAlert on Grafana',
@@ -360,8 +366,8 @@ describe('grafana edge cases', () => {
   it('keeps two organisations with the same rule apart', () => {
     const [org1] = incidentsOf(payloadWith({}));
     const [org2] = incidentsOf(payloadWith({}, { orgId: 2 }));
-    expect(org1?.fingerprint).toBe(fingerprintOf('grafana', ['orgId=1', 'alertname=Edge', 'grafana_folder=Tests']));
-    expect(org2?.fingerprint).toBe(fingerprintOf('grafana', ['orgId=2', 'alertname=Edge', 'grafana_folder=Tests']));
+    expect(org1?.fingerprint).toBe(grafanaFingerprint(['orgId=1', 'alertname=Edge', 'grafana_folder=Tests']));
+    expect(org2?.fingerprint).toBe(grafanaFingerprint(['orgId=2', 'alertname=Edge', 'grafana_folder=Tests']));
   });
 
   it('takes no metric from several values and none from a single null', () => {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PayloadRejectedError } from '../../shared/errors.ts';
 import type { SourceRejection } from '../../shared/errors.ts';
-import { fingerprintOf } from '../../shared/fingerprint.ts';
+import { fingerprintOf, labelSetPart } from '../../shared/fingerprint.ts';
 import { incidentSchema } from '../../shared/incident.ts';
 import type { Incident } from '../../shared/incident.ts';
 import { ingestEndpointFor } from '../../shared/ingest/routes.ts';
@@ -47,9 +47,7 @@ function rejectionOf(payload: unknown): SourceRejection {
 const CPU_FINGERPRINT = fingerprintOf('signalfx', [
   'detector=FJ2x4W7a1BY',
   'rule=CPU above 85% for 5 minutes',
-  'environment=prod',
-  'host=checkout-3',
-  'service.name=checkout',
+  labelSetPart({ environment: 'prod', host: 'checkout-3', 'service.name': 'checkout' }),
 ]);
 
 function cpuIncident(changes: Partial<Incident>): Incident {
@@ -87,7 +85,7 @@ describe('signalfx: Splunk’s documented examples', () => {
   it('maps the cleared memory alert (status ok): resolved, Minor is warning, the host names the resource', () => {
     expect(only(fixture('docs-memory-ok'))).toStrictEqual({
       schemaVersion: 1,
-      fingerprint: fingerprintOf('signalfx', ['detector=Memory usage detector', 'rule=Running out of memory', 'host=i-346235qa', 'plugin=signalfx-metadata']),
+      fingerprint: fingerprintOf('signalfx', ['detector=Memory usage detector', 'rule=Running out of memory', labelSetPart({ host: 'i-346235qa', plugin: 'signalfx-metadata' })]),
       status: 'resolved',
       severity: 'warning',
       title: 'Memory usage detector: Running out of memory on i-346235qa',
@@ -115,7 +113,7 @@ describe('signalfx: Splunk’s documented examples', () => {
   it('maps the anomalous latency alert: Critical is critical; the dimensions of every input; the signal’s value, not the threshold', () => {
     expect(only(fixture('docs-latency-anomalous'))).toStrictEqual({
       schemaVersion: 1,
-      fingerprint: fingerprintOf('signalfx', ['detector=My detector', 'rule=My detector rule', 'dc=us-west-1', 'host=myserver']),
+      fingerprint: fingerprintOf('signalfx', ['detector=My detector', 'rule=My detector rule', labelSetPart({ dc: 'us-west-1', host: 'myserver' })]),
       status: 'firing',
       severity: 'critical',
       title: 'My detector: My detector rule on myserver',
@@ -227,7 +225,7 @@ describe('signalfx: the default payload', () => {
     const { dimensions: _dimensions, inputs: _inputs, rule: _rule, ...bare } = fixture('default-payload-anomalous');
     const incident = only(bare);
     expect([incident.title, incident.resource, incident.metric]).toEqual(['Checkout hosts CPU', undefined, { name: 'cpu.utilization' }]);
-    expect(incident.fingerprint).toBe(fingerprintOf('signalfx', ['detector=FJ2x4W7a1BY', 'rule=']));
+    expect(incident.fingerprint).toBe(fingerprintOf('signalfx', ['detector=FJ2x4W7a1BY', 'rule=', '[]']));
     expect(only({ ...bare, rule: 'Checkout hosts CPU' }).title).toBe('Checkout hosts CPU');
   });
 
