@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 export const STATUSES = ['firing', 'resolved'] as const;
-export const SOURCE_KINDS = ['cloudwatch', 'azure-monitor', 'gcp-monitoring', 'alertmanager', 'grafana'] as const;
+export const SOURCE_KINDS = ['cloudwatch', 'azure-monitor', 'gcp-monitoring', 'alertmanager', 'grafana', 'signalfx'] as const;
 export const CLOUDS = ['aws', 'azure', 'gcp', 'other'] as const;
 
 export type Severity = (typeof SEVERITIES)[number];

@@ -15,6 +15,7 @@ const FIXTURE_FOLDER_PATHS: Readonly<Record<string, string>> = {
   'gcp-monitoring': '/v1/ingest/gcp/monitoring',
   alertmanager: '/v1/ingest/alertmanager',
   grafana: '/v1/ingest/grafana',
+  signalfx: '/v1/ingest/signalfx',
 };
 
 export interface ReplayResult {

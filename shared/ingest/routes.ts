@@ -9,6 +9,7 @@ export const INGEST_ROUTES: Readonly<Record<string, IngestEndpoint>> = {
   '/v1/ingest/gcp/monitoring': 'gcp-monitoring',
   '/v1/ingest/alertmanager': 'alertmanager',
   '/v1/ingest/grafana': 'grafana',
+  '/v1/ingest/signalfx': 'signalfx',
 };
 
 /** The endpoint for a request path (trailing slashes already removed), if it is an ingest route. */

@@ -1,4 +1,5 @@
-// Prometheus Alertmanager: the `webhook_config` receiver's payload, version "4".
+// Prometheus Alertmanager: the `webhook_config` receiver's payload, version "4", and version "3"
+// (older Alertmanagers and Alertmanager-compatible senders: the same shape).
 //
 // Fingerprint parts: the alert's label set as one part (labelSetPart: its [key, value] pairs
 // sorted by key, as JSON; labels starting with `__` left out). A label set is exactly how Alertmanager itself tells
@@ -7,8 +8,9 @@
 // `fingerprint` field is not used: its hash belongs to Alertmanager and may change between its
 // versions, and our keys must not.
 //
-// One incident per entry in `alerts`, each with its own status; the group's `status` and
-// common labels are not needed. Labels map as in ./prometheus-labels.ts (severity, resource,
+// One incident per entry in `alerts`, each with its own status; an alert without one (older
+// Alertmanagers documented none per alert) takes the group's `status`, and an alert with neither
+// is refused. Common labels and annotations are not needed. Labels map as in ./prometheus-labels.ts (severity, resource,
 // title); `region` comes from a `region` label when there is one, and the account stays empty
 // (a Prometheus label set names no cloud account).
 import { z } from 'zod';
@@ -29,14 +31,22 @@ import {
   summaryFromAnnotations,
   titleFor,
   uniqueLinks,
+  checkAlertStatuses,
+  statusOf,
 } from './prometheus-labels.ts';
-import type { PrometheusAlert } from './prometheus-labels.ts';
+import type { AlertStatus, PrometheusAlert } from './prometheus-labels.ts';
 
-export const alertmanagerPayloadSchema = z.looseObject({
-  version: z.literal('4'),
-  ...prometheusGroupShape,
-  alerts: z.array(z.looseObject(prometheusAlertShape)),
-});
+/** The webhook versions read: "4" (Alertmanager since 0.16) and "3" (older, same shape). */
+const VERSIONS = ['3', '4'] as const;
+const VERSION_SET: ReadonlySet<unknown> = new Set(VERSIONS);
+
+export const alertmanagerPayloadSchema = z
+  .looseObject({
+    version: z.enum(VERSIONS),
+    ...prometheusGroupShape,
+    alerts: z.array(z.looseObject(prometheusAlertShape)),
+  })
+  .superRefine(checkAlertStatuses);
 
 export type AlertmanagerPayload = z.infer<typeof alertmanagerPayloadSchema>;
 
@@ -44,26 +54,31 @@ export const alertmanager = defineSource<AlertmanagerPayload>({
   kind: 'alertmanager',
   // Grafana's webhook is a superset of this one: a payload with `orgId` is Grafana's.
   detect: (payload) =>
-    isRecord(payload) && payload.version === '4' && Array.isArray(payload.alerts) && !('orgId' in payload),
+    isRecord(payload) && VERSION_SET.has(payload.version) && Array.isArray(payload.alerts) && !('orgId' in payload),
   schema: alertmanagerPayloadSchema,
   toIncidents: (payload, context) =>
-    payload.alerts.map((alert) => alertmanagerIncident(alert, payload.externalURL ?? undefined, context)),
+    payload.alerts.map((alert) => alertmanagerIncident(alert, statusOf(alert, payload), payload.externalURL ?? undefined, context)),
 });
 
-function alertmanagerIncident(alert: PrometheusAlert, externalURL: string | undefined, context: NormalizeContext): Incident {
+function alertmanagerIncident(
+  alert: PrometheusAlert,
+  status: AlertStatus,
+  externalURL: string | undefined,
+  context: NormalizeContext,
+): Incident {
   const labels = publicLabels(alert.labels);
   const rule = alertName(labels);
   const resource = resourceFromLabels(labels);
   return pruned<Incident>({
     schemaVersion: 1,
     fingerprint: fingerprintOf('alertmanager', [labelSetPart(labels)]),
-    status: alert.status,
+    status,
     severity: severityFromLabels(labels),
     title: titleFor(rule, resource?.name),
     summary: summaryFromAnnotations(alert.annotations),
     source: pruned<IncidentSource>({ kind: 'alertmanager', cloud: 'other', region: nonEmpty(labels.region), rule }),
     resource,
-    ...alertTimes(alert, context.receivedAt),
+    ...alertTimes(alert, status, context.receivedAt),
     labels,
     links: uniqueLinks([
       httpLink('Source', alert.generatorURL ?? undefined),

@@ -16,9 +16,10 @@ import {
   serviceHealthDetails,
   smartDetectorDetails,
 } from './azure-monitor-details.ts';
-import type { AlertContext, CommonAlert, CommonEssentials, CostAlert } from './azure-monitor-schemas.ts';
+import type { AlertContext, BudgetNotification, CommonAlert, CommonEssentials, CostAlert } from './azure-monitor-schemas.ts';
 import {
   SEVERITY_BY_AZURE,
+  accountOf,
   azureFingerprint,
   joinSummary,
   labelsFrom,
@@ -93,6 +94,12 @@ function detailsFor(family: AlertFamily, context: AlertContext, rule: string): A
   }
 }
 
+/** A text field a loose object passed through undeclared; undefined unless it is a non-blank string. */
+function textField(record: Readonly<Record<string, unknown>>, key: string): string | undefined {
+  const value = record[key];
+  return typeof value === 'string' ? nonEmpty(value) : undefined;
+}
+
 /** Target IDs from `alertTargetIDs` (and the `alertTargetIds` spelling), each once whatever its casing. */
 function targetsOf(essentials: CommonEssentials): string[] {
   const seen = new Set<string>();
@@ -113,10 +120,11 @@ export function commonIncident(alert: CommonAlert, context: NormalizeContext): I
   const targets = targetsOf(essentials);
   const target = targets[0];
   const configurationItems = essentials.configurationItems ?? [];
-  const resource = resourceFrom(target, configurationItems[0]);
   const account = subscriptionOf(target) ?? subscriptionOf(essentials.alertId);
   const family = familyOf(essentials, alertContext);
   const details = detailsFor(family, alertContext, rule);
+  // Log search alerts target a workspace; the dimension names the resource that alerted.
+  const resource = details.resource ?? resourceFrom(target, configurationItems[0]);
 
   // Stateless activity-log alerts always say Fired; service and resource health say "over"
   // in the event itself.
@@ -150,6 +158,8 @@ export function commonIncident(alert: CommonAlert, context: NormalizeContext): I
       ['monitorCondition', essentials.monitorCondition],
       ['azureSeverity', essentials.severity],
       ['alertId', essentials.alertId],
+      // Per alert instance for log and service-health alerts: a label, not the rule's id.
+      ['originAlertId', essentials.originAlertId],
       ['resourceGroup', target ? parseResourceId(target).resourceGroup : undefined],
       ['configurationItems', configurationItems.join(', ')],
     ]),
@@ -157,14 +167,16 @@ export function commonIncident(alert: CommonAlert, context: NormalizeContext): I
       { title: 'Investigate in Azure portal', url: essentials.investigationLink },
       { title: 'Alert in Azure portal', url: portalAlertLink(essentials.alertId) },
       ...details.links,
-      { title: 'Resource in Azure portal', url: portalResourceLink(target) },
+      { title: 'Resource in Azure portal', url: portalResourceLink(details.resource?.id) ?? portalResourceLink(target) },
     ]),
   };
   return withOptionalParts(incident, {
     summary: joinSummary([essentials.description, ...details.summary]),
     account,
     region: details.region,
-    ruleId: nonEmpty(essentials.originAlertId),
+    // The rule's ARM ID (`alertRuleID` in payloads, `alertRuleId` in Microsoft's sample). Not
+    // originAlertId: that names the alert instance, new per firing for log and service-health alerts.
+    ruleId: textField(essentials, 'alertRuleID') ?? textField(essentials, 'alertRuleId'),
     resource,
     endsAt,
     metric: details.metric,
@@ -214,5 +226,63 @@ export function costIncident(alert: CostAlert): Incident {
     account,
     ruleId: nonEmpty(budget.BudgetId),
     resource,
+  });
+}
+
+/**
+ * `AIP Budget Notification`: a budget past one of its thresholds, without the common schema. It
+ * carries no time (the receive time stands in) and no budget ID (rebuilt as Azure forms it).
+ */
+export function budgetNotificationIncident(alert: BudgetNotification, context: NormalizeContext): Incident {
+  const budget = alert.data;
+  const rule = budget.BudgetName;
+  const account = accountOf(budget.SubscriptionId);
+  const resourceGroup = nonEmpty(budget.ResourceGroup);
+  const scope = account === undefined ? undefined : `/subscriptions/${account}${resourceGroup ? `/resourceGroups/${resourceGroup}` : ''}`;
+  const budgetId = scope === undefined ? undefined : `${scope}/providers/Microsoft.Consumption/budgets/${rule}`;
+  const unit = nonEmpty(budget.Unit);
+  const amount = (value: string | undefined): string | undefined => {
+    const text = nonEmpty(value);
+    return text === undefined || unit === undefined ? text : `${text} ${unit}`;
+  };
+  const spent = amount(budget.SpendingAmount);
+  const limit = amount(budget.Budget);
+  const threshold = nonEmpty(budget.NotificationThresholdAmount);
+  const incident: Incident = {
+    schemaVersion: 1,
+    fingerprint: azureFingerprint({
+      signal: 'cost',
+      account,
+      rule,
+      targets: [budgetId],
+      identity: [`threshold:=${threshold ?? ''}`],
+    }),
+    status: 'firing',
+    severity: DEFAULT_SEVERITY,
+    title: spent && limit ? `${rule}: ${spent} spent of ${limit}` : rule,
+    source: { kind: 'azure-monitor', cloud: 'azure', rule },
+    startsAt: context.receivedAt.toISOString(),
+    labels: labelsFrom([
+      ['schemaId', alert.schemaId],
+      ['subscriptionName', budget.SubscriptionName],
+      ['resourceGroup', resourceGroup],
+      ['budgetType', budget.BudgetType],
+      ['budgetThreshold', budget.Budget],
+      ['notificationThresholdAmount', threshold],
+      ['spentAmount', budget.SpendingAmount],
+      ['unit', unit],
+      ['budgetStartDate', budget.BudgetStartDate],
+      ['budgetCreator', budget.BudgetCreator],
+    ]),
+    links: [],
+  };
+  const subscription = nonEmpty(budget.SubscriptionName);
+  return withOptionalParts(incident, {
+    summary: joinSummary([
+      `Budget ${rule}${subscription ? ` of subscription ${subscription}` : ''}: ${spent ?? 'an unknown amount'} spent of ${limit ?? 'an unknown budget'}${threshold ? ` (notification threshold ${threshold})` : ''}.`,
+    ]),
+    account,
+    ruleId: budgetId,
+    resource: resourceFrom(budgetId),
   });
 }

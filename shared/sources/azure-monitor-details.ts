@@ -2,10 +2,17 @@
 // links, extra identity parts for the fingerprint, and whether the event itself says "over".
 // Shared by the common schema (alertContext) and the older schemas, which carry the same
 // condition and activity-log objects.
-import type { IncidentMetric } from '../incident.ts';
+import type { IncidentMetric, IncidentResource } from '../incident.ts';
 import type { ActivityLogEvent, AlertContext, Criterion } from './azure-monitor-schemas.ts';
 import type { LabelEntry, LinkCandidate } from './azure-monitor-util.ts';
-import { activityChannelsName, activityLevelName, finiteNumber, stripHtml, toIsoTimestamp } from './azure-monitor-util.ts';
+import {
+  activityChannelsName,
+  activityLevelName,
+  finiteNumber,
+  resourceFrom,
+  stripHtml,
+  toIsoTimestamp,
+} from './azure-monitor-util.ts';
 import { isRecord, nonEmpty, pruned } from './source.ts';
 
 export interface AlertDetails {
@@ -20,6 +27,8 @@ export interface AlertDetails {
   readonly resolved?: boolean;
   /** Replaces "<rule> on <resource>" (service health names an incident, not a resource). */
   readonly title?: string | undefined;
+  /** What is alerting, when the alert says so better than its target (log search dimensions). */
+  readonly resource?: IncidentResource | undefined;
 }
 
 export const NO_DETAILS: AlertDetails = { summary: [], labels: [], identity: [], links: [] };
@@ -47,6 +56,36 @@ export function dimensionDetails(dimensions: readonly Dimension[]): Pick<AlertDe
   // JSON, not `name=value`: a `=` in a name or value must not make two dimension sets alike.
   const identity = [...pairs].map(([name, value]) => `dimension:${JSON.stringify([name.toLowerCase(), value])}`).sort();
   return { labels, identity };
+}
+
+/**
+ * Dimensions Azure itself takes the affected resource from (configurationItems: "_ResourceId,
+ * ResourceId, Resource, Computer", in this priority), compared case-insensitively.
+ */
+const RESOURCE_DIMENSIONS = ['_resourceid', 'resourceid', 'resource', 'computer'];
+
+/**
+ * The resource a log search alert is about: the dimension Azure names it by, else the first
+ * dimension (one alert per dimension combination, so it is what tells two alerts of one rule
+ * apart). An ARM ID gives id, name and type; any other value is the name, with the dimension's
+ * name as its type. Undefined without dimensions: the alert target (the workspace) stands.
+ */
+export function affectedResourceOf(dimensions: readonly Dimension[]): IncidentResource | undefined {
+  const named: { name: string; value: string }[] = [];
+  for (const dimension of dimensions) {
+    const name = nonEmpty(dimension?.name);
+    const value = nonEmpty(dimension?.value);
+    if (name !== undefined && value !== undefined) named.push({ name, value });
+  }
+  const rank = (name: string): number => {
+    const index = RESOURCE_DIMENSIONS.indexOf(name.toLowerCase());
+    return index < 0 ? RESOURCE_DIMENSIONS.length : index;
+  };
+  let chosen = named[0];
+  for (const candidate of named) if (chosen !== undefined && rank(candidate.name) < rank(chosen.name)) chosen = candidate;
+  if (chosen === undefined) return undefined;
+  if (/^\/subscriptions\/[^/]+\//i.test(chosen.value)) return resourceFrom(chosen.value);
+  return { id: chosen.value, name: chosen.value, type: chosen.name };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -125,6 +164,7 @@ export function logV2Details(context: AlertContext): AlertDetails {
       { title: 'Filtered search results', url: first?.linkToFilteredSearchResultsUI },
       { title: 'Search results', url: first?.linkToSearchResultsUI },
     ],
+    resource: affectedResourceOf(criteria.flatMap((criterion) => criterion.dimensions ?? [])),
   };
 }
 
@@ -169,6 +209,7 @@ export function logV1Details(fields: LogV1Fields): AlertDetails {
       { title: 'Search results', url: fields.linkToSearchResults },
     ],
     region,
+    resource: affectedResourceOf(fields.dimensions ?? []),
   };
 }
 

@@ -62,10 +62,9 @@ export function legacyMetricIncident(alert: LegacyMetricAlert): Incident {
       ['azureSeverity', context.severity],
       ['resourceGroup', nonEmpty(context.resourceGroupName) ?? parsed.resourceGroup],
     ]),
-    links: linksFrom([
-      { title: 'Resource in Azure portal', url: context.portalLink },
-      { title: 'Resource in Azure portal', url: portalResourceLink(resourceId) },
-    ]),
+    // One resource link: the one built from resourceId (Microsoft's own sample sends a portalLink
+    // with `#resource//subscriptions`, which would otherwise be a second link of the same title).
+    links: linksFrom([{ title: 'Resource in Azure portal', url: portalResourceLink(resourceId) ?? context.portalLink }]),
   };
   return withOptionalParts(incident, {
     summary: joinSummary([context.description]),
@@ -144,7 +143,6 @@ export function logSearchV1Incident(alert: LogSearchV1, context: NormalizeContex
   const dataSources = [...(alert.SearchResult?.dataSources ?? []), ...(alert.SearchResults?.dataSources ?? [])];
   const dataSourceId = dataSources.map((source) => nonEmpty(source?.resourceId)).find(Boolean);
   const resourceId = nonEmpty(alert.ResourceId) ?? dataSourceId;
-  const resource = resourceFrom(resourceId);
   const account = accountOf(alert.SubscriptionId) ?? subscriptionOf(resourceId);
   const details = logV1Details({
     searchQuery: alert.SearchQuery,
@@ -159,11 +157,14 @@ export function logSearchV1Incident(alert: LogSearchV1, context: NormalizeContex
     dimensions: alert.Dimensions,
     dataSources,
   });
-  // The evaluation window is the only time this body carries.
+  // The dimension names what alerted; the workspace or data source is only where it was found.
+  const resource = details.resource ?? resourceFrom(resourceId);
+  // The evaluation window is the only time this body carries, and the rule fired when it ended:
+  // its start is up to a day earlier (a 24-hour window).
   const startsAt =
-    alert.SearchIntervalStartTimeUtc ??
     alert.SearchIntervalEndtimeUtc ??
     alert.SearchIntervalEndTimeUtc ??
+    alert.SearchIntervalStartTimeUtc ??
     context.receivedAt.toISOString();
   const incident: Incident = {
     schemaVersion: 1,
@@ -186,7 +187,10 @@ export function logSearchV1Incident(alert: LogSearchV1, context: NormalizeContex
       ['resourceGroup', resourceId ? parseResourceId(resourceId).resourceGroup : undefined],
       ['configurationItems', (alert.AffectedConfigurationItems ?? []).join(', ')],
     ]),
-    links: linksFrom([...details.links, { title: 'Resource in Azure portal', url: portalResourceLink(resourceId) }]),
+    links: linksFrom([
+      ...details.links,
+      { title: 'Resource in Azure portal', url: portalResourceLink(details.resource?.id) ?? portalResourceLink(resourceId) },
+    ]),
   };
   return withOptionalParts(incident, {
     summary: joinSummary([alert.Description, ...details.summary]),

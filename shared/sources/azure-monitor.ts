@@ -6,27 +6,30 @@
 //     service health, resource health, smart detector, Prometheus, and budget (CostAlerts);
 //   - `AzureMonitorMetricAlert` (older metric alerts), `Microsoft.Insights/activityLogs` (older
 //     activity-log alerts), log search v1 flat (no schemaId) or wrapped in `data`
-//     (`Microsoft.Insights/LogAlert`, or no schemaId).
+//     (`Microsoft.Insights/LogAlert`, or no schemaId), and Cost Management's
+//     `AIP Budget Notification` (budgets without the common schema).
 //
 // Fingerprint parts (azureFingerprint in azure-monitor-util.ts; all compared lower-cased):
 //   signal      `metric` | `log` | `activitylog` | ... (signalType with spaces removed, so
 //               "Activity Log" and "ActivityLog" agree; `cost` for budgets)
 //   account     subscription id (from the first target ID, else from alertId)
 //   rule        essentials.alertRule; legacy metric: context.name; log v1: AlertRuleName;
-//               legacy activity log: context.id/name when sent, else empty; budget: BudgetName
+//               legacy activity log: context.id/name when sent, else empty; budgets: BudgetName
 //   targets     the alert target resource IDs, lower-cased (Azure's casing varies) and sorted
 //   identity    dimension [name, value] pairs as JSON (one alert instance per combination,
 //               metric and log alerts); the operation name (activity log: one rule may watch several
 //               operations); the tracking id (service health: every update and the resolution
 //               of one service issue share it); the Prometheus label set ([key, value] pairs as
 //               JSON); the budget threshold.
+// Budgets: targets are the budget ID (`AIP Budget Notification` carries none: it is rebuilt from
+// subscription, resource group and name, the ID Azure gives that budget).
 // Not part of it: essentials.alertId and originAlertId (new per alert instance: stateless log
 // alerts and re-fires would open a new incident each time), eventDataId (new per event),
 // values, thresholds and times. So a Fired and its Resolved, and redeliveries, agree; another
 // rule, resource or dimension combination does not. Legacy metric alerts use the same parts as
 // common-schema metric alerts of the same rule and resource.
 import type { Incident } from '../incident.ts';
-import { commonIncident, costIncident } from './azure-monitor-common.ts';
+import { budgetNotificationIncident, commonIncident, costIncident } from './azure-monitor-common.ts';
 import { legacyActivityLogIncident, legacyMetricIncident, logSearchV1Incident } from './azure-monitor-legacy.ts';
 import type { AzureMonitorPayload } from './azure-monitor-schemas.ts';
 import { azureMonitorSchema, knownSchemaId, looksLikeLogSearchV1 } from './azure-monitor-schemas.ts';
@@ -49,6 +52,8 @@ function toIncidents(payload: AzureMonitorPayload, context: NormalizeContext): I
       return [commonIncident(payload.alert, context)];
     case 'cost':
       return [costIncident(payload.alert)];
+    case 'budget':
+      return [budgetNotificationIncident(payload.alert, context)];
     case 'metric-legacy':
       return [legacyMetricIncident(payload.alert)];
     case 'activity-log-legacy':

@@ -5,7 +5,9 @@
 //   incident per record;
 // - SNS HTTP(S) delivery body `{Type:'Notification', TopicArn, Message, SigningCertURL, ...}`;
 // - the bare alarm JSON (SNS raw message delivery, or an alarm posted by hand);
-// - EventBridge "CloudWatch Alarm State Change" events (`source: 'aws.cloudwatch'`).
+// - EventBridge "CloudWatch Alarm State Change" events (`source: 'aws.cloudwatch'`, `detail-type`);
+// - the alarm's own Lambda action event (`source: 'aws.cloudwatch'`, `alarmArn`, `alarmData`): the
+//   EventBridge `detail` under another name, with `accountId` and `region` beside it.
 // SNS `Message` is a JSON *string*; it is parsed inside the schema, so a rejection names the path
 // inside it (`Records[0].Sns.Message.NewStateValue: ...`). An SNS envelope is ours whatever it carries
 // (we are the SNS endpoint): a Message that is not an alarm is rejected, not passed to other sources.
@@ -14,10 +16,11 @@
 //
 // Fingerprint parts: [AlarmArn]. The ARN names partition, region, account and alarm, and an alarm's
 // dimensions are fixed, so one alarm is one problem: its ALARM, INSUFFICIENT_DATA and OK notices share
-// a fingerprint, whichever envelope brought them (EventBridge events give the ARN in `resources`, else
-// it is rebuilt from account, region and name). Very old alarm messages carry no AlarmArn: then the
-// parts are [AWSAccountId, Region display name as sent, AlarmName] (the display name is not parsed; it
-// only keeps same-named alarms of one account in different regions apart).
+// a fingerprint, whichever envelope brought them (EventBridge events give the ARN in `resources`, Lambda
+// action events in `alarmArn`, else it is rebuilt from account, region and name). Very old alarm
+// messages carry no AlarmArn: then the parts are [AWSAccountId, Region display name as sent, AlarmName]
+// (the display name is not parsed; it only keeps same-named alarms of one account in different regions
+// apart).
 //
 // Mapping decisions:
 // - status: ALARM and INSUFFICIENT_DATA are firing, OK is resolved.
@@ -27,10 +30,17 @@
 //   the alarm had while firing: warning when it leaves INSUFFICIENT_DATA, else error.
 // - startsAt is StateChangeTime. A resolved notice does not say when the problem began, so it carries
 //   startsAt = endsAt = StateChangeTime; dedup keeps the firing record's start.
-// - region is the code from the ARN (never the `Region` display name); account is AWSAccountId.
-// - resource: composite alarms have none. Metric alarms: the watched metric's dimensions; name = the
-//   first dimension's value, id = `Name=value` pairs joined by `,`, type = the namespace. For metric
-//   math whose watched series is an expression, the dimensions of the first metric it reads.
+// - region is the code from the ARN (never the `Region` display name); an alarm without an ARN takes it
+//   from the SNS topic's ARN, else from the host of the SNS signing certificate URL (an alarm can only
+//   notify a topic in its own region), and its ARN is rebuilt for ruleId and the console link (not for
+//   the fingerprint, which stays as above). account is AWSAccountId.
+// - resource: composite alarms have none. Metric alarms: the watched metric's dimensions; id =
+//   `Name=value` pairs joined by `,`, type = the namespace, name = the value of the dimension that names
+//   the resource in that namespace (RESOURCE_DIMENSIONS: S3 BucketName, not StorageType; ALB LoadBalancer,
+//   then TargetGroup; ECS `ServiceName in ClusterName`; ...), else the first dimension's. For metric math
+//   whose watched series is an expression, the dimensions of the first metric it reads.
+// - alarm type: a query whose expression is `ANOMALY_DETECTION_BAND(...)` is the anomaly band even when
+//   no thresholdMetricId names it (EventBridge and Lambda action events carry none): anomaly-detection.
 // - metric.value is the first datapoint quoted in NewStateReason (`[12.3 (25/11/26 01:55:00)]`, or the
 //   older `1 datapoint (12.3)`); anomaly-detection alarms have no fixed threshold, so none is set.
 import { z } from 'zod';
@@ -185,12 +195,19 @@ const snsNotificationSchema = z.looseObject({ Type: notificationType }).pipe(
     Type: z.literal('Notification'),
     TopicArn: optionalText,
     Message: alarmMessageSchema,
+    // HTTP deliveries spell it SigningCertURL, Lambda events SigningCertUrl; only its host is read.
+    SigningCertURL: z.unknown().optional(),
+    SigningCertUrl: z.unknown().optional(),
   }),
 );
 
 const lambdaSnsEventSchema = z.looseObject({
   Records: z.array(z.looseObject({ EventSource: z.literal('aws:sns'), Sns: snsNotificationSchema })).min(1),
 });
+
+function textOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
 
 const eventBridgeMetricQuerySchema = z.looseObject({
   id: z.string(),
@@ -217,6 +234,22 @@ const eventBridgeStateSchema = z.looseObject({
   timestamp: awsTimestamp.nullish(),
 });
 
+/** What EventBridge's `detail` and the Lambda action's `alarmData` both carry. */
+const alarmDetailSchema = z.looseObject({
+  alarmName: z.string().min(1),
+  state: eventBridgeStateSchema,
+  previousState: z.looseObject({ value: alarmState.nullish() }).nullish(),
+  configuration: z
+    .looseObject({
+      description: optionalText,
+      alarmRule: optionalText,
+      // Not in AWS's published examples; read when present, like the SNS Trigger's field.
+      thresholdMetricId: optionalText,
+      metrics: z.array(eventBridgeMetricQuerySchema).nullish(),
+    })
+    .nullish(),
+});
+
 /** EventBridge "CloudWatch Alarm State Change" (other `aws.cloudwatch` detail types are refused). */
 export const alarmStateChangeEventSchema = z
   .looseObject({
@@ -232,32 +265,38 @@ export const alarmStateChangeEventSchema = z
       region: z.string().min(1),
       time: awsTimestamp,
       resources: z.array(z.string()).nullish(),
-      detail: z.looseObject({
-        alarmName: z.string().min(1),
-        state: eventBridgeStateSchema,
-        previousState: z.looseObject({ value: alarmState.nullish() }).nullish(),
-        configuration: z
-          .looseObject({
-            description: optionalText,
-            alarmRule: optionalText,
-            // Not in AWS's published examples; read when present, like the SNS Trigger's field.
-            thresholdMetricId: optionalText,
-            metrics: z.array(eventBridgeMetricQuerySchema).nullish(),
-          })
-          .nullish(),
-      }),
+      detail: alarmDetailSchema,
     }),
   );
 
+/** The event an alarm's Lambda action invokes the function with. */
+export const lambdaActionEventSchema = z.looseObject({
+  source: z.literal('aws.cloudwatch'),
+  alarmArn: optionalText,
+  accountId: z.string().min(1),
+  time: awsTimestamp,
+  region: z.string().min(1),
+  alarmData: alarmDetailSchema,
+});
+
 export type SnsAlarm = z.output<typeof snsAlarmSchema>;
 export type AlarmStateChangeEvent = z.output<typeof alarmStateChangeEventSchema>;
+export type LambdaActionEvent = z.output<typeof lambdaActionEventSchema>;
+type AlarmDetail = z.output<typeof alarmDetailSchema>;
+
+/** Where an SNS notice came from: the topic and the signing certificate name the region. */
+interface SnsOrigin {
+  readonly topicArn?: string | undefined;
+  readonly signingCertUrl?: string | undefined;
+}
 
 /** One alarm notice, as validated: what `toIncidents` maps. */
 export type CloudWatchNotice =
-  | { readonly format: 'sns'; readonly alarm: SnsAlarm; readonly topicArn?: string | undefined }
-  | { readonly format: 'eventbridge'; readonly event: AlarmStateChangeEvent };
+  | ({ readonly format: 'sns'; readonly alarm: SnsAlarm } & SnsOrigin)
+  | { readonly format: 'eventbridge'; readonly event: AlarmStateChangeEvent }
+  | { readonly format: 'lambda-action'; readonly event: LambdaActionEvent };
 
-type Envelope = 'lambda-sns' | 'sns-http' | 'eventbridge' | 'bare-alarm';
+type Envelope = 'lambda-sns' | 'sns-http' | 'eventbridge' | 'lambda-action' | 'bare-alarm';
 
 const envelopeSchemas: Record<Envelope, z.ZodType<CloudWatchNotice[]>> = {
   'lambda-sns': lambdaSnsEventSchema.transform((event) =>
@@ -265,12 +304,19 @@ const envelopeSchemas: Record<Envelope, z.ZodType<CloudWatchNotice[]>> = {
       format: 'sns' as const,
       alarm: record.Sns.Message,
       topicArn: record.Sns.TopicArn ?? undefined,
+      signingCertUrl: textOf(record.Sns.SigningCertUrl),
     })),
   ),
   'sns-http': snsNotificationSchema.transform((notification) => [
-    { format: 'sns' as const, alarm: notification.Message, topicArn: notification.TopicArn ?? undefined },
+    {
+      format: 'sns' as const,
+      alarm: notification.Message,
+      topicArn: notification.TopicArn ?? undefined,
+      signingCertUrl: textOf(notification.SigningCertURL),
+    },
   ]),
   eventbridge: alarmStateChangeEventSchema.transform((event) => [{ format: 'eventbridge' as const, event }]),
+  'lambda-action': lambdaActionEventSchema.transform((event) => [{ format: 'lambda-action' as const, event }]),
   'bare-alarm': snsAlarmSchema.transform((alarm) => [{ format: 'sns' as const, alarm }]),
 };
 
@@ -279,7 +325,10 @@ function envelopeOf(payload: unknown): Envelope | undefined {
   if (!isRecord(payload)) return undefined;
   if (Array.isArray(payload.Records)) return 'lambda-sns';
   if (typeof payload.Type === 'string' && typeof payload.TopicArn === 'string' && 'Message' in payload) return 'sns-http';
-  if (payload.source === 'aws.cloudwatch' && typeof payload['detail-type'] === 'string') return 'eventbridge';
+  if (payload.source === 'aws.cloudwatch') {
+    if (typeof payload['detail-type'] === 'string') return 'eventbridge';
+    if (isRecord(payload.alarmData)) return 'lambda-action';
+  }
   if ('AlarmName' in payload && 'NewStateValue' in payload) return 'bare-alarm';
   return undefined;
 }
@@ -333,13 +382,18 @@ interface WatchedMetric {
   readonly unit?: string | undefined;
   readonly expression?: string | undefined;
   readonly dimensions: readonly Dimension[];
+  /** The namespace of the metric the dimensions belong to (for an expression, the metric they came from). */
+  readonly dimensionsNamespace?: string | undefined;
 }
 
 interface AlarmView {
   readonly name: string;
   readonly description?: string | undefined;
   readonly account: string;
+  /** The alarm ARN as sent (or rebuilt by an event that always names the region): the fingerprint's part. */
   readonly arn?: string | undefined;
+  /** `arn`, or for an alarm sent without one, the ARN rebuilt from the SNS topic's region. */
+  readonly ruleId?: string | undefined;
   readonly region?: string | undefined;
   /** The `Region` display name as sent; only used for the fingerprint of ARN-less alarms. */
   readonly regionLabel?: string | undefined;
@@ -379,17 +433,29 @@ function watchedOf(queries: readonly MetricQuery[], bandId: string | undefined):
   if (!watched) return undefined;
   if (watched.metric) {
     const { namespace, name, dimensions, statistic, unit } = watched.metric;
-    return { name, namespace, statistic, unit, dimensions };
+    return { name, namespace, statistic, unit, dimensions, dimensionsNamespace: namespace };
   }
   const read = candidates.flatMap((query) => (query.metric ? [query.metric] : []));
   const namespaces = new Set(read.map((metric) => metric.namespace));
   const [onlyNamespace] = namespaces.size === 1 ? [...namespaces] : [];
+  const withDimensions = read.find((metric) => metric.dimensions.length > 0);
   return {
     name: watched.label ?? watched.expression ?? watched.id,
     namespace: onlyNamespace,
     expression: watched.expression,
-    dimensions: read.find((metric) => metric.dimensions.length > 0)?.dimensions ?? [],
+    dimensions: withDimensions?.dimensions ?? [],
+    dimensionsNamespace: withDimensions?.namespace,
   };
+}
+
+const ANOMALY_BAND = /^\s*ANOMALY_DETECTION_BAND\s*\(/iu;
+
+/**
+ * The id of the anomaly band: thresholdMetricId when the alarm names it, else the query whose
+ * expression is ANOMALY_DETECTION_BAND(...) (EventBridge and Lambda action events do not name it).
+ */
+function bandIdOf(queries: readonly MetricQuery[], thresholdMetricId: string | undefined): string | undefined {
+  return thresholdMetricId ?? queries.find((query) => query.expression !== undefined && ANOMALY_BAND.test(query.expression))?.id;
 }
 
 function metricTypeOf(queries: readonly MetricQuery[], bandId: string | undefined): AlarmType {
@@ -398,21 +464,38 @@ function metricTypeOf(queries: readonly MetricQuery[], bandId: string | undefine
   return only?.metric && others.length === 0 ? 'metric' : 'metric-math';
 }
 
-function viewOfSnsAlarm(alarm: SnsAlarm, topicArn: string | undefined): AlarmView {
+// `arn:aws:sns:us-west-2:210987654321:tocsin-alarms`
+const SNS_TOPIC_ARN = /^arn:aws(?:-[a-z]+)*:sns:([a-z0-9-]+):\d{12}:/u;
+// `https://sns.us-west-2.amazonaws.com/SimpleNotificationService-....pem` (.com.cn in China)
+const SNS_CERT_HOST = /^sns\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/u;
+
+/** The region an SNS notice came through: the topic ARN's, else the signing certificate host's. */
+function snsRegionOf(origin: SnsOrigin): string | undefined {
+  const fromTopic = origin.topicArn === undefined ? undefined : SNS_TOPIC_ARN.exec(origin.topicArn)?.[1];
+  if (fromTopic !== undefined && isRegionCode(fromTopic)) return fromTopic;
+  const host = origin.signingCertUrl === undefined ? undefined : URL.parse(origin.signingCertUrl)?.hostname;
+  const fromCert = host === undefined ? undefined : SNS_CERT_HOST.exec(host)?.[1];
+  return fromCert !== undefined && isRegionCode(fromCert) ? fromCert : undefined;
+}
+
+function viewOfSnsAlarm(alarm: SnsAlarm, origin: SnsOrigin): AlarmView {
   const arn = text(alarm.AlarmArn);
   const trigger = alarm.Trigger ?? undefined;
+  // An alarm notifies topics in its own region only, so the topic's region is the alarm's.
+  const region = arn === undefined ? snsRegionOf(origin) : parseAlarmArn(arn)?.region;
   const common = {
     name: alarm.AlarmName,
     description: text(alarm.AlarmDescription),
     account: alarm.AWSAccountId,
     arn,
-    region: arn === undefined ? undefined : parseAlarmArn(arn)?.region,
+    ruleId: arn ?? (region === undefined ? undefined : alarmArnOf(region, alarm.AWSAccountId, alarm.AlarmName)),
+    region,
     regionLabel: text(alarm.Region),
     state: alarm.NewStateValue,
     previousState: alarm.OldStateValue ?? undefined,
     reason: text(alarm.NewStateReason),
     changedAt: alarm.StateChangeTime,
-    topicArn,
+    topicArn: origin.topicArn,
     triggeringAlarms: (alarm.TriggeringChildren ?? []).map((child) => alarmNameOfArn(child.Arn)),
   };
   if (!trigger) {
@@ -443,10 +526,11 @@ function viewOfSnsAlarm(alarm: SnsAlarm, topicArn: string | undefined): AlarmVie
       statistic: text(trigger.Statistic) ?? text(trigger.ExtendedStatistic),
       unit: text(trigger.Unit),
       dimensions: trigger.Dimensions ?? [],
+      dimensionsNamespace: text(trigger.Namespace),
     };
     return { ...common, type: 'metric', metric, threshold, operator };
   }
-  const bandId = text(trigger.ThresholdMetricId);
+  const bandId = bandIdOf(queries, text(trigger.ThresholdMetricId));
   return {
     ...common,
     type: bandId === undefined ? 'metric-math' : 'anomaly-detection',
@@ -476,24 +560,42 @@ function readReasonData(reasonData: string | undefined): z.output<typeof reasonD
   }
 }
 
+/** Where an EventBridge or Lambda action event says the alarm lives. */
+interface AlarmEventOrigin {
+  readonly account: string;
+  readonly region: string;
+  readonly time: string;
+  /** The alarm ARN the event names, if any (else it is rebuilt from account, region and name). */
+  readonly arn?: string | undefined;
+}
+
 function viewOfStateChange(event: AlarmStateChangeEvent): AlarmView {
-  const { detail } = event;
+  const arn = (event.resources ?? []).find((resource) => parseAlarmArn(resource) !== undefined);
+  return viewOfAlarmDetail(event.detail, { account: event.account, region: event.region, time: event.time, arn });
+}
+
+function viewOfLambdaAction(event: LambdaActionEvent): AlarmView {
+  const sent = text(event.alarmArn);
+  const arn = sent !== undefined && parseAlarmArn(sent) !== undefined ? sent : undefined;
+  return viewOfAlarmDetail(event.alarmData, { account: event.accountId, region: event.region, time: event.time, arn });
+}
+
+function viewOfAlarmDetail(detail: AlarmDetail, origin: AlarmEventOrigin): AlarmView {
   const configuration = detail.configuration ?? undefined;
-  const region = isRegionCode(event.region) ? event.region : undefined;
-  const arn =
-    (event.resources ?? []).find((resource) => parseAlarmArn(resource) !== undefined) ??
-    alarmArnOf(event.region, event.account, detail.alarmName);
+  const region = isRegionCode(origin.region) ? origin.region : undefined;
+  const arn = origin.arn ?? alarmArnOf(origin.region, origin.account, detail.alarmName);
   const reasonData = readReasonData(text(detail.state.reasonData));
   const common = {
     name: detail.alarmName,
     description: text(configuration?.description),
-    account: event.account,
+    account: origin.account,
     arn,
+    ruleId: arn,
     region: region ?? parseAlarmArn(arn)?.region,
     state: detail.state.value,
     previousState: detail.previousState?.value ?? undefined,
     reason: text(detail.state.reason),
-    changedAt: detail.state.timestamp ?? event.time,
+    changedAt: detail.state.timestamp ?? origin.time,
     triggeringAlarms: (reasonData?.triggeringAlarms ?? []).map((child) => alarmNameOfArn(child.arn)),
   };
   const alarmRule = text(configuration?.alarmRule);
@@ -513,7 +615,7 @@ function viewOfStateChange(event: AlarmStateChangeEvent): AlarmView {
         }
       : undefined,
   }));
-  const bandId = text(configuration?.thresholdMetricId);
+  const bandId = bandIdOf(queries, text(configuration?.thresholdMetricId));
   return {
     ...common,
     type: metricTypeOf(queries, bandId),
@@ -554,6 +656,55 @@ export function datapointOfReason(reason: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
+/**
+ * The dimension that names the resource, per namespace, in order of preference; `within` qualifies
+ * a name that is only unique inside another (an ECS service in its cluster). Namespaces not listed,
+ * or alarms without any of these dimensions, take the first dimension. A Map: a namespace such as
+ * `constructor` must find nothing.
+ */
+const RESOURCE_DIMENSIONS: ReadonlyMap<string, readonly { readonly name: string; readonly within?: string }[]> = new Map([
+  ['AWS/EC2', [{ name: 'InstanceId' }, { name: 'AutoScalingGroupName' }]],
+  ['AWS/EBS', [{ name: 'VolumeId' }]],
+  ['AWS/S3', [{ name: 'BucketName' }]],
+  ['AWS/ApplicationELB', [{ name: 'LoadBalancer' }, { name: 'TargetGroup' }]],
+  ['AWS/NetworkELB', [{ name: 'LoadBalancer' }, { name: 'TargetGroup' }]],
+  ['AWS/ELB', [{ name: 'LoadBalancerName' }]],
+  ['AWS/ECS', [{ name: 'ServiceName', within: 'ClusterName' }, { name: 'ClusterName' }]],
+  ['ECS/ContainerInsights', [{ name: 'ServiceName', within: 'ClusterName' }, { name: 'ClusterName' }]],
+  ['AWS/RDS', [{ name: 'DBInstanceIdentifier' }, { name: 'DBClusterIdentifier' }]],
+  ['AWS/DocDB', [{ name: 'DBInstanceIdentifier' }, { name: 'DBClusterIdentifier' }]],
+  ['AWS/Lambda', [{ name: 'FunctionName' }]],
+  ['AWS/SQS', [{ name: 'QueueName' }]],
+  ['AWS/SNS', [{ name: 'TopicName' }]],
+  ['AWS/DynamoDB', [{ name: 'TableName' }]],
+  ['AWS/ApiGateway', [{ name: 'ApiName' }, { name: 'ApiId' }]],
+  ['AWS/Kinesis', [{ name: 'StreamName' }]],
+  ['AWS/Firehose', [{ name: 'DeliveryStreamName' }]],
+  ['AWS/ElastiCache', [{ name: 'CacheClusterId' }, { name: 'ReplicationGroupId' }]],
+  ['AWS/CloudFront', [{ name: 'DistributionId' }]],
+  ['AWS/EFS', [{ name: 'FileSystemId' }]],
+  ['AWS/AutoScaling', [{ name: 'AutoScalingGroupName' }]],
+  ['AWS/States', [{ name: 'StateMachineArn' }]],
+  ['AWS/Events', [{ name: 'RuleName' }]],
+  ['AWS/NATGateway', [{ name: 'NatGatewayId' }]],
+  ['AWS/Redshift', [{ name: 'ClusterIdentifier' }]],
+  ['AWS/ES', [{ name: 'DomainName' }]],
+  ['AWS/Route53', [{ name: 'HealthCheckId' }]],
+  ['AWS/Logs', [{ name: 'LogGroupName' }]],
+]);
+
+/** The resource's name: the dimension its namespace is named by (RESOURCE_DIMENSIONS), else the first. */
+export function resourceNameOf(namespace: string | undefined, dimensions: readonly Dimension[]): string | undefined {
+  const valueOf = (name: string): string | undefined => dimensions.find((dimension) => dimension.name === name)?.value;
+  for (const { name, within } of (namespace === undefined ? undefined : RESOURCE_DIMENSIONS.get(namespace)) ?? []) {
+    const value = valueOf(name);
+    if (value === undefined) continue;
+    const scope = within === undefined ? undefined : valueOf(within);
+    return scope === undefined ? value : `${value} in ${scope}`;
+  }
+  return dimensions[0]?.value;
+}
+
 function toIncident(view: AlarmView): Incident {
   const status: Status = view.state === 'OK' ? 'resolved' : 'firing';
   const token = view.description === undefined ? undefined : severityToken(view.description);
@@ -562,14 +713,14 @@ function toIncident(view: AlarmView): Incident {
 
   const metric = view.type === 'composite' ? undefined : view.metric;
   const dimensions = (metric?.dimensions ?? []).filter((dimension) => dimension.name !== '' && dimension.value !== '');
-  const [first] = dimensions;
-  const resource: IncidentResource | undefined = first
-    ? pruned<IncidentResource>({
-        id: dimensions.map((dimension) => `${dimension.name}=${dimension.value}`).join(','),
-        name: first.value,
-        type: metric?.namespace,
-      })
-    : undefined;
+  const resource: IncidentResource | undefined =
+    dimensions.length > 0
+      ? pruned<IncidentResource>({
+          id: dimensions.map((dimension) => `${dimension.name}=${dimension.value}`).join(','),
+          name: resourceNameOf(metric?.dimensionsNamespace, dimensions),
+          type: metric?.namespace,
+        })
+      : undefined;
 
   const labels: Record<string, string> = {};
   const label = (key: string, value: string | undefined): void => {
@@ -622,7 +773,7 @@ function toIncident(view: AlarmView): Incident {
       account: view.account,
       region: view.region,
       rule: view.name,
-      ruleId: view.arn,
+      ruleId: view.ruleId,
     }),
     resource,
     startsAt: view.changedAt,
@@ -637,10 +788,16 @@ export const cloudwatch = defineSource<CloudWatchNotice[]>({
   kind: 'cloudwatch',
   detect: claims,
   schema: cloudWatchPayloadSchema,
-  toIncidents: (notices) =>
-    notices.map((notice) =>
-      toIncident(
-        notice.format === 'sns' ? viewOfSnsAlarm(notice.alarm, notice.topicArn) : viewOfStateChange(notice.event),
-      ),
-    ),
+  toIncidents: (notices) => notices.map((notice) => toIncident(viewOf(notice))),
 });
+
+function viewOf(notice: CloudWatchNotice): AlarmView {
+  switch (notice.format) {
+    case 'sns':
+      return viewOfSnsAlarm(notice.alarm, notice);
+    case 'eventbridge':
+      return viewOfStateChange(notice.event);
+    case 'lambda-action':
+      return viewOfLambdaAction(notice.event);
+  }
+}

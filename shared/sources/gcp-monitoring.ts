@@ -25,6 +25,13 @@
 //
 // Region: the resource's `region` label, else its `location` or `zone` label, where a zone
 // (`europe-west1-b`) is reduced to its region (`europe-west1`).
+// Resource: `resource_display_name` names it; without one (PromQL-based and log-based policies
+// send a type and labels only) the most specific resource label does (RESOURCE_NAME_LABELS:
+// instance, pod, container, ..., namespace, cluster).
+// Placeholders: PromQL-based policies write `__missing__` where the query result has no value
+// for a label. A placeholder is not a value: it is left out of the labels, the region, the
+// resource, the account and the metric. The fingerprint keeps the labels as sent, placeholders
+// included, so existing incidents keep their identity.
 // Log-based alerts carry no metric, `observed_value` or `threshold_value`: none is required.
 import { Buffer } from 'node:buffer';
 import { z } from 'zod';
@@ -169,6 +176,15 @@ export const gcpMonitoring = defineSource<GcpNotification>({
   toIncidents: (notification, context) => [gcpIncident(notification, context)],
 });
 
+/** What Cloud Monitoring writes where a PromQL result has no value for a label. */
+const PLACEHOLDER = '__missing__';
+
+/** The trimmed text, or undefined when there is none or it is only the placeholder. */
+function valueOf(text: string | null | undefined): string | undefined {
+  const trimmed = nonEmpty(text);
+  return trimmed === PLACEHOLDER ? undefined : trimmed;
+}
+
 function gcpIncident(notification: GcpNotification, context: NormalizeContext): Incident {
   const { incident } = notification;
   const isTest = notification.version === 'test';
@@ -190,7 +206,7 @@ function gcpIncident(notification: GcpNotification, context: NormalizeContext): 
     source: pruned<IncidentSource>({
       kind: 'gcp-monitoring',
       cloud: 'gcp',
-      account: nonEmpty(incident.scoping_project_id) ?? nonEmpty(incident.resource?.labels?.project_id),
+      account: valueOf(incident.scoping_project_id) ?? valueOf(incident.resource?.labels?.project_id),
       region: regionOf(incident.resource?.labels ?? {}),
       rule: incident.policy_name,
       ruleId: policyPath,
@@ -238,11 +254,44 @@ function severityOf(severity: string | null | undefined): Severity {
   return (name === undefined ? undefined : SEVERITY_BY_NAME.get(name)) ?? DEFAULT_SEVERITY;
 }
 
+/**
+ * Resource labels that name what is alerting, most specific first (a pod before the container
+ * name, which repeats across pods). Project, location and zone name no resource.
+ */
+const RESOURCE_NAME_LABELS = [
+  'instance',
+  'pod_name',
+  'pod',
+  'container_name',
+  'container',
+  'instance_id',
+  'revision_name',
+  'service_name',
+  'function_name',
+  'job',
+  'node_name',
+  'namespace_name',
+  'namespace',
+  'cluster_name',
+  'cluster',
+  'bucket_name',
+  'database_id',
+  'topic_id',
+  'subscription_id',
+  'host',
+] as const;
+
 function resourceOf(incident: GcpIncident): IncidentResource | undefined {
+  const labels = incident.resource?.labels ?? {};
+  let name = valueOf(incident.resource_display_name);
+  for (const label of RESOURCE_NAME_LABELS) {
+    if (name !== undefined) break;
+    if (Object.hasOwn(labels, label)) name = valueOf(labels[label]);
+  }
   const resource = pruned<IncidentResource>({
-    id: nonEmpty(incident.resource_id) ?? nonEmpty(incident.resource_name),
-    name: nonEmpty(incident.resource_display_name),
-    type: nonEmpty(incident.resource?.type),
+    id: valueOf(incident.resource_id) ?? valueOf(incident.resource_name),
+    name,
+    type: valueOf(incident.resource?.type),
   });
   return Object.keys(resource).length > 0 ? resource : undefined;
 }
@@ -258,7 +307,7 @@ function summaryOf(incident: GcpIncident): string | undefined {
 const ZONE = /^([a-z]+-[a-z]+\d+)-[a-z]$/;
 
 function regionOf(resourceLabels: Readonly<Record<string, string>>): string | undefined {
-  const place = nonEmpty(resourceLabels.region) ?? nonEmpty(resourceLabels.location) ?? nonEmpty(resourceLabels.zone);
+  const place = valueOf(resourceLabels.region) ?? valueOf(resourceLabels.location) ?? valueOf(resourceLabels.zone);
   return place === undefined ? undefined : (ZONE.exec(place)?.[1] ?? place);
 }
 
@@ -279,6 +328,7 @@ function labelsOf(incident: GcpIncident, isTest: boolean): Record<string, string
   ];
   for (const [prefix, origin] of origins) {
     for (const [key, value] of Object.entries(origin ?? {})) {
+      if (value === PLACEHOLDER) continue;
       if (!Object.hasOwn(labels, key)) labels[key] = value;
       else if (labels[key] !== value) labels[`${prefix}${key}`] = value;
     }
@@ -298,7 +348,7 @@ function linksOf(incident: GcpIncident): IncidentLink[] {
 
 function metricOf(incident: GcpIncident): IncidentMetric | undefined {
   const metric = pruned<IncidentMetric>({
-    name: nonEmpty(incident.metric?.type),
+    name: valueOf(incident.metric?.type),
     value: decimalOf(incident.observed_value),
     threshold: decimalOf(incident.threshold_value),
     operator: nonEmpty(incident.condition?.conditionThreshold?.comparison),

@@ -8,8 +8,9 @@ import { azureMonitor } from './azure-monitor.ts';
 import { gcpMonitoring } from './gcp-monitoring.ts';
 import { grafana } from './grafana.ts';
 import { alertmanager } from './alertmanager.ts';
+import { signalFx } from './signalfx.ts';
 
-export const sources: readonly RegisteredSource[] = [cloudwatch, azureMonitor, gcpMonitoring, grafana, alertmanager];
+export const sources: readonly RegisteredSource[] = [cloudwatch, azureMonitor, gcpMonitoring, grafana, alertmanager, signalFx];
 
 export function sourceByKind(kind: SourceKind): RegisteredSource {
   const found = sources.find((source) => source.kind === kind);

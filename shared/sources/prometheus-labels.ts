@@ -100,9 +100,13 @@ export function annotationLinks(annotations: Readonly<Record<string, string>>): 
  * A link only for an absolute http(s) URL: channels render links as clickable, so a
  * `javascript:` or relative URL from a payload must not get through. The URL is given in its
  * parsed form (`href`), so stray whitespace or newlines in the payload cannot reach a message.
+ * With `base` (an absolute URL the sender names itself by), a relative `url` is resolved against
+ * it; an empty one still gives no link.
  */
-export function httpLink(title: string, url: string | undefined): IncidentLink | undefined {
-  const parsed = url === undefined ? null : URL.parse(url);
+export function httpLink(title: string, url: string | undefined, base?: string): IncidentLink | undefined {
+  if (url === undefined) return undefined;
+  // One parse for the usual absolute URL; the base only for what does not parse alone.
+  const parsed = URL.parse(url) ?? (base === undefined || url.trim() === '' ? null : URL.parse(url, base));
   if (parsed === null) return undefined;
   return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? { title, url: parsed.href } : undefined;
 }
@@ -141,9 +145,15 @@ const labelSetSchema = z.record(z.string(), z.string());
 /** A label or annotation set; Go writes an empty map as `null`. */
 export const stringMapSchema = labelSetSchema.nullish().transform((map) => map ?? {});
 
-/** The alert fields Alertmanager (webhook version 4) and Grafana (version 1) both send. */
+const alertStatus = z.enum(['firing', 'resolved']);
+
+/**
+ * The alert fields Alertmanager (webhook versions 3 and 4) and Grafana (version 1) both send. The
+ * per-alert `status` may be absent (older Alertmanagers, compatible senders): the group's then
+ * stands for it (`checkAlertStatuses`, `statusOf`).
+ */
 export const prometheusAlertShape = {
-  status: z.enum(['firing', 'resolved']),
+  status: alertStatus.nullish(),
   labels: labelSetSchema,
   annotations: stringMapSchema,
   startsAt: goTimestampSchema,
@@ -152,25 +162,56 @@ export const prometheusAlertShape = {
   fingerprint: z.string().nullish(),
 };
 
-/** The group fields both send; none of them is needed to build an incident. */
+/** The group fields both send; only `status` is read, for alerts that carry none of their own. */
 export const prometheusGroupShape = {
   receiver: z.string().nullish(),
-  status: z.enum(['firing', 'resolved']).nullish(),
+  status: alertStatus.nullish(),
   groupLabels: stringMapSchema,
   commonLabels: stringMapSchema,
   commonAnnotations: stringMapSchema,
   externalURL: z.string().nullish(),
-  groupKey: z.string().nullish(),
+  // A string since webhook version 4; Alertmanager's version 3 wrote a number (Go's uint64).
+  groupKey: z.union([z.string(), z.number()]).nullish(),
   truncatedAlerts: z.number().nullish(),
 };
 
+export type AlertStatus = z.infer<typeof alertStatus>;
+
 export interface PrometheusAlert {
-  status: 'firing' | 'resolved';
+  status?: AlertStatus | null | undefined;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   startsAt: string | undefined;
   endsAt?: string | null | undefined;
   generatorURL?: string | null | undefined;
+}
+
+interface GroupWithAlerts {
+  readonly status?: AlertStatus | null | undefined;
+  readonly alerts: readonly { readonly status?: AlertStatus | null | undefined }[];
+}
+
+/**
+ * Refuses an alert that has no status when the group has none either (a zod `superRefine` on the
+ * group schema); `statusOf` then always finds one.
+ */
+export function checkAlertStatuses(group: GroupWithAlerts, ctx: z.RefinementCtx): void {
+  if (group.status != null) return;
+  group.alerts.forEach((alert, index) => {
+    if (alert.status == null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alerts', index, 'status'],
+        message: 'expected "firing" or "resolved": the alert has no status and neither has the group',
+      });
+    }
+  });
+}
+
+/** The alert's status, else the group's (the contract: "the group's status when an alert has none"). */
+export function statusOf(alert: GroupWithAlerts['alerts'][number], group: GroupWithAlerts): AlertStatus {
+  // checkAlertStatuses guarantees one of the two; 'firing' only satisfies the type.
+  return alert.status ?? group.status ?? 'firing';
 }
 
 /**
@@ -179,9 +220,10 @@ export interface PrometheusAlert {
  */
 export function alertTimes(
   alert: PrometheusAlert,
+  status: AlertStatus,
   receivedAt: Date,
 ): { startsAt: string; endsAt?: string } {
   const startsAt = alert.startsAt ?? receivedAt.toISOString();
-  if (alert.status === 'firing') return { startsAt };
+  if (status === 'firing') return { startsAt };
   return { startsAt, endsAt: alert.endsAt ?? receivedAt.toISOString() };
 }

@@ -138,6 +138,8 @@ describe('http-ingest handler', () => {
     ['/v1/ingest/azure/monitor', 'azure-monitor', 'azure-monitor', 'metric-static-fired.json'],
     ['/v1/ingest/gcp/monitoring', 'gcp-monitoring', 'gcp-monitoring', 'metric-open.json'],
     ['/v1/ingest/grafana', 'grafana', 'grafana', 'firing-group.json'],
+    ['/v1/ingest/signalfx', 'signalfx', 'signalfx', 'default-payload-anomalous.json'],
+    ['/v1/ingest', 'signalfx', 'signalfx', 'docs-latency-anomalous.json'],
     ['/v1/ingest', 'grafana', 'grafana', 'firing-group.json'],
     ['/v1/ingest', 'azure-monitor', 'azure-monitor', 'metric-static-fired.json'],
   ])('routes %s to the %s source', async (path, source, folder, file) => {

@@ -111,6 +111,7 @@ describe('google chat channel', () => {
       'gcp-monitoring': { title: '🟡 WARNING: Uptime check failed on checkout', subtitle: 'gcp-monitoring · shop-prod', colour: '#F2C744' },
       alertmanager: { title: '🔴 CRITICAL: KubePodCrashLooping on payments-7d9f', subtitle: 'alertmanager', colour: '#D00000' },
       grafana: { title: '🔵 INFO: Disk usage', subtitle: 'grafana', colour: '#2F80ED' },
+      signalfx: { title: '🟠 ERROR: Checkout latency: p99 above 2s on checkout-7', subtitle: 'signalfx · EXAMPLEORG', colour: '#E8590C' },
     };
 
     for (const kind of CHAT_SOURCE_KINDS) {

@@ -67,6 +67,7 @@ describe('slack channel', () => {
       'gcp-monitoring': { header: '🟡 WARNING: Uptime check failed on checkout', color: '#F2C744' },
       alertmanager: { header: '🔴 CRITICAL: KubePodCrashLooping on payments-7d9f', color: '#D00000' },
       grafana: { header: '🔵 INFO: Disk usage', color: '#2F80ED' },
+      signalfx: { header: '🟠 ERROR: Checkout latency: p99 above 2s on checkout-7', color: '#E8590C' },
     };
 
     for (const kind of CHAT_SOURCE_KINDS) {

@@ -71,6 +71,7 @@ describe('teams channel', () => {
       'gcp-monitoring': { title: '🟡 WARNING: Uptime check failed on checkout', color: 'Warning' },
       alertmanager: { title: '🔴 CRITICAL: KubePodCrashLooping on payments-7d9f', color: 'Attention' },
       grafana: { title: '🔵 INFO: Disk usage', color: 'Accent' },
+      signalfx: { title: '🟠 ERROR: Checkout latency: p99 above 2s on checkout-7', color: 'Attention' },
     };
 
     for (const kind of CHAT_SOURCE_KINDS) {

@@ -37,7 +37,7 @@ describe('tocsin normalize', () => {
     expect(result.stdout).toBe('');
     const lines = result.stderr.trim().split('\n');
     expect(lines[0]).toBe('tocsin: payload not recognised by any source');
-    expect(lines.slice(1).map((line) => line.trim().split(':')[0])).toEqual(['cloudwatch', 'azure-monitor', 'gcp-monitoring', 'grafana', 'alertmanager']);
+    expect(lines.slice(1).map((line) => line.trim().split(':')[0])).toEqual(['cloudwatch', 'azure-monitor', 'gcp-monitoring', 'grafana', 'alertmanager', 'signalfx']);
   });
 
   it('exits 2 with usage for an unknown source or command', () => {

@@ -323,7 +323,7 @@ routes:
     const [problem, ...rest] = await problems(text);
     expect(rest).toEqual([]);
     expect(problem!.path).toBe('routes[0].match.source[1]');
-    expect(problem!.message).toContain('expected one of "cloudwatch"|"azure-monitor"|"gcp-monitoring"|"alertmanager"|"grafana"');
+    expect(problem!.message).toContain('expected one of "cloudwatch"|"azure-monitor"|"gcp-monitoring"|"alertmanager"|"grafana"|"signalfx"');
   });
 
   it("invalid channel field, checked by the channel's own schema", async () => {

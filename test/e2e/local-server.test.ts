@@ -189,7 +189,7 @@ describe('local server end to end', () => {
     const notAlert = await post('/v1/ingest', { hello: 'world' });
     expect(notAlert.status).toBe(400);
     const notAlertBody = (await notAlert.json()) as { rejections: { source: string; reason: string }[] };
-    expect(notAlertBody.rejections.map((rejection) => rejection.source)).toEqual(['cloudwatch', 'azure-monitor', 'gcp-monitoring', 'grafana', 'alertmanager']);
+    expect(notAlertBody.rejections.map((rejection) => rejection.source)).toEqual(['cloudwatch', 'azure-monitor', 'gcp-monitoring', 'grafana', 'alertmanager', 'signalfx']);
 
     const oversized = await post('/v1/ingest/grafana', JSON.stringify({ padding: 'x'.repeat(100 * 1024) }));
     expect(oversized.status).toBe(413);

@@ -24,6 +24,7 @@ const ENDPOINTS = [
   '/v1/ingest/gcp/monitoring',
   '/v1/ingest/alertmanager',
   '/v1/ingest/grafana',
+  '/v1/ingest/signalfx',
 ] as const;
 /** Endpoints where an SNS HTTP envelope is verified (and may be refused with 403); elsewhere it is a 400. */
 const SNS_ENDPOINTS: ReadonlySet<string> = new Set(['/v1/ingest', '/v1/ingest/aws/sns']);

@@ -2,7 +2,7 @@
 // schema-valid incidents with the right count, status and identity; mutated fixtures and
 // arbitrary JSON are either mapped or refused with a PayloadRejectedError, never anything else.
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { alertmanager } from '../../shared/sources/alertmanager.ts';
 import {
   applyChanges,
@@ -23,7 +23,17 @@ import {
 
 const receivedAt = new Date('2026-11-25T07:00:00.000Z');
 
-const FIXTURES = ['firing-group', 'resolved-group', 'mixed-group', 'repeated-delivery', 'severities', 'no-severity', 'crashlooping-pod'];
+const FIXTURES = [
+  'firing-group',
+  'resolved-group',
+  'mixed-group',
+  'repeated-delivery',
+  'severities',
+  'no-severity',
+  'crashlooping-pod',
+  'version-3-group',
+  'documented-no-alert-status',
+];
 
 /** Valid incidents, or one rejection that names this source. */
 const mappedOrRejected = mappedOrRejectedBy(alertmanager, { receivedAt });
@@ -63,5 +73,19 @@ describe('alertmanager properties', () => {
   it('maps or rejects arbitrary JSON, and detection never throws', () => {
     assertJsonMappedOrRejected(mappedOrRejected, runs(1104));
     assertDetectNeverThrows(alertmanager, runs(1105));
+  });
+
+  it('maps a version 3 webhook as version 4, and gives alerts without a status the group’s', () => {
+    fc.assert(
+      fc.property(payloadArbitrary, fc.constantFrom(undefined, null), (payload, missing) => {
+        const incidents = mappedOrRejected(payload);
+        expect(mappedOrRejected({ ...payload, version: '3' })).toStrictEqual(incidents);
+        const statusless = { ...payload, alerts: payload.alerts.map((alert) => ({ ...alert, status: missing })) };
+        const fromGroup = mappedOrRejected(statusless);
+        expect(fromGroup?.map((incident) => incident.status)).toEqual(payload.alerts.map(() => payload.status));
+        expect(fromGroup?.map((incident) => incident.fingerprint)).toEqual(incidents?.map((incident) => incident.fingerprint));
+      }),
+      runs(1106),
+    );
   });
 });

@@ -430,9 +430,76 @@ describe('alertmanager edge cases', () => {
   });
 });
 
+describe('alertmanager: the shapes refused before', () => {
+  it('maps a version 3 webhook (older Alertmanagers: a numeric groupKey, otherwise the same shape)', () => {
+    const labels = { alertname: 'InstanceDown', instance: 'batch-3:9100', job: 'node', severity: 'critical' };
+    expect(incidentsOf(fixture('version-3-group'))).toStrictEqual([
+      {
+        schemaVersion: 1,
+        fingerprint: alertmanagerFingerprint(['alertname=InstanceDown', 'instance=batch-3:9100', 'job=node', 'severity=critical']),
+        status: 'firing',
+        severity: 'critical',
+        title: 'InstanceDown on batch-3:9100',
+        summary: 'Instance batch-3:9100 down\n\nbatch-3:9100 of job node has been down for more than 5 minutes.',
+        source: { kind: 'alertmanager', cloud: 'other', rule: 'InstanceDown' },
+        resource: { id: 'batch-3:9100', name: 'batch-3:9100', type: 'instance' },
+        startsAt: '2026-11-25T02:40:07.803Z',
+        labels,
+        links: [
+          { title: 'Source', url: 'http://prometheus.example.com:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=0' },
+          { title: 'Silence', url: silenceUrl('{alertname="InstanceDown",instance="batch-3:9100",job="node",severity="critical"}') },
+        ],
+      },
+    ]);
+  });
+
+  it('gives each alert without a status the group’s (the webhook as long documented: no per-alert status)', () => {
+    expect(incidentsOf(fixture('documented-no-alert-status'))).toStrictEqual([
+      {
+        schemaVersion: 1,
+        fingerprint: alertmanagerFingerprint([
+          'alertname=DiskWillFillIn4Hours',
+          'device=/dev/nvme0n1p1',
+          'instance=db-1:9100',
+          'job=node',
+          'mountpoint=/var/lib/postgresql',
+          'severity=warning',
+        ]),
+        status: 'resolved',
+        severity: 'warning',
+        title: 'DiskWillFillIn4Hours on db-1:9100',
+        summary: 'Disk /var/lib/postgresql on db-1:9100 fills up within 4 hours',
+        source: { kind: 'alertmanager', cloud: 'other', rule: 'DiskWillFillIn4Hours' },
+        resource: { id: 'db-1:9100', name: 'db-1:9100', type: 'instance' },
+        startsAt: '2026-11-25T04:12:00.000Z',
+        endsAt: '2026-11-25T05:02:00.000Z',
+        labels: {
+          alertname: 'DiskWillFillIn4Hours',
+          device: '/dev/nvme0n1p1',
+          instance: 'db-1:9100',
+          job: 'node',
+          mountpoint: '/var/lib/postgresql',
+          severity: 'warning',
+        },
+        links: [
+          {
+            title: 'Silence',
+            url: silenceUrl('{alertname="DiskWillFillIn4Hours",device="/dev/nvme0n1p1",instance="db-1:9100",job="node",mountpoint="/var/lib/postgresql",severity="warning"}'),
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('lets an alert’s own status win over the group’s', () => {
+    const [incident] = incidentsOf(payloadWith({ status: 'resolved', endsAt: '2026-11-25T06:30:00Z' }, { status: 'firing' }));
+    expect([incident?.status, incident?.endsAt]).toEqual(['resolved', '2026-11-25T06:30:00.000Z']);
+  });
+});
+
 describe('alertmanager detection', () => {
-  it('claims version 4 payloads with alerts', () => {
-    for (const name of ['firing-group', 'resolved-group', 'mixed-group', 'severities', 'no-severity']) {
+  it('claims version 4 and version 3 payloads with alerts', () => {
+    for (const name of ['firing-group', 'resolved-group', 'mixed-group', 'severities', 'no-severity', 'version-3-group', 'documented-no-alert-status']) {
       expect(alertmanager.detect(fixture(name))).toBe(true);
     }
   });
@@ -456,10 +523,18 @@ describe('alertmanager detection', () => {
 });
 
 describe('alertmanager rejections', () => {
-  it('names the version when it is not 4', () => {
-    const rejection = rejectionOf({ ...fixture('firing-group'), version: '3' });
-    expect(rejection.source).toBe('alertmanager');
-    expect(rejection.reason).toMatch(/^version: /);
+  it('names the version when it is neither 3 nor 4', () => {
+    const rejection = rejectionOf({ ...fixture('firing-group'), version: '5' });
+    expect(rejection).toStrictEqual({ source: 'alertmanager', reason: 'version: Invalid option: expected one of "3"|"4"' });
+  });
+
+  it('names an alert that has no status when the group has none either', () => {
+    const payload = fixture('documented-no-alert-status');
+    delete payload.status;
+    expect(rejectionOf(payload)).toStrictEqual({
+      source: 'alertmanager',
+      reason: 'alerts[0].status: expected "firing" or "resolved": the alert has no status and neither has the group',
+    });
   });
 
   it('names the alert and field that is wrong', () => {

@@ -85,6 +85,7 @@ describe('azure-monitor: detection', () => {
       'AzureMonitorMetricAlert',
       'Microsoft.Insights/activityLogs',
       'Microsoft.Insights/LogAlert',
+      'AIP Budget Notification',
       'AZUREMONITORCOMMONALERTSCHEMA',
     ]) {
       expect(azureMonitor.detect({ schemaId })).toBe(true);
@@ -105,7 +106,7 @@ describe('azure-monitor: detection', () => {
       { Records: [{ Sns: { Message: '{}' } }] },
       { Type: 'Notification', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', Message: '{}' },
       { AlarmName: 'cpu', NewStateValue: 'ALARM' },
-      { schemaId: 'AIP Budget Notification', data: { BudgetName: 'b' } },
+      { schemaId: 'Microsoft.Insights/SomethingNew', data: { BudgetName: 'b' } },
       { schemaId: 42 },
       { data: 'AlertRuleName SearchQuery' },
     ];
@@ -130,7 +131,6 @@ describe('azure-monitor: common schema, metric alert with a static threshold', (
         cloud: 'azure',
         account: SUB,
         rule: 'cpu-high-web',
-        ruleId: `${SUB}_rg-shop-prod_microsoft.insights_metricAlerts_cpu-high-web_1830472615`,
       },
       resource: { id: VM_WEB_01, name: 'vm-web-01', type: 'microsoft.compute/virtualmachines' },
       startsAt: '2026-11-25T01:40:12.334Z',
@@ -146,6 +146,7 @@ describe('azure-monitor: common schema, metric alert with a static threshold', (
         monitorCondition: 'Fired',
         azureSeverity: 'Sev2',
         alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/3c9e1f27-6a4b-4d8e-9f10-2b3c4d5e6f70`,
+        originAlertId: `${SUB}_rg-shop-prod_microsoft.insights_metricAlerts_cpu-high-web_1830472615`,
         resourceGroup: 'rg-shop-prod',
         configurationItems: 'vm-web-01',
       },
@@ -179,7 +180,6 @@ describe('azure-monitor: common schema, metric alert with a static threshold', (
         // Lower case, however the target ID spells it.
         account: SUB,
         rule: 'cpu-high-web',
-        ruleId: `${SUB}_rg-shop-prod_microsoft.insights_metricAlerts_cpu-high-web_1830472615`,
       },
       resource: { id: targetAsSent, name: 'vm-web-01', type: 'Microsoft.Compute/virtualMachines' },
       startsAt: '2026-11-25T01:40:12.334Z',
@@ -196,6 +196,7 @@ describe('azure-monitor: common schema, metric alert with a static threshold', (
         monitorCondition: 'Resolved',
         azureSeverity: 'Sev2',
         alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/3c9e1f27-6a4b-4d8e-9f10-2b3c4d5e6f70`,
+        originAlertId: `${SUB}_rg-shop-prod_microsoft.insights_metricAlerts_cpu-high-web_1830472615`,
         resourceGroup: 'rg-shop-prod',
         configurationItems: 'vm-web-01',
       },
@@ -245,7 +246,6 @@ describe('azure-monitor: common schema, metric alert with a dynamic threshold', 
         cloud: 'azure',
         account: SUB,
         rule: 'egress-anomaly-stshopassets',
-        ruleId: `${SUB}_rg-shop-data_microsoft.insights_metricAlerts_egress-anomaly-stshopassets_552210398`,
       },
       resource: { id: target, name: 'stshopassets', type: 'microsoft.storage/storageaccounts' },
       startsAt: '2026-11-24T22:15:40.880Z',
@@ -261,6 +261,7 @@ describe('azure-monitor: common schema, metric alert with a dynamic threshold', 
         monitorCondition: 'Fired',
         azureSeverity: 'Sev1',
         alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/${alertGuid}`,
+        originAlertId: `${SUB}_rg-shop-data_microsoft.insights_metricAlerts_egress-anomaly-stshopassets_552210398`,
         resourceGroup: 'rg-shop-data',
         configurationItems: 'stshopassets',
       },
@@ -306,7 +307,8 @@ describe('azure-monitor: common schema, log search alerts', () => {
       fingerprint: azureFingerprint('log', 'heartbeat-missing', [WORKSPACE], ['dimension:computer=vm-worker-07']),
       status: 'firing',
       severity: 'error',
-      title: 'heartbeat-missing on log-shop-prod',
+      // The Computer dimension names what alerted, not the workspace the query ran on.
+      title: 'heartbeat-missing on vm-worker-07',
       summary:
         'No heartbeat from a worker for 10 minutes\nQuery: Heartbeat | summarize LastCall = max(TimeGenerated) by Computer | where LastCall < ago(10m)',
       source: {
@@ -314,9 +316,8 @@ describe('azure-monitor: common schema, log search alerts', () => {
         cloud: 'azure',
         account: SUB,
         rule: 'heartbeat-missing',
-        ruleId: '5d6e7f80-91a2-4b3c-8d4e-5f60718293a4',
       },
-      resource: { id: WORKSPACE, name: 'log-shop-prod', type: 'microsoft.operationalinsights/workspaces' },
+      resource: { id: 'vm-worker-07', name: 'vm-worker-07', type: 'Computer' },
       startsAt: '2026-11-25T03:12:09.471Z',
       labels: {
         Computer: 'vm-worker-07',
@@ -331,6 +332,7 @@ describe('azure-monitor: common schema, log search alerts', () => {
         monitorCondition: 'Fired',
         azureSeverity: 'Sev1',
         alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/0f1e2d3c-4b5a-4697-8877-665544332211`,
+        originAlertId: '5d6e7f80-91a2-4b3c-8d4e-5f60718293a4',
         resourceGroup: 'rg-shop-prod',
         configurationItems: 'vm-worker-07',
       },
@@ -370,7 +372,6 @@ describe('azure-monitor: common schema, log search alerts', () => {
         account: SUB,
         region: 'westeurope',
         rule: 'checkout-5xx-count',
-        ruleId: 'e9f0a1b2-c3d4-4e5f-8061-728394a5b6c7',
       },
       resource: { id: WORKSPACE, name: 'log-shop-prod', type: 'microsoft.operationalinsights/workspaces' },
       startsAt: '2026-11-25T04:20:31.119Z',
@@ -383,6 +384,7 @@ describe('azure-monitor: common schema, log search alerts', () => {
         monitorCondition: 'Fired',
         azureSeverity: 'Sev3',
         alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/c4d5e6f7-0819-4a2b-8c3d-4e5f60718293`,
+        originAlertId: 'e9f0a1b2-c3d4-4e5f-8061-728394a5b6c7',
         resourceGroup: 'rg-shop-prod',
       },
       links: [
@@ -411,7 +413,6 @@ describe('azure-monitor: common schema, activity log alerts', () => {
         cloud: 'azure',
         account: SUB,
         rule: 'vm-deleted-prod',
-        ruleId: '6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d_4f2c1e0d9b8a7c6e5d4f3a2b1c0d9e8f',
       },
       resource: { id: target, name: 'vm-web-03', type: 'microsoft.compute/virtualmachines' },
       startsAt: '2026-11-25T05:02:44.607Z',
@@ -429,6 +430,7 @@ describe('azure-monitor: common schema, activity log alerts', () => {
         monitorCondition: 'Fired',
         azureSeverity: 'Sev1',
         alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/2e3f4051-6273-4849-9a0b-1c2d3e4f5061`,
+        originAlertId: '6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d_4f2c1e0d9b8a7c6e5d4f3a2b1c0d9e8f',
         resourceGroup: 'rg-shop-prod',
         configurationItems: 'vm-web-03',
       },
@@ -457,7 +459,6 @@ describe('azure-monitor: common schema, activity log alerts', () => {
         account: SUB,
         region: 'westeurope',
         rule: 'policy-audit-storage-tls',
-        ruleId: '7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f_9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b',
       },
       resource: { id: target, name: 'stshopexports', type: 'Microsoft.Storage/storageAccounts' },
       startsAt: '2026-11-24T11:12:50.226Z',
@@ -475,6 +476,7 @@ describe('azure-monitor: common schema, activity log alerts', () => {
         monitorCondition: 'Fired',
         azureSeverity: 'Sev3',
         alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/4b5c6d7e-8f90-4a1b-8c2d-3e4f50617283`,
+        originAlertId: '7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f_9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b',
         resourceGroup: 'rg-shop-data',
       },
       links: [
@@ -502,7 +504,6 @@ describe('azure-monitor: common schema, activity log alerts', () => {
         cloud: 'azure',
         account: SUB,
         rule: 'autoscale-events-web',
-        ruleId: '8e9f0a1b-2c3d-4e5f-8a6b-7c8d9e0f1a2b_0a1b2c3d4e5f60718293a4b5c6d7e8f9',
       },
       resource: { id: target, name: 'vmss-web-autoscale', type: 'microsoft.insights/autoscalesettings' },
       startsAt: '2026-11-25T06:17:49.055Z',
@@ -520,6 +521,7 @@ describe('azure-monitor: common schema, activity log alerts', () => {
         monitorCondition: 'Fired',
         azureSeverity: 'Sev4',
         alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/5c6d7e8f-9012-4b3c-9d4e-5f6a7b8c9d0e`,
+        originAlertId: '8e9f0a1b-2c3d-4e5f-8a6b-7c8d9e0f1a2b_0a1b2c3d4e5f60718293a4b5c6d7e8f9',
         resourceGroup: 'rg-shop-prod',
       },
       links: [
@@ -543,7 +545,6 @@ describe('azure-monitor: common schema, activity log alerts', () => {
         cloud: 'azure',
         account: SUB,
         rule: 'defender-alerts',
-        ruleId: '9f0a1b2c-3d4e-4f5a-9b6c-7d8e9f0a1b2c_1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e',
       },
       resource: { id: target, name: '2517240000000000000_5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c', type: 'microsoft.security/locations/alerts' },
       startsAt: '2026-11-25T07:34:58.301Z',
@@ -562,6 +563,7 @@ describe('azure-monitor: common schema, activity log alerts', () => {
         monitorCondition: 'Fired',
         azureSeverity: 'Sev0',
         alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/6d7e8f90-a1b2-4c3d-8e4f-50617283a4b5`,
+        originAlertId: '9f0a1b2c-3d4e-4f5a-9b6c-7d8e9f0a1b2c_1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e',
         resourceGroup: 'rg-shop-prod',
       },
       links: [
@@ -606,7 +608,6 @@ describe('azure-monitor: common schema, service health', () => {
         cloud: 'azure',
         account: SUB,
         rule: 'service-health-west-europe',
-        ruleId: '0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d',
       },
       resource: { id: `/subscriptions/${SUB}`, name: SUB, type: 'Microsoft.Resources/subscriptions' },
       startsAt: '2026-11-25T08:31:21.062Z',
@@ -631,6 +632,7 @@ describe('azure-monitor: common schema, service health', () => {
         monitorCondition: 'Fired',
         azureSeverity: 'Sev1',
         alertId: alertId('7e8f90a1-b2c3-4d4e-8f50-61728394a5b6'),
+        originAlertId: '0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d',
       },
       // A subscription has no resource blade link of its own.
       links: [{ title: 'Alert in Azure portal', url: `${ALERT_VIEW}7e8f90a1-b2c3-4d4e-8f50-61728394a5b6` }],
@@ -651,7 +653,6 @@ describe('azure-monitor: common schema, service health', () => {
         cloud: 'azure',
         account: SUB,
         rule: 'service-health-west-europe',
-        ruleId: '2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f',
       },
       resource: { id: `/subscriptions/${SUB}`, name: SUB, type: 'Microsoft.Resources/subscriptions' },
       startsAt: '2026-11-25T10:02:08.440Z',
@@ -679,6 +680,7 @@ describe('azure-monitor: common schema, service health', () => {
         monitorCondition: 'Fired',
         azureSeverity: 'Sev1',
         alertId: alertId('8f90a1b2-c3d4-4e5f-9061-728394a5b6c7'),
+        originAlertId: '2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f',
       },
       links: [{ title: 'Alert in Azure portal', url: `${ALERT_VIEW}8f90a1b2-c3d4-4e5f-9061-728394a5b6c7` }],
     });
@@ -708,7 +710,6 @@ describe('azure-monitor: common schema, resource health', () => {
         cloud: 'azure',
         account: SUB,
         rule: 'resource-health-sql',
-        ruleId: '4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b_5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c',
       },
       resource: { id: ORDERS_DB, name: 'orders', type: 'microsoft.sql/servers/databases' },
       startsAt: '2026-11-25T09:54:08.993Z',
@@ -729,6 +730,7 @@ describe('azure-monitor: common schema, resource health', () => {
         monitorCondition: 'Fired',
         azureSeverity: 'Sev1',
         alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/90a1b2c3-d4e5-4f60-8172-8394a5b6c7d8`,
+        originAlertId: '4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b_5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c',
         resourceGroup: 'rg-shop-data',
         configurationItems: 'orders',
       },
@@ -771,7 +773,6 @@ describe('azure-monitor: common schema, smart detector, Prometheus and budget', 
         cloud: 'azure',
         account: SUB,
         rule: 'Failure Anomalies - appi-shop',
-        ruleId: '8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d',
       },
       resource: { id: target, name: 'appi-shop', type: 'microsoft.insights/components' },
       startsAt: '2026-11-25T11:09:09.111Z',
@@ -785,6 +786,7 @@ describe('azure-monitor: common schema, smart detector, Prometheus and budget', 
         monitorCondition: 'Fired',
         azureSeverity: 'Sev3',
         alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/b2c3d4e5-f607-4182-9394-a5b6c7d8e9f0`,
+        originAlertId: '8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d',
         resourceGroup: 'rg-shop-prod',
         configurationItems: 'appi-shop',
       },
@@ -1016,17 +1018,19 @@ describe('azure-monitor: Microsoft.Insights/activityLogs (older activity-log ale
 });
 
 describe('azure-monitor: log search v1 without the common schema', () => {
-  it('maps the flat body: US-locale interval start as UTC, "Warning", dimensions, both search links', () => {
+  it('maps the flat body: US-locale interval end as UTC, "Warning", the Computer dimension as resource, both search links', () => {
     expect(onlyIncident('log-search-v1-flat.json')).toStrictEqual({
       schemaVersion: 1,
       fingerprint: azureFingerprint('log', 'disk-space-low', ['b7c8d9e0-f1a2-4b3c-9d4e-5f6071829304'], ['dimension:computer=vm-db-01']),
       status: 'firing',
       severity: 'warning',
-      title: 'disk-space-low',
+      title: 'disk-space-low on vm-db-01',
       summary:
         'Free disk space under 10 %\nQuery: Perf | where ObjectName == "LogicalDisk" and CounterName == "% Free Space" | summarize AggregatedValue = avg(CounterValue) by bin(TimeGenerated, 5m), Computer',
       source: { kind: 'azure-monitor', cloud: 'azure', account: SUB, rule: 'disk-space-low' },
-      startsAt: '2026-11-25T13:36:31.000Z',
+      resource: { id: 'vm-db-01', name: 'vm-db-01', type: 'Computer' },
+      // The rule fired when the search window ended (13:36:31 is its start).
+      startsAt: '2026-11-25T13:51:31.000Z',
       labels: {
         Computer: 'vm-db-01',
         alertType: 'Metric measurement',
@@ -1060,7 +1064,7 @@ describe('azure-monitor: log search v1 without the common schema', () => {
       title: 'checkout-exceptions',
       summary: 'Query: exceptions | where cloud_RoleName == "checkout" | summarize AggregatedValue = count() by bin(timestamp, 5m)',
       source: { kind: 'azure-monitor', cloud: 'azure', account: SUB, rule: 'checkout-exceptions' },
-      startsAt: '2026-11-25T17:10:40.000Z',
+      startsAt: '2026-11-25T17:25:40.000Z',
       labels: {
         alertType: 'Number of results',
         resultCount: '4',
@@ -1106,6 +1110,181 @@ describe('azure-monitor: log search v1 without the common schema', () => {
     delete flat.SearchIntervalStartTimeUtc;
     delete flat.SearchIntervalEndtimeUtc;
     expect(only(flat).startsAt).toBe('2026-11-25T18:00:00.000Z');
+  });
+});
+
+describe('azure-monitor: what on-call people need from real payloads', () => {
+  const WORKER_11 = `/subscriptions/${SUB}/resourceGroups/rg-shop-prod/providers/Microsoft.Compute/virtualMachines/vm-worker-11`;
+  const RULE_ID = `/subscriptions/${SUB}/resourceGroups/rg-shop-prod/providers/microsoft.insights/scheduledqueryrules/heartbeat-missing`;
+
+  it('takes the rule id from essentials.alertRuleID and names the resource from the _ResourceId dimension, not the workspace', () => {
+    const scope =
+      'https://portal.azure.com#@3a4b5c6d-7e8f-4901-a2b3-c4d5e6f70819/blade/Microsoft_Azure_Monitoring_Logs/LogsBlade/source/Alerts.EmailLinks/scope/%7B%22resources%22%3A%5B%7B%22resourceId%22%3A%22%2Fsubscriptions%2F8d2f4a1c-5b3e-4f60-9a7b-c1d2e3f40516%2FresourceGroups%2Frg-shop-prod%2Fproviders%2FMicrosoft.OperationalInsights%2Fworkspaces%2Flog-shop-prod%22%7D%5D%7D/q/';
+    const span = '/prettify/1/timespan/2026-11-25T03%3a31%3a55.0000000Z%2f2026-11-25T03%3a41%3a55.0000000Z';
+    expect(onlyIncident('log-search-v2-resource-id-dimension.json')).toStrictEqual({
+      schemaVersion: 1,
+      fingerprint: azureFingerprint('log', 'heartbeat-missing', [WORKSPACE], ['dimension:_resourceid=' + WORKER_11, 'dimension:computer=vm-worker-11']),
+      status: 'firing',
+      severity: 'error',
+      title: 'heartbeat-missing on vm-worker-11',
+      summary:
+        'No heartbeat from a worker for 10 minutes\nQuery: Heartbeat | summarize LastCall = max(TimeGenerated) by _ResourceId, Computer | where LastCall < ago(10m)',
+      source: { kind: 'azure-monitor', cloud: 'azure', account: SUB, rule: 'heartbeat-missing', ruleId: RULE_ID },
+      resource: { id: WORKER_11, name: 'vm-worker-11', type: 'Microsoft.Compute/virtualMachines' },
+      startsAt: '2026-11-25T03:42:09.471Z',
+      labels: {
+        Computer: 'vm-worker-11',
+        _ResourceId: WORKER_11,
+        conditionType: 'LogQueryCriteria',
+        windowSize: 'PT10M',
+        timeAggregation: 'Count',
+        signalType: 'Log',
+        monitoringService: 'Log Alerts V2',
+        monitorCondition: 'Fired',
+        azureSeverity: 'Sev1',
+        alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d`,
+        originAlertId: '0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a',
+        resourceGroup: 'rg-shop-prod',
+        configurationItems: WORKER_11,
+      },
+      links: [
+        { title: 'Alert in Azure portal', url: `${ALERT_VIEW}1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d` },
+        { title: 'Filtered search results', url: `${scope}eJzzSE0sSk1RqFEoLkksKS1WqAEAfiltered11${span}` },
+        { title: 'Search results', url: `${scope}eJzzSE0sSk1RqFEoLkksKS1WqAEA${span}` },
+        { title: 'Resource in Azure portal', url: `${BLADE}${WORKER_11}` },
+      ],
+      metric: { value: 1, threshold: 0, operator: 'GreaterThan' },
+    });
+  });
+
+  it('keeps the rule id when the next firing brings a new originAlertId, and reads the alertRuleId spelling too', () => {
+    const payload = fixture('log-search-v2-resource-id-dimension.json');
+    const first = only(payload);
+    essentialsOf(payload).originAlertId = 'ffffffff-6f5e-4d3c-8b2a-1f0e9d8c7b6a';
+    const again = only(payload);
+    expect([again.source.ruleId, again.fingerprint]).toEqual([RULE_ID, first.fingerprint]);
+    const essentials = essentialsOf(payload);
+    essentials.alertRuleId = essentials.alertRuleID;
+    delete essentials.alertRuleID;
+    expect(only(payload).source.ruleId).toBe(RULE_ID);
+    delete essentials.alertRuleId;
+    expect(only(payload).source).toStrictEqual({ kind: 'azure-monitor', cloud: 'azure', account: SUB, rule: 'heartbeat-missing' });
+  });
+
+  it('gives two computers of one log search rule two titles', () => {
+    const payload = fixture('log-search-v2.json');
+    const titles = ['vm-worker-07', 'vm-worker-08'].map((computer) => {
+      const criterion = (alertContextOf(payload).condition as { allOf: { dimensions: Json[] }[] }).allOf[0]!;
+      criterion.dimensions[0]!.value = computer;
+      return only(payload).title;
+    });
+    expect(titles).toEqual(['heartbeat-missing on vm-worker-07', 'heartbeat-missing on vm-worker-08']);
+  });
+
+  it('starts an old-schema log alert when its search window ended, not a day earlier when it began', () => {
+    const incident = onlyIncident('log-search-v1-flat-daily.json');
+    expect(incident).toStrictEqual({
+      schemaVersion: 1,
+      fingerprint: azureFingerprint('log', 'backup-missing', ['b7c8d9e0-f1a2-4b3c-9d4e-5f6071829304'], ['dimension:computer=vm-db-02']),
+      status: 'firing',
+      severity: 'warning',
+      title: 'backup-missing on vm-db-02',
+      summary:
+        'No completed backup in the last day\nQuery: AddonAzureBackupJobs | where JobOperation == "Backup" and JobStatus == "Completed" | summarize AggregatedValue = count() by bin(TimeGenerated, 1d), Computer = BackupItemUniqueId',
+      source: { kind: 'azure-monitor', cloud: 'azure', account: SUB, rule: 'backup-missing' },
+      resource: { id: 'vm-db-02', name: 'vm-db-02', type: 'Computer' },
+      startsAt: '2026-11-25T06:00:00.000Z',
+      labels: {
+        Computer: 'vm-db-02',
+        alertType: 'Metric measurement',
+        resultCount: '1',
+        workspaceId: 'b7c8d9e0-f1a2-4b3c-9d4e-5f6071829304',
+        signalType: 'Log',
+        monitoringService: 'Log Analytics',
+        configurationItems: 'vm-db-02',
+      },
+      links: [
+        {
+          title: 'Filtered search results',
+          url: 'https://portal.azure.com/#Analyticsblade/search/index?_timeInterval.intervalEnd=2026-11-25T06%3a00%3a00.0000000Z&_timeInterval.intervalDuration=86400&q=AddonAzureBackupJobs%20filtered',
+        },
+        {
+          title: 'Search results',
+          url: 'https://portal.azure.com/#Analyticsblade/search/index?_timeInterval.intervalEnd=2026-11-25T06%3a00%3a00.0000000Z&_timeInterval.intervalDuration=86400&q=AddonAzureBackupJobs',
+        },
+      ],
+      metric: { threshold: 1, operator: 'Less Than' },
+    });
+    // Only the window start: it is the one time there is.
+    const { SearchIntervalEndtimeUtc: _end, ...startOnly } = fixture('log-search-v1-flat-daily.json');
+    expect(only(startOnly).startsAt).toBe('2026-11-24T06:00:00.000Z');
+  });
+
+  it('gives the older metric schema one resource link, though Microsoft’s sample portalLink differs from the one the ID gives', () => {
+    const storage = `/subscriptions/${SUB}/resourceGroups/rg-shop-data/providers/Microsoft.Storage/storageAccounts/stshopassets`;
+    const ruleId = `/subscriptions/${SUB}/resourceGroups/rg-shop-data/providers/microsoft.insights/metricAlerts/StorageCheck`;
+    expect(onlyIncident('legacy-metric-docs-sample.json')).toStrictEqual({
+      schemaVersion: 1,
+      fingerprint: azureFingerprint('metric', 'storagecheck', [storage.toLowerCase()], ['dimension:accountresourceid=' + storage, 'dimension:geotype=Primary']),
+      status: 'firing',
+      severity: 'info',
+      title: 'StorageCheck on stshopassets',
+      source: { kind: 'azure-monitor', cloud: 'azure', account: SUB, rule: 'StorageCheck', ruleId },
+      resource: { id: storage, name: 'stshopassets', type: 'Microsoft.Storage/storageAccounts' },
+      startsAt: '2026-11-25T10:44:10.171Z',
+      labels: {
+        AccountResourceId: storage,
+        GeoType: 'Primary',
+        conditionType: 'SingleResourceMultipleMetricCriteria',
+        windowSize: 'PT5M',
+        timeAggregation: 'PT5M',
+        key1: 'value1',
+        key2: 'value2',
+        signalType: 'Metric',
+        monitorCondition: 'Activated',
+        azureSeverity: 'Sev3',
+        resourceGroup: 'rg-shop-data',
+      },
+      links: [{ title: 'Resource in Azure portal', url: `${BLADE}${storage}` }],
+      metric: { name: 'Transactions', namespace: 'microsoft.storage/storageAccounts', value: 1, threshold: 0, operator: 'GreaterThan' },
+    });
+  });
+
+  it('maps the "AIP Budget Notification" payload: no time (the receive time), no budget ID (rebuilt)', () => {
+    const budgetId = `/subscriptions/${SUB}/providers/Microsoft.Consumption/budgets/shop-monthly`;
+    expect(onlyIncident('budget-aip-notification.json')).toStrictEqual({
+      schemaVersion: 1,
+      fingerprint: azureFingerprint('cost', 'shop-monthly', [budgetId.toLowerCase()], ['threshold:=0.8']),
+      status: 'firing',
+      severity: 'warning',
+      title: 'shop-monthly: 8412.55 USD spent of 10000 USD',
+      summary: 'Budget shop-monthly of subscription Shop Production: 8412.55 USD spent of 10000 USD (notification threshold 0.8).',
+      source: { kind: 'azure-monitor', cloud: 'azure', account: SUB, rule: 'shop-monthly', ruleId: budgetId },
+      resource: { id: budgetId, name: 'shop-monthly', type: 'Microsoft.Consumption/budgets' },
+      startsAt: context.receivedAt.toISOString(),
+      labels: {
+        schemaId: 'AIP Budget Notification',
+        subscriptionName: 'Shop Production',
+        budgetType: 'Cost',
+        budgetThreshold: '10000',
+        notificationThresholdAmount: '0.8',
+        spentAmount: '8412.55',
+        unit: 'USD',
+        budgetStartDate: '11/1/2026',
+        budgetCreator: 'finops@example.com',
+      },
+      links: [],
+    });
+  });
+
+  it('scopes a resource-group budget to its group, and names a budget notification without a name', () => {
+    const payload = fixture('budget-aip-notification.json');
+    (payload.data as Json).ResourceGroup = 'rg-shop-prod';
+    expect(only(payload).source.ruleId).toBe(`/subscriptions/${SUB}/resourceGroups/rg-shop-prod/providers/Microsoft.Consumption/budgets/shop-monthly`);
+    delete (payload.data as Json).BudgetName;
+    expect(rejectionOf(payload).rejections).toEqual([
+      { source: 'azure-monitor', reason: 'data.BudgetName: Invalid input: expected string, received undefined' },
+    ]);
   });
 });
 
@@ -1333,7 +1512,9 @@ describe('azure-monitor: rejections name the source and the path', () => {
   });
 
   it('says which schemaIds it reads when given another, and that it wants an object', () => {
-    expect(reasonOf({ schemaId: 'AIP Budget Notification' })).toMatch(/^schemaId: expected one of azureMonitorCommonAlertSchema, /);
+    expect(reasonOf({ schemaId: 'Microsoft.Insights/SomethingNew' })).toBe(
+      'schemaId: expected one of azureMonitorCommonAlertSchema, AzureMonitorMetricAlert, Microsoft.Insights/activityLogs, Microsoft.Insights/LogAlert, AIP Budget Notification (or a log search v1 body)',
+    );
     expect(reasonOf([])).toBe('(root): expected a JSON object');
   });
 });

@@ -158,6 +158,12 @@ function eventBridgeOf(alarm: GeneratedAlarm): Json {
   };
 }
 
+/** The event the alarm's Lambda action sends: EventBridge's detail as `alarmData`. */
+function lambdaActionOf(alarm: GeneratedAlarm): Json {
+  const { detail, time } = eventBridgeOf(alarm);
+  return { source: 'aws.cloudwatch', alarmArn: arnOf(alarm), accountId: alarm.account, time, region: alarm.region, alarmData: detail };
+}
+
 function expectValidFor(incident: Incident, alarm: GeneratedAlarm): void {
   expectSchemaValid([incident]);
   expect(incident.status).toBe(alarm.state === 'OK' ? 'resolved' : 'firing');
@@ -211,6 +217,33 @@ describe('cloudwatch properties: generated alarms', () => {
   });
 });
 
+describe('cloudwatch properties: envelopes added for real payloads', () => {
+  it('map a Lambda action event exactly like the EventBridge event of the same alarm', () => {
+    fc.assert(
+      fc.property(alarmArb, (alarm) => {
+        const [viaLambdaAction] = cloudwatch.normalize(lambdaActionOf(alarm), context);
+        expectValidFor(viaLambdaAction!, alarm);
+        expect(viaLambdaAction).toStrictEqual(cloudwatch.normalize(eventBridgeOf(alarm), context)[0]);
+      }),
+      envParameters,
+    );
+  });
+
+  it('give an alarm without AlarmArn its SNS topic’s region and the legacy fingerprint', () => {
+    fc.assert(
+      fc.property(alarmArb, (alarm) => {
+        const notification = httpNotificationOf(alarm);
+        const { AlarmArn: _arn, ...withoutArn } = snsAlarmOf(alarm);
+        const [incident] = cloudwatch.normalize({ ...notification, Message: JSON.stringify(withoutArn) }, context);
+        expectSchemaValid([incident!]);
+        expect(incident!.fingerprint).toBe(fingerprintOf('cloudwatch', [alarm.account, 'Somewhere (Far)', alarm.name]));
+        expect([incident!.source.region, incident!.source.ruleId]).toEqual([alarm.region, arnOf(alarm)]);
+      }),
+      envParameters,
+    );
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Mutation: drop or replace one value anywhere in a fixture, including inside the SNS Message.
 
@@ -223,6 +256,11 @@ const VALID_FIXTURES = [
   'bare-anomaly-detection-alarm',
   'bare-legacy-no-arn-alarm',
   'eventbridge-alarm-state-change',
+  'eventbridge-anomaly-detection-alarm',
+  'lambda-action-metric-alarm',
+  'lambda-action-composite-alarm',
+  'lambda-sns-s3-bucket-size-alarm',
+  'sns-http-no-alarm-arn',
 ].map((name) => fixture('cloudwatch', name));
 
 /** SNS fixtures with their Message parsed, so mutations reach the alarm; re-stringified afterwards. */

@@ -12,7 +12,7 @@ import {
   parseAlarmArn,
   partitionOfRegion,
 } from '../../shared/sources/cloudwatch-arn.ts';
-import { cloudwatch, datapointOfReason, severityToken, toIsoTimestamp } from '../../shared/sources/cloudwatch.ts';
+import { cloudwatch, datapointOfReason, resourceNameOf, severityToken, toIsoTimestamp } from '../../shared/sources/cloudwatch.ts';
 
 const FIXTURES = new URL('../fixtures/cloudwatch/', import.meta.url);
 const context = { receivedAt: new Date('2026-11-25T12:00:00.000Z') };
@@ -74,6 +74,9 @@ describe('cloudwatch: detection', () => {
     'sns-http-metric-math-alarm.json',
     'bare-anomaly-detection-alarm.json',
     'eventbridge-alarm-state-change.json',
+    'eventbridge-anomaly-detection-alarm.json',
+    'lambda-action-metric-alarm.json',
+    'lambda-action-composite-alarm.json',
     // SNS envelopes are ours whatever they carry: they are rejected here with a reason, not passed on.
     'rejected-lambda-sns-not-an-alarm.json',
     'rejected-sns-http-subscription-confirmation.json',
@@ -518,6 +521,223 @@ describe('cloudwatch: severity', () => {
     }
     const { AlarmDescription: _dropped, NewStateReason: _reason, ...bare } = alarm;
     expect(incidentsOf(bare)[0]!.summary).toBeUndefined();
+  });
+});
+
+describe('cloudwatch: the alarm Lambda action event (source aws.cloudwatch, alarmData)', () => {
+  const arn = `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:checkout-service-cpu`;
+
+  it('maps a metric alarm; an ECS service is named in its cluster, not after the first dimension', () => {
+    expect(onlyIncident('lambda-action-metric-alarm.json')).toStrictEqual({
+      schemaVersion: 1,
+      fingerprint: fingerprintOf('cloudwatch', [arn]),
+      status: 'firing',
+      severity: 'error',
+      title: 'checkout-service-cpu on checkout in shop-prod',
+      summary:
+        'Threshold Crossed: 1 out of the last 1 datapoints [93.61 (25/11/26 09:11:00)] was greater than the threshold (85.0) (minimum 1 datapoint for OK -> ALARM transition).\n\nCheckout service CPU above 85%',
+      source: { kind: 'cloudwatch', cloud: 'aws', account: ACCOUNT, region: 'eu-west-1', rule: 'checkout-service-cpu', ruleId: arn },
+      resource: { id: 'ClusterName=shop-prod,ServiceName=checkout', name: 'checkout in shop-prod', type: 'AWS/ECS' },
+      startsAt: '2026-11-25T09:12:44.210Z',
+      labels: {
+        alarm_type: 'metric',
+        alarm_state: 'ALARM',
+        previous_state: 'OK',
+        namespace: 'AWS/ECS',
+        metric: 'CPUUtilization',
+        statistic: 'Average',
+        dimension_ClusterName: 'shop-prod',
+        dimension_ServiceName: 'checkout',
+      },
+      links: [{ title: 'CloudWatch alarm', url: consoleUrl('eu-west-1', 'checkout-service-cpu') }],
+      metric: { name: 'CPUUtilization', namespace: 'AWS/ECS', value: 93.61, threshold: 85, unit: 'Percent' },
+    });
+  });
+
+  it('maps a composite alarm to the same fingerprint the same alarm has over SNS', () => {
+    expect(onlyIncident('lambda-action-composite-alarm.json')).toStrictEqual({
+      schemaVersion: 1,
+      fingerprint: fingerprintOf('cloudwatch', [COMPOSITE_ARN]),
+      status: 'firing',
+      severity: 'error',
+      title: 'checkout-degraded',
+      summary: `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:checkout-service-cpu transitioned to ALARM at Wednesday 25 November, 2026 09:12:44 UTC`,
+      source: { kind: 'cloudwatch', cloud: 'aws', account: ACCOUNT, region: 'eu-west-1', rule: 'checkout-degraded', ruleId: COMPOSITE_ARN },
+      startsAt: '2026-11-25T09:20:46.138Z',
+      labels: {
+        alarm_type: 'composite',
+        alarm_state: 'ALARM',
+        previous_state: 'ALARM',
+        alarm_rule: 'ALARM(checkout-service-cpu) OR ALARM(checkout-5xx-rate)',
+        triggering_alarms: 'checkout-service-cpu',
+      },
+      links: [{ title: 'CloudWatch alarm', url: consoleUrl('eu-west-1', 'checkout-degraded') }],
+    });
+    expect(onlyIncident('lambda-action-composite-alarm.json').fingerprint).toBe(onlyIncident('lambda-sns-composite-alarm.json').fingerprint);
+  });
+
+  it('maps OK as resolved, rebuilds an ARN it cannot read, and takes the event time without a state timestamp', () => {
+    const event = fixture('lambda-action-metric-alarm.json') as Json & { alarmData: { state: Json } };
+    event.alarmData.state = { value: 'OK', reason: 'back under 85%' };
+    event.alarmArn = 'arn:aws:cloudwatch:eu-west-1: 210987654321:alarm:checkout-service-cpu';
+    const incident = incidentsOf(event)[0]!;
+    expect([incident.status, incident.startsAt, incident.endsAt, incident.source.ruleId, incident.fingerprint]).toEqual([
+      'resolved',
+      '2026-11-25T09:12:44.210Z',
+      '2026-11-25T09:12:44.210Z',
+      arn,
+      fingerprintOf('cloudwatch', [arn]),
+    ]);
+  });
+
+  it('names the path of what is wrong inside alarmData', () => {
+    const event = fixture('lambda-action-metric-alarm.json') as Json & { alarmData: Json & { state: Json } };
+    delete event.alarmData.alarmName;
+    event.alarmData.state.value = 'ALARMING';
+    expect(rejectionOf(event).rejections).toEqual([
+      {
+        source: 'cloudwatch',
+        reason:
+          'alarmData.alarmName: Invalid input: expected string, received undefined; alarmData.state.value: Invalid option: expected one of "OK"|"ALARM"|"INSUFFICIENT_DATA"',
+      },
+    ]);
+  });
+});
+
+describe('cloudwatch: resource, region and alarm type from what the alarm really says', () => {
+  it('names an S3 alarm after the bucket, not the storage class listed first', () => {
+    const s3Arn = `arn:aws:cloudwatch:eu-central-1:${ACCOUNT}:alarm:assets-bucket-size`;
+    expect(onlyIncident('lambda-sns-s3-bucket-size-alarm.json')).toStrictEqual({
+      schemaVersion: 1,
+      fingerprint: fingerprintOf('cloudwatch', [s3Arn]),
+      status: 'firing',
+      severity: 'error',
+      title: 'assets-bucket-size on shop-static-assets',
+      summary:
+        'Threshold Crossed: 1 out of the last 1 datapoints [5.73416318976E12 (24/11/26 00:00:00)] was greater than the threshold (5.0E12) (minimum 1 datapoint for OK -> ALARM transition).\n\nStatic assets bucket above 5 TB',
+      source: { kind: 'cloudwatch', cloud: 'aws', account: ACCOUNT, region: 'eu-central-1', rule: 'assets-bucket-size', ruleId: s3Arn },
+      resource: { id: 'StorageType=StandardStorage,BucketName=shop-static-assets', name: 'shop-static-assets', type: 'AWS/S3' },
+      startsAt: '2026-11-25T03:44:21.902Z',
+      labels: {
+        alarm_type: 'metric',
+        alarm_state: 'ALARM',
+        previous_state: 'OK',
+        namespace: 'AWS/S3',
+        metric: 'BucketSizeBytes',
+        statistic: 'AVERAGE',
+        sns_topic_arn: `arn:aws:sns:eu-central-1:${ACCOUNT}:tocsin-alarms`,
+        dimension_StorageType: 'StandardStorage',
+        dimension_BucketName: 'shop-static-assets',
+      },
+      links: [{ title: 'CloudWatch alarm', url: consoleUrl('eu-central-1', 'assets-bucket-size') }],
+      metric: { name: 'BucketSizeBytes', namespace: 'AWS/S3', value: 5_734_163_189_760, threshold: 5e12, operator: 'GreaterThanThreshold' },
+    });
+  });
+
+  it.each([
+    ['AWS/S3', [['StorageType', 'StandardStorage'], ['BucketName', 'assets']], 'assets'],
+    ['AWS/ApplicationELB', [['TargetGroup', 'targetgroup/web/73e2d6bc24d8a067'], ['LoadBalancer', 'app/shop/50dc6c495c0c9188']], 'app/shop/50dc6c495c0c9188'],
+    ['AWS/ApplicationELB', [['TargetGroup', 'targetgroup/web/73e2d6bc24d8a067'], ['AvailabilityZone', 'eu-west-1a']], 'targetgroup/web/73e2d6bc24d8a067'],
+    ['AWS/NetworkELB', [['AvailabilityZone', 'eu-west-1a'], ['LoadBalancer', 'net/edge/8a7b6c5d4e3f2a1b']], 'net/edge/8a7b6c5d4e3f2a1b'],
+    ['AWS/ECS', [['ClusterName', 'shop-prod'], ['ServiceName', 'checkout']], 'checkout in shop-prod'],
+    ['AWS/ECS', [['ClusterName', 'shop-prod']], 'shop-prod'],
+    ['ECS/ContainerInsights', [['ClusterName', 'shop-prod'], ['ServiceName', 'cart']], 'cart in shop-prod'],
+    ['AWS/RDS', [['Role', 'WRITER'], ['DBClusterIdentifier', 'orders']], 'orders'],
+    ['AWS/RDS', [['DBClusterIdentifier', 'orders'], ['DBInstanceIdentifier', 'orders-1']], 'orders-1'],
+    ['AWS/Lambda', [['Resource', 'pay:live'], ['FunctionName', 'pay']], 'pay'],
+    ['AWS/SQS', [['QueueName', 'orders-dlq']], 'orders-dlq'],
+    ['AWS/DynamoDB', [['Operation', 'PutItem'], ['TableName', 'carts']], 'carts'],
+    ['AWS/EC2', [['AutoScalingGroupName', 'web-asg']], 'web-asg'],
+    ['Custom/Checkout', [['Stage', 'prod'], ['Service', 'api']], 'prod'],
+    [undefined, [['Service', 'api']], 'api'],
+    ['constructor', [['Service', 'api']], 'api'],
+  ] as const)('names a %s resource with %j as %j', (namespace, pairs, name) => {
+    expect(resourceNameOf(namespace, pairs.map(([dimension, value]) => ({ name: dimension, value })))).toBe(name);
+  });
+
+  it('takes the region of an alarm without AlarmArn from its SNS topic: console link and rule id, the same fingerprint as before', () => {
+    const arn = `arn:aws:cloudwatch:us-west-2:${ACCOUNT}:alarm:orders-dlq-depth`;
+    expect(onlyIncident('sns-http-no-alarm-arn.json')).toStrictEqual({
+      schemaVersion: 1,
+      // No AlarmArn: the parts stay account, Region display name and alarm name.
+      fingerprint: fingerprintOf('cloudwatch', [ACCOUNT, 'US West (Oregon)', 'orders-dlq-depth']),
+      status: 'firing',
+      severity: 'error',
+      title: 'orders-dlq-depth',
+      summary: 'Threshold Crossed: 1 datapoint (12.0) was greater than or equal to the threshold (1.0).\n\nMessages in the orders dead-letter queue',
+      source: { kind: 'cloudwatch', cloud: 'aws', account: ACCOUNT, region: 'us-west-2', rule: 'orders-dlq-depth', ruleId: arn },
+      resource: { id: 'QueueName=orders-dlq', name: 'orders-dlq', type: 'AWS/SQS' },
+      startsAt: '2026-11-25T07:02:11.415Z',
+      labels: {
+        alarm_type: 'metric',
+        alarm_state: 'ALARM',
+        previous_state: 'OK',
+        namespace: 'AWS/SQS',
+        metric: 'ApproximateNumberOfMessagesVisible',
+        statistic: 'MAXIMUM',
+        sns_topic_arn: `arn:aws:sns:us-west-2:${ACCOUNT}:tocsin-alarms`,
+        dimension_QueueName: 'orders-dlq',
+      },
+      links: [{ title: 'CloudWatch alarm', url: consoleUrl('us-west-2', 'orders-dlq-depth') }],
+      metric: { name: 'ApproximateNumberOfMessagesVisible', namespace: 'AWS/SQS', value: 12, threshold: 1, operator: 'GreaterThanOrEqualToThreshold' },
+    });
+  });
+
+  it('falls back to the signing certificate host for the region, and to none without either', () => {
+    const alarm = fixture('bare-legacy-no-arn-alarm.json');
+    const event = lambdaEventWith(alarm) as { Records: { Sns: Json }[] };
+    const sns = event.Records[0]!.Sns;
+    sns.TopicArn = 'not-an-arn';
+    sns.SigningCertUrl = 'https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-3250158c6b2b8dcdbb9c8d3ae4b3e1a3.pem';
+    const china = incidentsOf(event)[0]!;
+    expect([china.source.region, china.source.ruleId, china.links]).toEqual([
+      'cn-north-1',
+      `arn:aws-cn:cloudwatch:cn-north-1:${ACCOUNT}:alarm:queue-backlog`,
+      [{ title: 'CloudWatch alarm', url: 'https://console.amazonaws.cn/cloudwatch/home?region=cn-north-1#alarmsV2:alarm/queue-backlog' }],
+    ]);
+    expect(china.fingerprint).toBe(fingerprintOf('cloudwatch', [ACCOUNT, 'US - N. Virginia', 'queue-backlog']));
+    sns.SigningCertUrl = 'https://sns.example.com/cert.pem';
+    const unknown = incidentsOf(event)[0]!;
+    expect([unknown.source.region, unknown.source.ruleId, unknown.links]).toEqual([undefined, undefined, []]);
+  });
+
+  it('labels the EventBridge anomaly-detection sample anomaly-detection, though no thresholdMetricId names the band', () => {
+    const arn = `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:EC2 CPU Utilization Anomaly`;
+    expect(onlyIncident('eventbridge-anomaly-detection-alarm.json')).toStrictEqual({
+      schemaVersion: 1,
+      fingerprint: fingerprintOf('cloudwatch', [arn]),
+      status: 'firing',
+      severity: 'error',
+      title: 'EC2 CPU Utilization Anomaly on i-0c1d2e3f4a5b69870',
+      summary:
+        'Thresholds Crossed: 1 out of the last 1 datapoints [0.0 (25/11/26 09:58:00)] was less than the lower thresholds [0.020599444741798756] or greater than the upper thresholds [0.3006915352732461] (minimum 1 datapoint for OK -> ALARM transition).\n\nGoes into alarm if CPU Utilization is out of band',
+      source: { kind: 'cloudwatch', cloud: 'aws', account: ACCOUNT, region: 'us-east-1', rule: 'EC2 CPU Utilization Anomaly', ruleId: arn },
+      resource: { id: 'InstanceId=i-0c1d2e3f4a5b69870', name: 'i-0c1d2e3f4a5b69870', type: 'AWS/EC2' },
+      startsAt: '2026-11-25T10:00:04.653Z',
+      labels: {
+        alarm_type: 'anomaly-detection',
+        alarm_state: 'ALARM',
+        previous_state: 'OK',
+        namespace: 'AWS/EC2',
+        metric: 'CPUUtilization',
+        statistic: 'Average',
+        anomaly_band: 'ANOMALY_DETECTION_BAND(m1, 0.8)',
+        dimension_InstanceId: 'i-0c1d2e3f4a5b69870',
+      },
+      links: [{ title: 'CloudWatch alarm', url: consoleUrl('us-east-1', 'EC2%20CPU%20Utilization%20Anomaly') }],
+      metric: { name: 'CPUUtilization', namespace: 'AWS/EC2', value: 0 },
+    });
+  });
+
+  it('finds the band by its expression in an SNS alarm without ThresholdMetricId too', () => {
+    const alarm = fixture('bare-anomaly-detection-alarm.json') as Json & { Trigger: Json };
+    delete alarm.Trigger.ThresholdMetricId;
+    const incident = incidentsOf(alarm)[0]!;
+    expect([incident.labels.alarm_type, incident.labels.anomaly_band, incident.metric?.threshold]).toEqual([
+      'anomaly-detection',
+      'ANOMALY_DETECTION_BAND(m1, 2)',
+      undefined,
+    ]);
   });
 });
 

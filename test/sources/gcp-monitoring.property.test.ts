@@ -30,6 +30,7 @@ const FIXTURES = [
   'test-notification',
   'pubsub-push-metric-open',
   'uptime-check-legacy',
+  'promql-open',
 ];
 
 const mapped = mappedOrRejectedBy(gcpMonitoring, { receivedAt });
@@ -49,7 +50,8 @@ function pubSubPush(notification: unknown): Record<string, unknown> {
 }
 
 const text = fc.string({ maxLength: 24, unit: 'grapheme' });
-const labelMap = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/), text, { maxKeys: 4 });
+const labelName = fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/);
+const labelMap = fc.dictionary(labelName, text, { maxKeys: 4 });
 const url = fc.oneof(fc.webUrl(), fc.constantFrom('', 'javascript:alert(1)', 'not a url'));
 const unixSeconds = fc.integer({ min: 0, max: 4_102_444_800 });
 const decimal = fc.oneof(
@@ -152,6 +154,32 @@ describe('gcp-monitoring properties', () => {
         expect(resolved?.status).toBe('resolved');
       }),
       runs(1303),
+    );
+  });
+
+  it('never passes a __missing__ placeholder on as a label, resource name, region, account or metric', () => {
+    fc.assert(
+      fc.property(notificationArbitrary, fc.array(labelName, { minLength: 1, maxLength: 4 }), (notification, placeholders) => {
+        const missing = Object.fromEntries(placeholders.map((key) => [key, '__missing__']));
+        const { incident } = notification;
+        const withPlaceholders = {
+          ...notification,
+          incident: {
+            ...incident,
+            resource: { ...incident.resource, labels: { ...incident.resource?.labels, ...missing, location: '__missing__' } },
+            metric: { ...incident.metric, type: '__missing__', labels: { ...incident.metric?.labels, ...missing } },
+            resource_display_name: '__missing__',
+            scoping_project_id: '__missing__',
+          },
+        };
+        const [mappedIncident] = mappedOrRejected(withPlaceholders) ?? [];
+        expect(mappedIncident).toBeDefined();
+        expect(Object.values(mappedIncident?.labels ?? {})).not.toContain('__missing__');
+        for (const value of [mappedIncident?.resource?.name, mappedIncident?.source.region, mappedIncident?.source.account, mappedIncident?.metric?.name]) {
+          expect(value).not.toBe('__missing__');
+        }
+      }),
+      runs(1309),
     );
   });
 

@@ -179,7 +179,8 @@ function logIncident(overrides: Partial<Incident>): Incident {
     ]),
     status: 'firing',
     severity: 'error',
-    title: 'Payment errors in logs',
+    // No display name: the most specific resource label, the pod, names it.
+    title: 'Payment errors in logs on api-7d9f8b6c5-x2x9k',
     source: {
       kind: 'gcp-monitoring',
       cloud: 'gcp',
@@ -188,7 +189,7 @@ function logIncident(overrides: Partial<Incident>): Incident {
       rule: 'Payment errors in logs',
       ruleId: LOG_POLICY,
     },
-    resource: { id: LOG_RESOURCE_NAME, type: 'k8s_container' },
+    resource: { id: LOG_RESOURCE_NAME, name: 'api-7d9f8b6c5-x2x9k', type: 'k8s_container' },
     startsAt: '2026-11-25T06:05:00.000Z',
     labels: {
       condition_name: 'Log match: payment errors',
@@ -353,10 +354,10 @@ describe('gcp-monitoring fixtures', () => {
       ]),
       status: 'firing',
       severity: 'warning',
-      title: 'api - noc - users',
+      title: 'api - noc - users on api.example.com',
       summary: 'An uptime check on Uptime Check URL labels {host=api.example.com} is failing.',
       source: { kind: 'gcp-monitoring', cloud: 'gcp', rule: 'api - noc - users' },
-      resource: { id: 'Uptime Check URL labels {host=api.example.com}', type: 'uptime_url' },
+      resource: { id: 'Uptime Check URL labels {host=api.example.com}', name: 'api.example.com', type: 'uptime_url' },
       startsAt: '2026-11-25T04:00:00.000Z',
       labels: { condition_name: 'Uptime Health Check on api-noc-users', host: 'api.example.com' },
       links: [{ title: 'Incident', url: 'https://app.google.stackdriver.com/incidents/0.ligwyr056k2l?project=acme-prod' }],
@@ -434,6 +435,72 @@ describe('gcp-monitoring mapping rules', () => {
     expect(regionOf({ zone: 'asia-northeast1-a' })).toBe('asia-northeast1');
     expect(regionOf({ location: 'global' })).toBe('global');
     expect(regionOf({})).toBeUndefined();
+  });
+
+  it('maps a PromQL-based policy: __missing__ is no value, and the most specific real resource label names the resource', () => {
+    const resourceName =
+      'acme-prod Prometheus Target labels {cluster=prod-eu, instance=__missing__, job=__missing__, location=europe-west1, namespace=checkout, project_id=acme-prod}';
+    expect(incidentOf(notification('promql-open'))).toStrictEqual({
+      schemaVersion: 1,
+      // The identity keeps the labels as sent, placeholders included.
+      fingerprint: gcpFingerprint([
+        'policy=projects/acme-prod/alertPolicies/7212345678901234567',
+        'condition=projects/acme-prod/alertPolicies/7212345678901234567/conditions/7212345678901239876',
+        'resource.type=prometheus_target',
+        'resource.label.cluster=prod-eu',
+        'resource.label.instance=__missing__',
+        'resource.label.job=__missing__',
+        'resource.label.location=europe-west1',
+        'resource.label.namespace=checkout',
+        'resource.label.project_id=acme-prod',
+        'metric.label.name=__missing__',
+      ]),
+      status: 'firing',
+      severity: 'error',
+      title: 'Checkout 5xx ratio on checkout',
+      summary: `PromQL query for ${resourceName} with metric labels {name=__missing__} is above the threshold of 0.050 with a value of 0.083.\n\nMore than 5% of checkout requests fail.`,
+      source: {
+        kind: 'gcp-monitoring',
+        cloud: 'gcp',
+        account: 'acme-prod',
+        region: 'europe-west1',
+        rule: 'Checkout 5xx ratio',
+        ruleId: 'projects/acme-prod/alertPolicies/7212345678901234567',
+      },
+      resource: { id: resourceName, name: 'checkout', type: 'prometheus_target' },
+      startsAt: '2026-11-25T07:00:00.000Z',
+      labels: {
+        condition_name: '5xx ratio above 5%',
+        team: 'checkout',
+        cluster: 'prod-eu',
+        location: 'europe-west1',
+        namespace: 'checkout',
+        project_id: 'acme-prod',
+      },
+      links: [
+        { title: 'Incident', url: 'https://console.cloud.google.com/monitoring/alerting/alerts/0.p3r5t7v9x1z3?project=acme-prod' },
+        { title: 'Apigee', url: 'https://apigee.google.com/platform/acme-prod/monitoring' },
+      ],
+      metric: { value: 0.083, threshold: 0.05 },
+    });
+  });
+
+  it('never takes a placeholder for a display name, region, project or resource id', () => {
+    const incident = incidentOf(
+      withIncident('promql-open', {
+        scoping_project_id: '__missing__',
+        resource_display_name: '__missing__',
+        resource_name: '__missing__',
+        resource: { type: 'prometheus_target', labels: { project_id: '__missing__', location: '__missing__', cluster: '__missing__', instance: '10.8.0.14:9090' } },
+      }),
+    );
+    expect([incident.source.account, incident.source.region, incident.resource, incident.title]).toEqual([
+      undefined,
+      undefined,
+      { name: '10.8.0.14:9090', type: 'prometheus_target' },
+      'Checkout 5xx ratio on 10.8.0.14:9090',
+    ]);
+    expect(incident.labels).toStrictEqual({ condition_name: '5xx ratio above 5%', team: 'checkout', instance: '10.8.0.14:9090' });
   });
 
   it('takes the account from the resource project when there is no scoping project', () => {

@@ -24,7 +24,7 @@ import {
 
 const receivedAt = new Date('2026-11-25T07:00:00.000Z');
 
-const FIXTURES = ['docs-example', 'firing-group', 'resolved-group', 'mixed-group', 'repeated-delivery', 'severities', 'no-severity'];
+const FIXTURES = ['docs-example', 'firing-group', 'resolved-group', 'mixed-group', 'repeated-delivery', 'severities', 'no-severity', 'grafana12-test-notification'];
 
 /** Valid incidents, or one rejection that names this source. */
 const mappedOrRejected = mappedOrRejectedBy(grafana, { receivedAt });

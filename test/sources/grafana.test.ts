@@ -137,7 +137,7 @@ describe('grafana fixtures', () => {
         status: 'firing',
         severity: 'warning',
         title: 'High memory usage',
-        summary: 'This alert was triggered for zone us-1\n\nThe system has high memory usage',
+        summary: 'This alert was triggered for zone us-1\n\nThe system has high memory usage\n\nValues: B=44.23943737541908, C=1',
         source: { kind: 'grafana', cloud: 'other', rule: 'High memory usage', ruleId: '1afz29v7z' },
         startsAt: '2021-10-12T07:51:03.157Z',
         labels: teamBlue('High memory usage', 'us-1'),
@@ -156,7 +156,7 @@ describe('grafana fixtures', () => {
         status: 'firing',
         severity: 'warning',
         title: 'High CPU usage',
-        summary: 'This alert was triggered for zone eu-1\n\nThe system has high CPU usage',
+        summary: 'This alert was triggered for zone eu-1\n\nThe system has high CPU usage\n\nValues: B=44.23943737541908, C=1',
         source: { kind: 'grafana', cloud: 'other', rule: 'High CPU usage', ruleId: 'd1rdpdv7k' },
         startsAt: '2021-10-12T07:56:03.157Z',
         labels: teamBlue('High CPU usage', 'eu-1'),
@@ -174,8 +174,8 @@ describe('grafana fixtures', () => {
 
   it('maps a firing group to one incident per alert, with a metric only for a single value', () => {
     expect(incidentsOf(fixture('firing-group'))).toStrictEqual([
-      memoryIncident('web-1', { summary: `Memory usage on web-1 is 94.2%\n\n${ABOVE_90}`, image: true }),
-      memoryIncident('web-2', { summary: `Memory usage on web-2 is 91.7%\n\n${ABOVE_90}` }),
+      memoryIncident('web-1', { summary: `Memory usage on web-1 is 94.2%\n\n${ABOVE_90}\n\nValues: B=94.2, C=1`, image: true }),
+      memoryIncident('web-2', { summary: `Memory usage on web-2 is 91.7%\n\n${ABOVE_90}\n\nValues: B=91.7, C=1` }),
       {
         schemaVersion: 1,
         fingerprint: grafanaFingerprint([
@@ -189,7 +189,7 @@ describe('grafana fixtures', () => {
         status: 'firing',
         severity: 'warning',
         title: 'Queue backlog on checkout-worker',
-        summary: '1523 messages waiting in the checkout queue',
+        summary: '1523 messages waiting in the checkout queue\n\nValues: A=1523',
         source: { kind: 'grafana', cloud: 'other', rule: 'Queue backlog', ruleId: 'fq7backlog' },
         resource: { id: 'checkout-worker', name: 'checkout-worker', type: 'service' },
         startsAt: '2026-11-25T06:35:00.000Z',
@@ -216,12 +216,12 @@ describe('grafana fixtures', () => {
     expect(incidentsOf(fixture('resolved-group'))).toStrictEqual([
       memoryIncident('web-1', {
         status: 'resolved',
-        summary: `Memory usage on web-1 is 61%\n\n${ABOVE_90}`,
+        summary: `Memory usage on web-1 is 61%\n\n${ABOVE_90}\n\nValues: B=61, C=0`,
         endsAt: '2026-11-25T06:55:00.000Z',
       }),
       memoryIncident('web-2', {
         status: 'resolved',
-        summary: `Memory usage on web-2 is 58.3%\n\n${ABOVE_90}`,
+        summary: `Memory usage on web-2 is 58.3%\n\n${ABOVE_90}\n\nValues: B=58.3, C=0`,
         endsAt: '2026-11-25T06:56:00.000Z',
       }),
     ]);
@@ -231,17 +231,17 @@ describe('grafana fixtures', () => {
     expect(incidentsOf(fixture('mixed-group'))).toStrictEqual([
       memoryIncident('web-1', {
         status: 'resolved',
-        summary: `Memory usage on web-1 is 61%\n\n${ABOVE_90}`,
+        summary: `Memory usage on web-1 is 61%\n\n${ABOVE_90}\n\nValues: B=61, C=0`,
         endsAt: '2026-11-25T06:55:00.000Z',
       }),
-      memoryIncident('web-2', { summary: `Memory usage on web-2 is 91.7%\n\n${ABOVE_90}` }),
+      memoryIncident('web-2', { summary: `Memory usage on web-2 is 91.7%\n\n${ABOVE_90}\n\nValues: B=91.7, C=1` }),
     ]);
   });
 
   it('maps a repeated delivery with new values to the same fingerprint', () => {
     const repeated = incidentsOf(fixture('repeated-delivery'));
     expect(repeated).toStrictEqual([
-      memoryIncident('web-1', { summary: `Memory usage on web-1 is 95%\n\n${ABOVE_90}`, image: true }),
+      memoryIncident('web-1', { summary: `Memory usage on web-1 is 95%\n\n${ABOVE_90}\n\nValues: B=95, C=1`, image: true }),
     ]);
     expect(repeated[0]?.fingerprint).toBe(incidentsOf(fixture('firing-group'))[0]?.fingerprint);
   });
@@ -307,7 +307,7 @@ describe('grafana fixtures', () => {
           status: 'firing',
           severity,
           title: `Error rate on ${service}`,
-          summary: `5xx rate on ${service} is ${index + 2}%`,
+          summary: `5xx rate on ${service} is ${index + 2}%\n\nValues: B=${index + 2}, C=1`,
           source: { kind: 'grafana', cloud: 'other', rule: 'Error rate', ruleId: 'err-rate-7' },
           resource: { id: service, name: service, type: 'service' },
           startsAt: '2026-11-25T06:00:00.000Z',
@@ -321,6 +321,43 @@ describe('grafana fixtures', () => {
           ],
         };
       }),
+    );
+  });
+});
+
+describe('grafana: what on-call people need from real payloads', () => {
+  it('maps Grafana 12’s contact-point test alert: the relative generatorURL joined to externalURL, the values shown', () => {
+    expect(incidentsOf(fixture('grafana12-test-notification'))).toStrictEqual([
+      {
+        schemaVersion: 1,
+        fingerprint: grafanaFingerprint(['orgId=1', 'alertname=TestAlert', 'grafana_folder=Test Folder', 'instance=Grafana']),
+        status: 'firing',
+        severity: 'warning',
+        title: 'TestAlert on Grafana',
+        summary: 'Notification test\n\nValues: B=22, C=1',
+        source: { kind: 'grafana', cloud: 'other', rule: 'TestAlert' },
+        resource: { id: 'Grafana', name: 'Grafana', type: 'instance' },
+        startsAt: '2026-11-25T09:15:43.485Z',
+        labels: { alertname: 'TestAlert', grafana_folder: 'Test Folder', instance: 'Grafana' },
+        links: [
+          { title: 'Alert rule', url: `${G}/?orgId=1` },
+          { title: 'Dashboard', url: `${G}/d/dashboard_uid?from=1795598143485&orgId=1&to=1795601743486` },
+          { title: 'Panel', url: `${G}/d/dashboard_uid?from=1795598143485&orgId=1&to=1795601743486&viewPanel=1` },
+          {
+            title: 'Silence',
+            url: `${G}/alerting/silence/new?alertmanager=grafana&matcher=alertname%3DTestAlert&matcher=grafana_folder%3DTest+Folder&matcher=instance%3DGrafana&orgId=1`,
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('takes the group’s status for an alert that carries none', () => {
+    const payload = payloadWith({ status: undefined }, { status: 'resolved' });
+    const [incident] = incidentsOf(payload);
+    expect([incident?.status, incident?.endsAt]).toEqual(['resolved', '2026-11-25T07:00:00.000Z']);
+    expect(rejectionOf(payloadWith({ status: null }, { status: null })).reason).toBe(
+      'alerts[0].status: expected "firing" or "resolved": the alert has no status and neither has the group',
     );
   });
 });
@@ -354,11 +391,31 @@ describe('grafana edge cases', () => {
     expect(incident?.endsAt).toBe('2026-11-25T07:00:00.000Z');
   });
 
-  it('drops links that are not absolute http(s) URLs', () => {
+  it('drops links that are not http(s), and relative ones when there is no http(s) external URL', () => {
+    const links = { generatorURL: 'data:text/html,hi', dashboardURL: '/d/x', panelURL: 'not a url', imageURL: 'ftp://x/y' };
+    for (const externalURL of ['', 'javascript:alert(1)', null]) {
+      expect(incidentsOf(payloadWith(links, { externalURL }))[0]?.links).toStrictEqual([]);
+    }
+  });
+
+  it('joins relative alert URLs to the external URL, and never makes a link of another scheme', () => {
     const [incident] = incidentsOf(
-      payloadWith({ generatorURL: 'data:text/html,hi', dashboardURL: '/d/x', panelURL: 'not a url', imageURL: 'ftp://x/y' }),
+      payloadWith({ generatorURL: '?orgId=1', dashboardURL: '/d/x?orgId=1', panelURL: 'data:text/html,hi', imageURL: '', silenceURL: null }),
     );
-    expect(incident?.links).toStrictEqual([]);
+    expect(incident?.links).toStrictEqual([
+      { title: 'Alert rule', url: `${G}/?orgId=1` },
+      { title: 'Dashboard', url: `${G}/d/x?orgId=1` },
+    ]);
+    expect(incident?.source).toStrictEqual({ kind: 'grafana', cloud: 'other', rule: 'Edge' });
+  });
+
+  it('shows the values that fired: every entry of values, else valueString, else nothing', () => {
+    const summaryOf = (alert: Record<string, unknown>): string | undefined => incidentsOf(payloadWith({ annotations: {}, ...alert }))[0]?.summary;
+    expect(summaryOf({ values: { B: 44.24, C: 1 }, valueString: '[ var=\'B\' value=44.24 ]' })).toBe('Values: B=44.24, C=1');
+    expect(summaryOf({ values: { A: null, B: -0.5 } })).toBe('Values: A=null, B=-0.5');
+    expect(summaryOf({ values: null, valueString: "[ var='B' labels={} value=22 ]" })).toBe("Values: [ var='B' labels={} value=22 ]");
+    expect(summaryOf({ values: {}, valueString: '  ' })).toBeUndefined();
+    expect(incidentsOf(payloadWith({ annotations: { summary: 'Disk full' }, values: { B: 97 } }))[0]?.summary).toBe('Disk full\n\nValues: B=97');
   });
 });
 
