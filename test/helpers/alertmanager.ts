@@ -51,10 +51,13 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
   throw new Error(`alertmanager did not become ready:\n${output()}`);
 }
 
-/** `webhookUrl` receives every notification; intervals are short so repeats happen in seconds. */
-export async function startAlertmanager(webhookUrl: string): Promise<RunningAlertmanager> {
+/**
+ * `webhookUrl` receives every notification; intervals are short so repeats happen in seconds.
+ * Without one, alerts go to a receiver with no integrations (the benchmark's null receiver).
+ */
+export async function startAlertmanager(webhookUrl?: string): Promise<RunningAlertmanager> {
   const dir = await mkdtemp(join(tmpdir(), 'tocsin-am-'));
-  const config = `route:
+  const config = webhookUrl === undefined ? 'route:\n  receiver: none\nreceivers:\n  - name: none\n' : `route:
   receiver: tocsin
   group_by: ['alertname', 'instance']
   group_wait: 1s
