@@ -8,7 +8,7 @@
 // /metrics); and flat out again with `--sync full` (an fsync per group commit).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,19 @@ function median(values: readonly number[]): number {
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/**
+ * CPU time a process has used so far (user + system, all threads), in ms, from /proc: unlike
+ * requests/s it hardly moves when other work shares the machine, so it compares runs made on a
+ * busy machine too.
+ */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  const stat = await readFile(`/proc/${String(pid)}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /** Runs bench/load.ts in a child process and returns its summary. */
@@ -141,16 +154,24 @@ export async function run(): Promise<BenchResult[]> {
     const ours: LoadResult[] = [];
     const peers: LoadResult[] = [];
     const amUrl = `${alertmanager.url}/api/v2/alerts`;
+    let oursCpu = 0;
+    let peersCpu = 0;
     const flatWrites = await writesPerAlert(tocsin, async () => {
       let total = 0;
       for (let round = 0; round < ROUNDS; round += 1) {
+        const oursBefore = await cpuMs(tocsin?.cli.child.pid);
         const result = await load(flat('repeat', tocsinUrl, headers));
+        oursCpu += (await cpuMs(tocsin?.cli.child.pid)) - oursBefore;
         ours.push(result);
         total += result.total;
+        const peerBefore = await cpuMs(alertmanager?.pid);
         peers.push(await load(flat('alertmanager-api', amUrl, {})));
+        peersCpu += (await cpuMs(alertmanager?.pid)) - peerBefore;
       }
       return total;
     });
+    const oursCpuPerAlert = (oursCpu * 1000) / Math.max(1, ours.reduce((n, r) => n + r.total, 0));
+    const peersCpuPerAlert = (peersCpu * 1000) / Math.max(1, peers.reduce((n, r) => n + r.total, 0));
     const oursRps = median(ours.map((result) => result.requestsPerSecond));
     const peerRps = median(peers.map((result) => result.requestsPerSecond));
     const last = ours.at(-1)!;
@@ -168,6 +189,13 @@ export async function run(): Promise<BenchResult[]> {
         value: Math.round(peerRps),
         unit: 'req/s',
         note: `Debian prometheus-alertmanager, same alert, alternating rounds; Tocsin/Alertmanager ${round2(oursRps / peerRps).toFixed(2)}x`,
+      },
+      {
+        group: 'server',
+        name: 'server CPU per alert, flat out',
+        value: Math.round(oursCpuPerAlert),
+        unit: 'µs',
+        note: `Alertmanager ${String(Math.round(peersCpuPerAlert))} µs (all threads); user + system time from /proc, steadier than req/s on a busy machine`,
       },
       { group: 'server', name: 'database writes per repeated alert', value: flatWrites.rows, unit: 'rows', note: `${String(flatWrites.commits)} commits per alert (group commit)` },
     );

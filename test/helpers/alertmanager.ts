@@ -10,6 +10,7 @@ export const ALERTMANAGER_BIN = process.env['ALERTMANAGER_BIN'] ?? 'prometheus-a
 
 export interface RunningAlertmanager {
   readonly url: string;
+  readonly pid: number | undefined;
   /** POSTs alerts to Alertmanager's v2 API, as Prometheus would. */
   postAlerts(alerts: readonly PostableAlert[]): Promise<void>;
   readonly output: () => string;
@@ -89,6 +90,7 @@ receivers:
   await waitReady(url, child, () => log);
   return {
     url,
+    pid: child.pid,
     output: () => log,
     async postAlerts(alerts) {
       const response = await fetch(`${url}/api/v2/alerts`, {
