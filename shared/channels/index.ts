@@ -8,6 +8,7 @@ import { teamsChannel } from './teams.ts';
 import { googleChatChannel } from './google-chat.ts';
 import { smsChannel } from './sms.ts';
 import { emailChannel } from './email.ts';
+import { pagerDutyChannel } from './pagerduty.ts';
 
 export const channels: readonly RegisteredChannel[] = [
   consoleChannel,
@@ -17,6 +18,7 @@ export const channels: readonly RegisteredChannel[] = [
   googleChatChannel,
   smsChannel,
   emailChannel,
+  pagerDutyChannel,
 ];
 
 export const CHANNEL_TYPES: readonly string[] = channels.map((channel) => channel.type);
