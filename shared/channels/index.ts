@@ -9,6 +9,8 @@ import { googleChatChannel } from './google-chat.ts';
 import { smsChannel } from './sms.ts';
 import { emailChannel } from './email.ts';
 import { pagerDutyChannel } from './pagerduty.ts';
+import { splunkOnCallChannel } from './splunk-oncall.ts';
+import { opsgenieChannel } from './opsgenie.ts';
 
 export const channels: readonly RegisteredChannel[] = [
   consoleChannel,
@@ -19,6 +21,8 @@ export const channels: readonly RegisteredChannel[] = [
   smsChannel,
   emailChannel,
   pagerDutyChannel,
+  splunkOnCallChannel,
+  opsgenieChannel,
 ];
 
 export const CHANNEL_TYPES: readonly string[] = channels.map((channel) => channel.type);

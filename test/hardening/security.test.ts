@@ -13,7 +13,9 @@ import { consoleChannel } from '../../shared/channels/console.ts';
 import { emailChannel, emailConfigSchema, buildMime, renderEmail } from '../../shared/channels/email.ts';
 import { googleChatChannel, renderGoogleChat } from '../../shared/channels/google-chat.ts';
 import { CHANNEL_TYPES } from '../../shared/channels/index.ts';
+import { opsgenieChannel } from '../../shared/channels/opsgenie.ts';
 import { pagerDutyChannel } from '../../shared/channels/pagerduty.ts';
+import { splunkOnCallChannel } from '../../shared/channels/splunk-oncall.ts';
 import { renderSlack, slackChannel } from '../../shared/channels/slack.ts';
 import { renderSms, smsChannel } from '../../shared/channels/sms.ts';
 import { renderTeams, teamsChannel } from '../../shared/channels/teams.ts';
@@ -140,7 +142,7 @@ describe('rendering hostile text', () => {
       links: [{ title: laced('Runbook'), url: 'https://runbooks.example.com/disk' }],
       metric: { name: laced('cpu'), namespace: laced('ns'), unit: laced('u'), value: 1 },
     });
-    const modules = [consoleChannel, webhookChannel, slackChannel, teamsChannel, googleChatChannel, smsChannel, emailChannel, pagerDutyChannel];
+    const modules = [consoleChannel, webhookChannel, slackChannel, teamsChannel, googleChatChannel, smsChannel, emailChannel, pagerDutyChannel, splunkOnCallChannel, opsgenieChannel];
     // A PagerDuty resolve is only the dedup_key: it carries no text at all.
     const textless = new Set(['pagerduty resolved']);
     expect(modules.map((module) => module.type).sort()).toEqual([...CHANNEL_TYPES].sort());
