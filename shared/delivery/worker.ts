@@ -5,6 +5,7 @@
 // a delayed re-send or a dead letter.
 import type { RegisteredChannel, SendResult } from '../channels/channel.ts';
 import { channelByType } from '../channels/index.ts';
+import type { MessageRefs } from '../message-refs/port.ts';
 import { backoffDelay } from './backoff.ts';
 import { deliveryIdOf, type DeliveryJob, type DeliveryKey, type DeliveryMarkers } from './job.ts';
 
@@ -27,6 +28,8 @@ export interface DeliveryWorkerDeps {
   readonly maxAttempts: number;
   /** For backoff jitter; tests pass a fixed one. */
   readonly random?: () => number;
+  /** Where channels that edit their messages keep each incident's message ref; none by default. */
+  readonly messageRefs?: MessageRefs | undefined;
   /** Where channel types come from; defaults to the registry (shared/channels/index.ts). */
   readonly channelByType?: (type: string) => RegisteredChannel | undefined;
 }
@@ -55,7 +58,10 @@ export async function runDeliveryJob(job: DeliveryJob, deps: DeliveryWorkerDeps)
 
   let result: SendResult;
   try {
-    result = await channel.deliver(job.event, job.incident, target, { timeoutMs: deps.sendTimeoutMs, deliveryId: deliveryIdOf(key) });
+    const refs = deps.messageRefs;
+    const refKey = { fingerprint: job.incident.fingerprint, channel: job.channel };
+    const messageRef = refs && { get: () => refs.get(refKey), put: (ref: string) => refs.put(refKey, ref) };
+    result = await channel.deliver(job.event, job.incident, target, { timeoutMs: deps.sendTimeoutMs, deliveryId: deliveryIdOf(key), messageRef });
   } catch (error) {
     // Channels return failures rather than throw; a throw is a bug or an SDK surprise. Its
     // message may hold a URL or token, so only the error's name goes into the reason.

@@ -11,6 +11,8 @@
 // rejected        raw bytes of refused requests, with the reason, until replayed
 // history         per fingerprint: received → decision → each delivery attempt
 // meta            key/value: when the database was created, last started, imports done
+// message_refs    per incident × channel: the message a channel posted (Slack's channel and ts),
+//                 so a resolve can edit it in place; with an expiry, swept like markers
 import type { DatabaseSync } from 'node:sqlite';
 import { LocalDatabaseError } from './database-error.ts';
 
@@ -83,6 +85,12 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX history_fingerprint ON history (fingerprint, id);
   CREATE INDEX history_at ON history (at);
+  `,
+  // 4 (issue 16; numbered after the migrations of the branches merged before it. IF NOT EXISTS
+  // keeps it harmless whatever number it ends up with.)
+  `
+  CREATE TABLE IF NOT EXISTS message_refs (key TEXT PRIMARY KEY, ref TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS message_refs_expires_at ON message_refs (expires_at);
   `,
 ];
 

@@ -228,7 +228,7 @@ describe('one error per kind of mistake, naming the path', () => {
     expect(await problems('channels: { ops: { type: slak } }\nroutes: [{ channels: [ops] }]\n')).toEqual([
       {
         path: 'channels.ops.type',
-        message: 'unknown channel type "slak" (expected one of console, webhook, slack, teams, google-chat, sms, email)',
+        message: 'unknown channel type "slak" (expected one of console, webhook, slack, teams, google-chat, sms, email, pagerduty, splunk-oncall, opsgenie)',
       },
     ]);
   });
@@ -355,7 +355,7 @@ defaults: { renotifyAfter: soon }
       [
         'invalid Tocsin config in tocsin.yaml (3 problems):',
         '  defaults.renotifyAfter: expected a duration such as 4h, 30m, 90s, 1h30m or 0',
-        '  channels.ops.type: unknown channel type "slak" (expected one of console, webhook, slack, teams, google-chat, sms, email)',
+        '  channels.ops.type: unknown channel type "slak" (expected one of console, webhook, slack, teams, google-chat, sms, email, pagerduty, splunk-oncall, opsgenie)',
         '  routes[0].channels[0]: unknown channel "missing"',
       ].join('\n'),
     );
@@ -377,7 +377,7 @@ describe('secrets never appear in errors', () => {
       {
         path: 'channels.ops.type',
         message:
-          'unknown channel type "${CHANNEL_TYPE}" (resolved value not shown) (expected one of console, webhook, slack, teams, google-chat, sms, email)',
+          'unknown channel type "${CHANNEL_TYPE}" (resolved value not shown) (expected one of console, webhook, slack, teams, google-chat, sms, email, pagerduty, splunk-oncall, opsgenie)',
       },
     ]);
     expect(error.message).not.toContain('SECRET-TYPE');

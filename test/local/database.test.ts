@@ -10,6 +10,7 @@ import type { DeliveryJob } from '../../shared/delivery/job.ts';
 import type { Incident } from '../../shared/incident.ts';
 import { isDiskFull, LocalDatabase, LocalDatabaseError } from '../../shared/local/database.ts';
 import { LocalQueues } from '../../shared/local/queues.ts';
+import { SCHEMA_VERSION } from '../../shared/local/schema.ts';
 
 let dir: string;
 let count = 0;
@@ -98,7 +99,7 @@ describe('opening', () => {
     raw.exec('PRAGMA user_version = 99');
     raw.close();
     expect(() => LocalDatabase.open({ file })).toThrow(LocalDatabaseError);
-    expect(() => LocalDatabase.open({ file })).toThrow(/was written by a newer Tocsin \(schema 99, this one knows 1\); it was left untouched/);
+    expect(() => LocalDatabase.open({ file })).toThrow(new RegExp(`was written by a newer Tocsin \\(schema 99, this one knows ${String(SCHEMA_VERSION)}\\); it was left untouched`));
   });
 
   it('keeps what was committed across close and open', async () => {
