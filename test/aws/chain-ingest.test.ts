@@ -98,4 +98,24 @@ describe('AWS chain: ingest-side faults', () => {
     expect(String(logged?.['errorMessage'])).toContain(chain.secretArn);
     expect(String(logged?.['errorMessage'])).toContain('InternalServiceError');
   });
+
+  it('keeps and delivers an alert carrying U+FFFE and U+FFFF (characters SQS refuses), and the rest of its group', async () => {
+    const group = JSON.parse(alertmanagerGroup('firing-group.json').raw) as { alerts: { labels: Record<string, string>; annotations: Record<string, string> }[] };
+    const odd = group.alerts[0]!;
+    odd.annotations['summary'] = `disk \uFFFF full on \uFFFE volume`;
+    odd.labels['volume'] = 'data\uFFFF';
+
+    const answer = await chain.alertmanager(group);
+    expect(answer.statusCode).toBe(202);
+    expect(answer.json['accepted']).toBe(group.alerts.length);
+    await chain.runUntilIdle();
+
+    const delivered = chain.webhookEvents() as unknown as { incident: { summary?: string; labels: Record<string, string> } }[];
+    expect(delivered).toHaveLength(group.alerts.length);
+    const kept = delivered.find((event) => event.incident.labels['volume'] !== undefined);
+    expect(kept?.incident.labels['volume']).toBe('data\uFFFF');
+    expect(kept?.incident.summary).toContain('\uFFFF full on \uFFFE');
+    expect(chain.sqs.queue(QUEUES.deliveriesDlq).messages).toEqual([]);
+    expect(chain.sqs.queue(QUEUES.incidentsDlq).messages).toEqual([]);
+  });
 });
