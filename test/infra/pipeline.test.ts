@@ -89,7 +89,8 @@ beforeAll(() => {
     if (principals.role) named[`${cloud}:role`] = principals.role;
   }
   for (const [name, construct] of Object.entries(named)) ids[name] = logicalId(stack, construct);
-});
+  // Four esbuild bundles and a cdk-nag pass: seconds on a quiet machine, over a minute on a busy one.
+}, 240_000);
 
 describe('queues', () => {
   it.each([
