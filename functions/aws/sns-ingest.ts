@@ -103,7 +103,7 @@ export async function ingestSnsEvent(event: unknown): Promise<SnsIngestResult> {
       batch.count('IncidentsAccepted', { source: 'cloudwatch' }, outcome.length);
     } else {
       rejected.push(keep(raw, outcome, receivedAt));
-      logger.warn('record rejected', { record: index, reason: outcome.reason, message: outcome.message });
+      logger.warn('record rejected', { record: index, reason: outcome.reason, detail: outcome.message });
       batch.count('PayloadsRejected', { reason: outcome.reason });
     }
   });

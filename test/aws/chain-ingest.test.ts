@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RejectedPayload } from '../../shared/ingest/forward.ts';
-import { FIXTURES } from './support.ts';
+import { snsSubscriptionConfirmation } from '../helpers/sns-signer.ts';
+import { FIXTURES, fixture } from './support.ts';
 import { CONFIG_PARAMETER, defaultConfig, INGEST_TOKEN, REJECTED_BUCKET, QUEUES, SLACK_PATH, startChain, type Chain } from './chain/chain.ts';
 
 const alertmanagerGroup = (name: string): { raw: string; alerts: number } => {
@@ -41,6 +42,7 @@ describe('AWS chain: ingest-side faults', () => {
   beforeEach(async () => {
     chain.setSecret({ TOCSIN_INGEST_TOKEN: INGEST_TOKEN, SLACK_WEBHOOK_URL: chain.urls.slack });
     chain.secrets.fail(undefined);
+    chain.snsHttps.failConfirmations = false;
     chain.setConfig(defaultConfig(chain.urls.webhook));
     await chain.coldStart();
     chain.webhook.requests.length = 0;
@@ -144,5 +146,29 @@ describe('AWS chain: ingest-side faults', () => {
       expect(payload.bodyObject?.key).toMatch(/^rejected\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f-]{36}$/);
       expect(objects.get(payload.bodyObject!.key)?.body.equals(body)).toBe(true);
     });
+  });
+
+  it('answers 503 when the subscription confirmation call to SNS fails, so SNS sends it again, and 200 once it works', async () => {
+    const confirmation = snsSubscriptionConfirmation();
+    chain.snsHttps.failConfirmations = true;
+    const failed = await chain.snsOverHttps(confirmation);
+    expect(failed.statusCode).toBe(503);
+    expect(failed.headers['retry-after']).toBeDefined();
+    expect(chain.snsHttps.requests.some((request) => request.includes('Action=ConfirmSubscription'))).toBe(true);
+
+    chain.snsHttps.failConfirmations = false;
+    expect((await chain.snsOverHttps(confirmation)).statusCode).toBe(200);
+  });
+
+  it('logs why sns-ingest rejected a record, under a key Powertools keeps, with no extra warning', async () => {
+    const outcome = await chain.publish(fixture('cloudwatch', 'rejected-lambda-sns-not-an-alarm.json'));
+    expect(outcome).toEqual({ ok: true, result: { accepted: 0, rejected: 1 } });
+    const logs = chain.functions['sns-ingest'].logs();
+    const rejected = logs.filter((log) => log['message'] === 'record rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatchObject({ level: 'WARN', reason: 'malformed' });
+    expect(String(rejected[0]!['detail'])).not.toBe('');
+    expect(logs.filter((log) => String(log['message']).includes('reserved key'))).toEqual([]);
+    expect(chain.sqs.queue(QUEUES.rejected).bodies<RejectedPayload>()).toEqual([expect.objectContaining({ endpoint: 'sns-ingest', reason: 'malformed', truncated: false })]);
   });
 });
