@@ -17,6 +17,7 @@ export const ENV = {
   deliveriesDlqUrl: 'DELIVERIES_DLQ_URL',
   deliveriesMaxReceiveCount: 'DELIVERIES_MAX_RECEIVE_COUNT',
   rejectedQueueUrl: 'REJECTED_QUEUE_URL',
+  rejectedBucketName: 'REJECTED_BUCKET_NAME',
   stateTableName: 'STATE_TABLE_NAME',
   configParameter: 'TOCSIN_CONFIG_PARAMETER',
   secretArn: 'TOCSIN_SECRET_ARN',
