@@ -110,12 +110,17 @@ async function deliverRecord(record: SqsRecord, { settings, claims, batch, lease
   const outcome = await runDeliveryJob(job, {
     claims,
     channelConfigs: settings.config.channels,
+    unavailableChannels: settings.config.unavailableChannels,
     sendTimeoutMs: settings.config.delivery.sendTimeoutMs,
     maxAttempts: settings.maxAttempts,
     backoff: settings.config.delivery.backoff,
     leaseMs,
   });
   batch.count('Deliveries', { channel: job.channel, outcome: outcome.kind });
+  if (settings.config.unavailableChannels?.[job.channel] !== undefined) {
+    // Per channel to see which, and without the channel for the construct's one alarm.
+    batch.count('ChannelUnavailable', { channel: job.channel }).count('ChannelUnavailable', {});
+  }
   const log = { messageId: record.messageId, channel: job.channel, event: job.event, fingerprint: job.incident.fingerprint, transitionId: job.transitionId, attempt };
   switch (outcome.kind) {
     case 'delivered':
