@@ -6,7 +6,7 @@
 // no other lease is live. When it fails, DynamoDB returns the item with the failure
 // (ReturnValuesOnConditionCheckFailure=ALL_OLD) and judgeClaim() says why, at no extra cost;
 // dynalite ignores that option, so without an item the adapter reads it with one consistent
-// GetItem. Completing is one more UpdateItem. Two calls per delivery in all, as the markers were.
+// GetItem. Completing is one more UpdateItem: two writes per delivery, and no read.
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
