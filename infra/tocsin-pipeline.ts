@@ -26,6 +26,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { GENERATED_TOKEN_KEY, loadConfigDocument, withIngestToken, type ConfigSource } from './config-document.ts';
+import { deliveryQueueSettings, type DeliveryQueueSettings } from './delivery-window.ts';
 import { ForwarderAccess, type ForwardersProps } from './forwarders.ts';
 
 export interface TocsinPipelineProps {
@@ -102,6 +103,7 @@ export interface TocsinPipelineProps {
 export type TocsinFunctionName = 'sns-ingest' | 'http-ingest' | 'dispatch' | 'deliver';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The incidents queue's redrive limit (the deliveries queue's follows the config: delivery-window.ts). */
 const MAX_RECEIVE_COUNT = 5;
 const DEAD_LETTER_RETENTION = Duration.days(14);
 const DEFAULT_RESOLVED_TTL = Duration.days(7);
@@ -118,7 +120,7 @@ const TIMEOUTS: Readonly<Record<TocsinFunctionName, Duration>> = {
 };
 
 /** The item-level actions the dedup store and delivery markers use: no queries, scans or deletes. */
-export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 export const DEFAULT_HTTP_INGEST_RESERVED_CONCURRENCY = 10;
 
@@ -176,6 +178,8 @@ export class TocsinPipeline extends Construct {
   readonly ingestTokenKey: string;
   readonly forwarders: ForwarderAccess;
   readonly alarms: readonly cloudwatch.Alarm[];
+  /** The deliveries queue's redrive limit and retention, derived from the config's retry window. */
+  readonly deliverySettings: DeliveryQueueSettings;
 
   private readonly logRetention: logs.RetentionDays;
   private readonly tracing: lambda.Tracing;
@@ -189,11 +193,20 @@ export class TocsinPipeline extends Construct {
     const config = loadConfigDocument(props.config);
     const { document, tokenKey } = withIngestToken(config.document, props.config, props.channelSecretArn);
     this.ingestTokenKey = tokenKey;
+    this.deliverySettings = deliveryQueueSettings(config.document, typeof props.config === 'string' ? props.config : 'the config');
 
     this.incidentsDeadLetterQueue = this.deadLetterQueue('IncidentsDeadLetterQueue');
-    this.incidentsQueue = this.workQueue('IncidentsQueue', TIMEOUTS.dispatch, this.incidentsDeadLetterQueue);
+    this.incidentsQueue = this.workQueue('IncidentsQueue', TIMEOUTS.dispatch, this.incidentsDeadLetterQueue, MAX_RECEIVE_COUNT);
     this.deliveriesDeadLetterQueue = this.deadLetterQueue('DeliveriesDeadLetterQueue');
-    this.deliveriesQueue = this.workQueue('DeliveriesQueue', TIMEOUTS.deliver, this.deliveriesDeadLetterQueue);
+    // A delivery is retried for as long as the config says (up to 12 hours per wait): the queue
+    // redrives no sooner, and keeps the message for the whole window.
+    this.deliveriesQueue = this.workQueue(
+      'DeliveriesQueue',
+      TIMEOUTS.deliver,
+      this.deliveriesDeadLetterQueue,
+      this.deliverySettings.maxReceiveCount,
+      Duration.seconds(Math.ceil(this.deliverySettings.retentionMs / 1000)),
+    );
     this.rejectedQueue = new sqs.Queue(this, 'RejectedQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -285,7 +298,12 @@ export class TocsinPipeline extends Construct {
     const dispatch = this.function('dispatch', {
       description: 'Tocsin: dedup, route, one delivery job per channel',
       memorySize: 512,
-      environment: stateEnvironment,
+      // An unreadable message, or one still failing at the last receive, goes to the DLQ with its reason.
+      environment: {
+        ...stateEnvironment,
+        INCIDENTS_DLQ_URL: this.incidentsDeadLetterQueue.queueUrl,
+        INCIDENTS_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+      },
     });
     const deliver = this.function('deliver', {
       description: 'Tocsin: send one notification per delivery job',
@@ -294,8 +312,8 @@ export class TocsinPipeline extends Construct {
       environment: {
         ...stateEnvironment,
         DELIVERIES_DLQ_URL: this.deliveriesDeadLetterQueue.queueUrl,
-        // Attempts are capped at the redrive limit, so the last try dead-letters with its reason.
-        DELIVERIES_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+        // At the redrive limit deliver dead-letters itself, so every dead letter has its reason.
+        DELIVERIES_MAX_RECEIVE_COUNT: String(this.deliverySettings.maxReceiveCount),
       },
     });
     this.functions = { 'sns-ingest': snsIngest, 'http-ingest': httpIngest, dispatch, deliver };
@@ -337,7 +355,7 @@ export class TocsinPipeline extends Construct {
         reportBatchItemFailures: true,
       }),
     );
-    this.allowSend(dispatch, this.deliveriesQueue);
+    this.allowSend(dispatch, this.deliveriesQueue, this.incidentsDeadLetterQueue);
     this.allowState(dispatch);
     this.allowConfig(dispatch);
 
@@ -402,14 +420,15 @@ export class TocsinPipeline extends Construct {
     });
   }
 
-  private workQueue(id: string, consumerTimeout: Duration, deadLetters: sqs.IQueue): sqs.Queue {
+  private workQueue(id: string, consumerTimeout: Duration, deadLetters: sqs.IQueue, maxReceiveCount: number, retentionPeriod?: Duration): sqs.Queue {
     return new sqs.Queue(this, id, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       // Lambda's guidance: at least six times the consumer's timeout, so that a batch being
       // retried inside the function is not handed to a second invocation meanwhile.
       visibilityTimeout: Duration.seconds(consumerTimeout.toSeconds() * 6),
-      deadLetterQueue: { queue: deadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount },
+      ...(retentionPeriod === undefined ? {} : { retentionPeriod }),
     });
   }
 

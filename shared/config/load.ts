@@ -199,7 +199,11 @@ function toTocsinConfig(file: ConfigFile, channels: Record<string, ChannelConfig
       notifyUnknownResolve: defaults.notifyUnknownResolve,
       resolvedTtlSeconds: Math.ceil(defaults.resolvedTtl / 1000),
     },
-    delivery: { maxAttempts: defaults.maxAttempts, sendTimeoutMs: defaults.sendTimeout },
+    delivery: {
+      maxAttempts: defaults.maxAttempts,
+      sendTimeoutMs: defaults.sendTimeout,
+      backoff: { initialMs: defaults.backoff.initial, maxMs: defaults.backoff.max },
+    },
   };
 }
 

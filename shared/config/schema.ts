@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_SEND_TIMEOUT_MS } from '../channels/channel.ts';
 // decide.ts, not the dedup index: the index also loads the DynamoDB adapter and its SDK.
 import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from '../dedup/decide.ts';
+import { DEFAULT_DELIVERY_BACKOFF, type BackoffSettings } from '../delivery/backoff.ts';
 import { CLOUDS, SEVERITIES, SOURCE_KINDS, type Cloud, type Severity, type SourceKind } from '../incident.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 
@@ -16,6 +17,8 @@ export interface DeliverySettings {
   /** Tries per delivery job, the first included, before it is dead-lettered. */
   readonly maxAttempts: number;
   readonly sendTimeoutMs: number;
+  /** Delays between those tries (equal jitter, shared/delivery/backoff.ts). */
+  readonly backoff: BackoffSettings;
 }
 
 export interface IngestSettings {
@@ -65,7 +68,8 @@ export interface TocsinConfig {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
-export const DEFAULT_MAX_ATTEMPTS = 8;
+/** With the default backoff, 12 tries span 66 minutes at least (retryWindow). */
+export const DEFAULT_MAX_ATTEMPTS = 12;
 
 /** The values `defaults:` falls back to, key by key (dedup's own defaults). */
 export const CONFIG_DEFAULTS = {
@@ -75,6 +79,7 @@ export const CONFIG_DEFAULTS = {
   resolvedTtlMs: DEFAULT_DEDUP_SETTINGS.resolvedTtlSeconds * 1000,
   maxAttempts: DEFAULT_MAX_ATTEMPTS,
   sendTimeoutMs: DEFAULT_SEND_TIMEOUT_MS,
+  backoff: DEFAULT_DELIVERY_BACKOFF,
 } as const;
 
 /** z.strictObject whose unknown-key message lists the keys it knows, so a typo is obvious. */
@@ -150,6 +155,12 @@ export const configFileSchema = strictObject({
     resolvedTtl: duration({ positive: true }).default(CONFIG_DEFAULTS.resolvedTtlMs),
     maxAttempts: z.int().min(1).max(100).default(CONFIG_DEFAULTS.maxAttempts),
     sendTimeout: duration({ positive: true }).default(CONFIG_DEFAULTS.sendTimeoutMs),
+    backoff: strictObject({
+      initial: duration({ positive: true }).default(CONFIG_DEFAULTS.backoff.initialMs),
+      max: duration({ positive: true }).default(CONFIG_DEFAULTS.backoff.maxMs),
+    })
+      .refine((backoff) => backoff.initial <= backoff.max, 'initial must not be longer than max')
+      .prefault({}),
   }).prefault({}),
 });
 

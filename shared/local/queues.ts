@@ -151,6 +151,11 @@ export class LocalQueues {
     this.#db.run('UPDATE delivery_queue SET attempt = attempt + 1, due_at = ?, reason = ?, updated_at = ? WHERE id = ?', dueAtMs, reason, nowMs, id);
   }
 
+  /** Looks at the job again at `dueAtMs` without counting an attempt (its line was busy). */
+  postponeDelivery(id: number, dueAtMs: number, nowMs: number): void {
+    this.#db.run('UPDATE delivery_queue SET due_at = ?, updated_at = ? WHERE id = ?', dueAtMs, nowMs, id);
+  }
+
   deadLetterDelivery(id: number, reason: string, nowMs: number): void {
     this.#db.run("UPDATE delivery_queue SET state = 'dead', reason = ?, updated_at = ? WHERE id = ?", reason, nowMs, id);
   }

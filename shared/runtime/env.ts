@@ -16,6 +16,8 @@ export const ENV = {
   deliveriesQueueUrl: 'DELIVERIES_QUEUE_URL',
   deliveriesDlqUrl: 'DELIVERIES_DLQ_URL',
   deliveriesMaxReceiveCount: 'DELIVERIES_MAX_RECEIVE_COUNT',
+  incidentsDlqUrl: 'INCIDENTS_DLQ_URL',
+  incidentsMaxReceiveCount: 'INCIDENTS_MAX_RECEIVE_COUNT',
   rejectedQueueUrl: 'REJECTED_QUEUE_URL',
   rejectedBucketName: 'REJECTED_BUCKET_NAME',
   stateTableName: 'STATE_TABLE_NAME',

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DeliveryEvent, MessageRefSlot, SendResult } from '../../shared/channels/channel.ts';
 import { slackChannel } from '../../shared/channels/slack.ts';
-import { MemoryIncidentStore } from '../../shared/dedup/index.ts';
+import { MemoryDeliveryClaims } from '../../shared/delivery/claims.ts';
 import { runDeliveryJob } from '../../shared/delivery/worker.ts';
 import type { Incident } from '../../shared/incident.ts';
 import { MemoryMessageRefs } from '../../shared/message-refs/port.ts';
@@ -141,15 +141,15 @@ describe('slack bot mode: messages updated in place', () => {
 
   it('runs through the delivery worker: refs are kept per incident and channel name', async () => {
     const refs = new MemoryMessageRefs();
-    const markers = new MemoryIncidentStore();
-    const deps = { markers, messageRefs: refs, channelConfigs: { 'ops-chat': target() }, sendTimeoutMs: 2_000, maxAttempts: 3 };
+    const claims = new MemoryDeliveryClaims();
+    const deps = { claims, messageRefs: refs, channelConfigs: { 'ops-chat': target() }, sendTimeoutMs: 2_000, maxAttempts: 3 };
     const job = (event: DeliveryEvent, subject: Incident, transitionId: string) => ({ event, incident: subject, channel: 'ops-chat', transitionId, attempt: 1 });
-    await expect(runDeliveryJob(job('opened', incident, 't1'), deps)).resolves.toEqual({ kind: 'delivered' });
+    await expect(runDeliveryJob(job('opened', incident, 'v1.1000'), deps)).resolves.toEqual({ kind: 'delivered' });
     const [original] = slack.topLevel(CHANNEL);
     await expect(refs.get({ fingerprint: incident.fingerprint, channel: 'ops-chat' })).resolves.toBe(`${CHANNEL}:${original!.ts}`);
-    await expect(runDeliveryJob(job('resolved', resolvedIncident, 't2'), deps)).resolves.toEqual({ kind: 'delivered' });
-    // A redelivered resolve job is not sent again (delivery marker): no second edit, no second reply.
-    await expect(runDeliveryJob(job('resolved', resolvedIncident, 't2'), deps)).resolves.toEqual({ kind: 'already-delivered' });
+    await expect(runDeliveryJob(job('resolved', resolvedIncident, 'v2.2000'), deps)).resolves.toEqual({ kind: 'delivered' });
+    // A redelivered resolve job is not sent again (delivery claim): no second edit, no second reply.
+    await expect(runDeliveryJob(job('resolved', resolvedIncident, 'v2.2000'), deps)).resolves.toEqual({ kind: 'already-delivered' });
     expect(original!.edits).toBe(1);
     expect(slack.replies(CHANNEL, original!.ts)).toHaveLength(1);
   });

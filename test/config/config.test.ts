@@ -69,7 +69,7 @@ describe('loading a valid config', () => {
       notifyUnknownResolve: false,
       resolvedTtlSeconds: 7 * 86_400,
     });
-    expect(config.delivery).toEqual({ maxAttempts: 8, sendTimeoutMs: 10_000 });
+    expect(config.delivery).toEqual({ maxAttempts: 12, sendTimeoutMs: 10_000, backoff: { initialMs: 10_000, maxMs: 1_800_000 } });
   });
 
   it('turns every defaults duration into numbers, 0 included', async () => {
@@ -81,6 +81,7 @@ describe('loading a valid config', () => {
   resolvedTtl: 2d
   maxAttempts: 3
   sendTimeout: 2500ms
+  backoff: { initial: 2s, max: 1h }
 ingest:
   token: \${TOKEN}
   maxBodyBytes: 1024
@@ -93,7 +94,7 @@ ingest:
       notifyUnknownResolve: true,
       resolvedTtlSeconds: 2 * 86_400,
     });
-    expect(config.delivery).toEqual({ maxAttempts: 3, sendTimeoutMs: 2_500 });
+    expect(config.delivery).toEqual({ maxAttempts: 3, sendTimeoutMs: 2_500, backoff: { initialMs: 2_000, maxMs: 3_600_000 } });
     expect(config.ingest).toEqual({ token: 'tok-123', maxBodyBytes: 1024 });
   });
 
@@ -172,7 +173,7 @@ routes: [{ channels: [chat] }]
     const config = defaultConfig();
     expect(config.channels).toEqual({ console: { type: 'console', stream: 'stdout' } });
     expect(config.routes).toEqual([{ channels: ['console'], continue: false }]);
-    expect(config.delivery.maxAttempts).toBe(8);
+    expect(config.delivery.maxAttempts).toBe(12);
   });
 
   it('loads a file from disk, naming it in errors', async () => {

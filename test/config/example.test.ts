@@ -49,7 +49,7 @@ describe('examples/tocsin.example.yaml', () => {
       notifyUnknownResolve: false,
       resolvedTtlSeconds: 604_800,
     });
-    expect(config.delivery).toEqual({ maxAttempts: 8, sendTimeoutMs: 10_000 });
+    expect(config.delivery).toEqual({ maxAttempts: 12, sendTimeoutMs: 10_000, backoff: { initialMs: 10_000, maxMs: 1_800_000 } });
   });
 
   it('uses every channel type and every matcher', async () => {

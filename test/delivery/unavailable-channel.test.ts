@@ -1,8 +1,8 @@
 // A channel the cloud config names but cannot use (a secret key is missing): the worker never
-// sends nor touches the markers for it, retries with backoff while attempts remain (the key may
+// sends nor claims its line, retries with backoff while attempts remain (the key may
 // be added meanwhile), then dead-letters with a reason that names the channel and the key.
 import { describe, expect, it } from 'vitest';
-import type { DeliveryJob, DeliveryKey, DeliveryMarkers } from '../../shared/delivery/job.ts';
+import type { DeliveryClaims, DeliveryJob } from '../../shared/delivery/job.ts';
 import { runDeliveryJob, type DeliveryWorkerDeps } from '../../shared/delivery/worker.ts';
 import type { Incident } from '../../shared/incident.ts';
 
@@ -21,18 +21,22 @@ const REASON = 'channels.ops-chat.webhookUrl: key SLACK_WEBHOOK_URL of the Tocsi
 
 describe('runDeliveryJob for an unavailable channel', () => {
   const touched: string[] = [];
-  const markers: DeliveryMarkers = {
-    isDelivered: (key: DeliveryKey) => {
-      touched.push(`isDelivered ${key.channel}`);
-      return Promise.resolve(false);
+  const claims: DeliveryClaims = {
+    claim: (key) => {
+      touched.push(`claim ${key.channel}`);
+      return Promise.resolve({ status: 'already-delivered' });
     },
-    markDelivered: (key: DeliveryKey) => {
-      touched.push(`markDelivered ${key.channel}`);
+    complete: (claim) => {
+      touched.push(`complete ${claim.channel}`);
       return Promise.resolve(true);
     },
+    release: (claim) => {
+      touched.push(`release ${claim.channel}`);
+      return Promise.resolve();
+    },
   };
-  const deps: DeliveryWorkerDeps = { markers, channelConfigs: {}, unavailableChannels: { 'ops-chat': REASON }, sendTimeoutMs: 1000, maxAttempts: 3, random: () => 0.5 };
-  const job = (attempt: number): DeliveryJob => ({ event: 'opened', incident, channel: 'ops-chat', transitionId: 't-1', attempt });
+  const deps: DeliveryWorkerDeps = { claims, channelConfigs: {}, unavailableChannels: { 'ops-chat': REASON }, sendTimeoutMs: 1000, maxAttempts: 3, random: () => 0.5 };
+  const job = (attempt: number): DeliveryJob => ({ event: 'opened', incident, channel: 'ops-chat', transitionId: 'v1.1795571770000', attempt });
 
   it('retries while attempts remain, then dead-letters naming the channel and the key', async () => {
     const first = await runDeliveryJob(job(1), deps);

@@ -95,14 +95,14 @@ beforeAll(() => {
 
 describe('queues', () => {
   it.each([
-    ['incidentsQueue', 'incidentsDlq', 'dispatch'],
-    ['deliveriesQueue', 'deliveriesDlq', 'deliver'],
-  ])('%s: SQS-managed encryption, redrive to its DLQ after 5 receives, visibility 6x the consumer timeout', (queue, dlq, consumer) => {
+    ['incidentsQueue', 'incidentsDlq', 'dispatch', 5],
+    ['deliveriesQueue', 'deliveriesDlq', 'deliver', 17],
+  ])('%s: SQS-managed encryption, redrive to its DLQ (incidents after 5 receives, deliveries after the config’s 12 attempts + 5), visibility 6x the consumer timeout', (queue, dlq, consumer, receives) => {
     const props = resource(template, id(queue)).Properties;
     expect(props['SqsManagedSseEnabled']).toBe(true);
     expect(props['RedrivePolicy']).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': [id(dlq), 'Arn'] },
-      maxReceiveCount: 5,
+      maxReceiveCount: receives,
     });
     const timeout = resource(template, id(consumer)).Properties['Timeout'];
     expect(timeout).toBe(30);
@@ -296,8 +296,8 @@ describe('functions', () => {
       TOCSIN_SECRET_ARN: { Ref: id('secret') },
       TOCSIN_RESOLVED_TTL_SECONDS: String(7 * 24 * 3600),
     };
-    expect(env('dispatch')).toEqual(stateful);
-    expect(env('deliver')).toEqual({ ...stateful, DELIVERIES_DLQ_URL: queueUrl('deliveriesDlq'), DELIVERIES_MAX_RECEIVE_COUNT: '5' });
+    expect(env('dispatch')).toEqual({ ...stateful, INCIDENTS_DLQ_URL: queueUrl('incidentsDlq'), INCIDENTS_MAX_RECEIVE_COUNT: '5' });
+    expect(env('deliver')).toEqual({ ...stateful, DELIVERIES_DLQ_URL: queueUrl('deliveriesDlq'), DELIVERIES_MAX_RECEIVE_COUNT: '17' });
   });
 
   it('bundles each entry with the local esbuild as minified ESM with a source map', () => {
@@ -423,18 +423,18 @@ describe('IAM', () => {
     expectRejectedObjectsOnly(statements);
   });
 
-  it('dispatch reaches only the incidents and deliveries queues, the table, the config and the secret', () => {
+  it('dispatch reaches only the incidents queue and its DLQ, the deliveries queue, the table, the config and the secret', () => {
     const statements = statementsOf(template, id('dispatch:role'));
     expect(actionsOf(statements)).toEqual(
       [...LOGS, ...CONFIG, ...CONSUME, 'sqs:SendMessage', ...STATE_TABLE_ACTIONS, ...XRAY].sort(),
     );
     expect(reached(statements)).toEqual(
-      idsOf('dispatch:logs', 'incidentsQueue', 'deliveriesQueue', 'table', 'configParameter', 'secret'),
+      idsOf('dispatch:logs', 'incidentsQueue', 'incidentsDlq', 'deliveriesQueue', 'table', 'configParameter', 'secret'),
     );
     const consume = statements.find((s) => s.Action.includes('sqs:ReceiveMessage'));
     expect(referencedIds(consume?.Resource)).toEqual(new Set([id('incidentsQueue')]));
     const send = statements.find((s) => s.Action.includes('sqs:SendMessage'));
-    expect(referencedIds(send?.Resource)).toEqual(new Set([id('deliveriesQueue')]));
+    expect(referencedIds(send?.Resource)).toEqual(new Set([id('deliveriesQueue'), id('incidentsDlq')]));
   });
 
   it('deliver reaches only the deliveries queue and its DLQ, the table, the config, the secret, SMS and the SES identity', () => {
@@ -472,7 +472,7 @@ describe('IAM', () => {
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(
       [...STATE_TABLE_ACTIONS, ...STATE_TABLE_ACTIONS].sort(),
     );
-    expect([...STATE_TABLE_ACTIONS]).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect([...STATE_TABLE_ACTIONS]).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
   });
 
   it('lets deliver send only to its dead-letter queue (retries wait on the same message)', () => {

@@ -17,6 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUNDLES, packageAll } from '../../../functions/package.ts';
+import { deliveryQueueSettings } from '../../../infra/delivery-window.ts';
 import { startDynalite, type RunningDynalite } from '../../helpers/dynalite.ts';
 import { startRecorder, type HttpRecorder, type RecordedRequest, type Reply } from '../../helpers/http-recorder.ts';
 import { httpEvent, type HttpEventOptions } from '../support.ts';
@@ -37,7 +38,7 @@ export const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-central-1:210987654321:tocsin-ala
 /** The Slack webhook path carries the secret part of its URL. */
 export const SLACK_PATH = '/services/T0CHAIN01/B0CHAIN02/chainSecretPart0123456789';
 
-/** As infra/tocsin-pipeline.ts sets them (MAX_RECEIVE_COUNT, 6 × the consumer's timeout). */
+/** As infra/tocsin-pipeline.ts sets them (MAX_RECEIVE_COUNT for incidents, the config's window for deliveries, 6 × the consumer's timeout). */
 export const QUEUES = {
   incidents: 'tocsin-incidents',
   incidentsDlq: 'tocsin-incidents-dlq',
@@ -252,9 +253,9 @@ export class Chain {
     }
   }
 
-  /** An operator's "start DLQ redrive" (StartMessageMoveTask) on a dead-letter queue. */
-  redrive(deadLetterQueue: string): void {
-    this.sqs.startMessageMoveTask(deadLetterQueue);
+  /** An operator's "start DLQ redrive" (StartMessageMoveTask) on a dead-letter queue, to its source or to `destination`. */
+  redrive(deadLetterQueue: string, destination?: string): void {
+    this.sqs.startMessageMoveTask(deadLetterQueue, destination);
   }
 
   /** Moves the virtual clock. */
@@ -361,11 +362,16 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
   sqs.createQueue(QUEUES.incidentsDlq);
   sqs.createQueue(QUEUES.deliveriesDlq);
   sqs.createQueue(QUEUES.rejected);
-  const incidents = sqs.createQueue(QUEUES.incidents, { visibilityTimeoutSeconds: visibility('dispatch'), deadLetter: { queue: QUEUES.incidentsDlq, maxReceiveCount: MAX_RECEIVE_COUNT } });
-  const deliveries = sqs.createQueue(QUEUES.deliveries, { visibilityTimeoutSeconds: visibility('deliver'), deadLetter: { queue: QUEUES.deliveriesDlq, maxReceiveCount: MAX_RECEIVE_COUNT } });
-
   const urls = { webhook: `${webhook.url}/tocsin`, slack: `${slack.url}${SLACK_PATH}` };
-  ssm.put(CONFIG_PARAMETER, JSON.stringify((options.config ?? ((u) => defaultConfig(u.webhook)))(urls)));
+  const document = (options.config ?? ((u) => defaultConfig(u.webhook)))(urls);
+  // The construct derives the deliveries queue's redrive limit from the config's retry window.
+  const deliveryWindow = deliveryQueueSettings(document, 'chain config');
+  const incidents = sqs.createQueue(QUEUES.incidents, { visibilityTimeoutSeconds: visibility('dispatch'), deadLetter: { queue: QUEUES.incidentsDlq, maxReceiveCount: MAX_RECEIVE_COUNT } });
+  const deliveries = sqs.createQueue(QUEUES.deliveries, {
+    visibilityTimeoutSeconds: visibility('deliver'),
+    deadLetter: { queue: QUEUES.deliveriesDlq, maxReceiveCount: deliveryWindow.maxReceiveCount },
+  });
+  ssm.put(CONFIG_PARAMETER, JSON.stringify(document));
   const secretArn = secrets.put(SECRET_NAME, JSON.stringify(options.secret?.(urls) ?? { TOCSIN_INGEST_TOKEN: INGEST_TOKEN, SLACK_WEBHOOK_URL: urls.slack }));
 
   const base = (name: FunctionName, memory: number): Record<string, string> => ({
@@ -408,8 +414,8 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
   const environments: Record<FunctionName, Record<string, string>> = {
     'sns-ingest': { ...base('sns-ingest', 256), ...ingest },
     'http-ingest': { ...base('http-ingest', 256), ...ingest, TOCSIN_CONFIG_PARAMETER: CONFIG_PARAMETER, TOCSIN_SECRET_ARN: secretArn },
-    dispatch: { ...base('dispatch', 512), ...state },
-    deliver: { ...base('deliver', 256), ...state, DELIVERIES_DLQ_URL: sqs.queue(QUEUES.deliveriesDlq).url, DELIVERIES_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) },
+    dispatch: { ...base('dispatch', 512), ...state, INCIDENTS_DLQ_URL: sqs.queue(QUEUES.incidentsDlq).url, INCIDENTS_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) },
+    deliver: { ...base('deliver', 256), ...state, DELIVERIES_DLQ_URL: sqs.queue(QUEUES.deliveriesDlq).url, DELIVERIES_MAX_RECEIVE_COUNT: String(deliveryWindow.maxReceiveCount) },
   };
   const functions = Object.fromEntries(
     (Object.keys(environments) as FunctionName[]).map((name) => [
