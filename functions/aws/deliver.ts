@@ -12,6 +12,7 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { TocsinConfig } from '../../shared/config/schema.ts';
 import type { DeliveryMarkers } from '../../shared/delivery/job.ts';
+import type { MessageRefs } from '../../shared/message-refs/port.ts';
 import { runDeliveryJob, type DeliveryOutcome } from '../../shared/delivery/worker.ts';
 import { sqsClient } from '../../shared/runtime/clients.ts';
 import { loadConfigFromEnv } from '../../shared/runtime/config.ts';
@@ -19,7 +20,7 @@ import { ENV, optionalEnv, positiveIntEnv } from '../../shared/runtime/env.ts';
 import { queueUrlFromArn, type SqsRecord } from '../../shared/runtime/events.ts';
 import { deliveryMessageSchema, parseMessageBody, type DeliveryDeadLetter, type DeliveryMessage } from '../../shared/runtime/messages.ts';
 import { createLogger, createMetrics, describeError, MetricUnit, type MetricBatch } from '../../shared/runtime/observability.ts';
-import { incidentStoreFromEnv } from '../../shared/runtime/state.ts';
+import { incidentStoreFromEnv, messageRefsFromEnv } from '../../shared/runtime/state.ts';
 import { sqsConsumerHandler } from './sqs-consumer.ts';
 
 const logger = createLogger('deliver');
@@ -71,17 +72,20 @@ export const handler = sqsConsumerHandler({
     const settings = await settingsFromEnv();
     // Only the delivery markers are used here; dedup settings do not matter to them.
     const markers = incidentStoreFromEnv(settings.config.dedup, process.env);
-    return (record) => deliverRecord(record, { settings, markers, batch });
+    // Slack bot mode keeps each incident's message on the state table, to edit it on resolve.
+    const messageRefs = messageRefsFromEnv(process.env);
+    return (record) => deliverRecord(record, { settings, markers, messageRefs, batch });
   },
 });
 
 interface DeliverDeps {
   readonly settings: DeliverSettings;
   readonly markers: DeliveryMarkers;
+  readonly messageRefs: MessageRefs;
   readonly batch: MetricBatch;
 }
 
-async function deliverRecord(record: SqsRecord, { settings, markers, batch }: DeliverDeps): Promise<void> {
+async function deliverRecord(record: SqsRecord, { settings, markers, messageRefs, batch }: DeliverDeps): Promise<void> {
   const attempt = Math.max(1, Number(record.attributes.ApproximateReceiveCount));
   let message: DeliveryMessage;
   try {
@@ -94,6 +98,7 @@ async function deliverRecord(record: SqsRecord, { settings, markers, batch }: De
   const job: DeliveryMessage = { ...message, attempt };
   const outcome = await runDeliveryJob(job, {
     markers,
+    messageRefs,
     channelConfigs: settings.config.channels,
     sendTimeoutMs: settings.config.delivery.sendTimeoutMs,
     maxAttempts: settings.maxAttempts,

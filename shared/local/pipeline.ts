@@ -16,6 +16,7 @@
 // the process died is sent again (with the same delivery id; the receiver can drop the copy).
 import type { TocsinConfig } from '../config/index.ts';
 import { SqliteIncidentStore } from '../dedup/sqlite-store.ts';
+import { SqliteMessageRefs } from '../message-refs/sqlite.ts';
 import { backoffDelay } from '../delivery/backoff.ts';
 import { deliveryIdOf, type DeliveryJob } from '../delivery/job.ts';
 import { deliveryKeyOf, runDeliveryJob, type DeliveryOutcome } from '../delivery/worker.ts';
@@ -86,6 +87,8 @@ export class LocalPipeline {
   readonly config: TocsinConfig;
   readonly database: LocalDatabase;
   readonly store: SqliteIncidentStore;
+  /** The message each channel posted per incident (Slack bot mode edits it on resolve). */
+  readonly messageRefs: SqliteMessageRefs;
   readonly queues: LocalQueues;
   readonly history: History;
   readonly rejected: RejectedPayloads;
@@ -118,6 +121,7 @@ export class LocalPipeline {
     this.#random = options.random;
     this.#retentionMs = options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS;
     this.store = new SqliteIncidentStore(options.database, { settings: options.config.dedup, now: this.#now });
+    this.messageRefs = new SqliteMessageRefs(options.database, { now: this.#now });
     this.queues = new LocalQueues(options.database);
     this.history = new History(options.database);
     this.rejected = new RejectedPayloads(options.database);
@@ -370,6 +374,7 @@ export class LocalPipeline {
     try {
       outcome = await runDeliveryJob(job, {
         markers: this.store,
+        messageRefs: this.messageRefs,
         channelConfigs: this.config.channels,
         sendTimeoutMs: this.config.delivery.sendTimeoutMs,
         maxAttempts: this.config.delivery.maxAttempts,
@@ -488,6 +493,7 @@ export class LocalPipeline {
     try {
       this.database.transaction(() => {
         this.store.sweep();
+        this.messageRefs.sweep();
         this.history.prune(new Date(now.getTime() - this.#retentionMs).toISOString());
       });
     } catch (error) {

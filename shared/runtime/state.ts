@@ -2,6 +2,7 @@
 // record cache (which saves DynamoDB reads) stays warm across invocations. A config reload with
 // the same dedup settings keeps the same store.
 import { DynamoDbIncidentStore } from '../dedup/dynamodb-store.ts';
+import { DynamoDbMessageRefs } from '../message-refs/dynamodb.ts';
 import type { DedupSettings } from '../dedup/settings.ts';
 import { dynamoDbClient } from './clients.ts';
 import { ENV, positiveIntEnv, requireEnv, type Env } from './env.ts';
@@ -27,4 +28,9 @@ export function incidentStoreFromEnv(settings: DedupSettings, env: Env = process
 /** For tests: forget the store (and its record cache). */
 export function resetIncidentStore(): void {
   current = undefined;
+}
+
+/** The message refs (Slack bot mode) on the same state table (STATE_TABLE_NAME). */
+export function messageRefsFromEnv(env: Env = process.env): DynamoDbMessageRefs {
+  return new DynamoDbMessageRefs({ client: dynamoDbClient(), tableName: requireEnv(env, ENV.stateTableName) });
 }
