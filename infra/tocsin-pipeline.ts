@@ -572,6 +572,14 @@ export class TocsinPipeline extends Construct {
       alarm(`${id}ErrorsAlarm`, fn.metricErrors(fiveMinuteSum), 0, `Tocsin: the ${name} function failed.`);
       alarm(`${id}ThrottlesAlarm`, fn.metricThrottles(fiveMinuteSum), 0, `Tocsin: the ${name} function was throttled.`);
     }
+    // deliver counts jobs for a channel the config names but cannot use (a `${NAME}` key missing
+    // from the channel secret); those deliveries retry, then dead-letter, while the rest flows.
+    alarm(
+      'ChannelUnavailableAlarm',
+      new cloudwatch.Metric({ namespace: 'Tocsin', metricName: 'ChannelUnavailable', dimensionsMap: { service: 'tocsin' }, ...fiveMinuteSum }),
+      0,
+      'Tocsin: a channel cannot send because a key it names is missing from the channel secret; its notifications retry and then go to the deliveries dead-letter queue (the log names the channel and the key).',
+    );
     // http-ingest catches its errors and answers 5xx (so senders retry), which leaves its Errors
     // metric at 0: the function URL's own count of 5xx answers is what shows a broken ingest.
     alarm(

@@ -100,10 +100,15 @@ async function deliverRecord(record: SqsRecord, { settings, markers, messageRefs
     markers,
     messageRefs,
     channelConfigs: settings.config.channels,
+    unavailableChannels: settings.config.unavailableChannels,
     sendTimeoutMs: settings.config.delivery.sendTimeoutMs,
     maxAttempts: settings.maxAttempts,
   });
   batch.count('Deliveries', { channel: job.channel, outcome: outcome.kind });
+  if (settings.config.unavailableChannels?.[job.channel] !== undefined) {
+    // Per channel to see which, and without the channel for the construct's one alarm.
+    batch.count('ChannelUnavailable', { channel: job.channel }).count('ChannelUnavailable', {});
+  }
   switch (outcome.kind) {
     case 'delivered': {
       if (job.receivedAt !== undefined) {

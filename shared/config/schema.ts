@@ -56,6 +56,12 @@ export interface TocsinConfig {
   readonly routes: readonly RouteConfig[];
   readonly dedup: DedupSettings;
   readonly delivery: DeliverySettings;
+  /**
+   * Channels that routes may still name but that cannot send, by name, with why (the key of a
+   * secret that is not set, never a value). Only the cloud loader isolates channels this way
+   * (resolveConfig's `isolateChannels`); locally a missing value stops the start instead.
+   */
+  readonly unavailableChannels?: Readonly<Record<string, string>> | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;

@@ -23,6 +23,8 @@ export interface DeliveryWorkerDeps {
   readonly markers: DeliveryMarkers;
   /** The config's channels by name (`ops-chat` → `{ type: 'slack', ... }`). */
   readonly channelConfigs: Readonly<Record<string, { readonly type: string }>>;
+  /** Channels the config names but cannot send to (a secret key not set), with why: retried, then dead-lettered. */
+  readonly unavailableChannels?: Readonly<Record<string, string>> | undefined;
   readonly sendTimeoutMs: number;
   /** Tries per job, the first included; a retryable failure on the last one is dead-lettered. */
   readonly maxAttempts: number;
@@ -39,6 +41,9 @@ export function deliveryKeyOf(job: DeliveryJob): DeliveryKey {
 }
 
 export async function runDeliveryJob(job: DeliveryJob, deps: DeliveryWorkerDeps): Promise<DeliveryOutcome> {
+  // Retryable: the missing secret key may be added before the attempts run out.
+  const unavailable = deps.unavailableChannels?.[job.channel];
+  if (unavailable !== undefined) return failed(job, deps, { ok: false, retryable: true, reason: `channel "${job.channel}" is unavailable: ${unavailable}` });
   // The config may have changed since dispatch queued the job: no retry can fix that.
   const target = Object.hasOwn(deps.channelConfigs, job.channel) ? deps.channelConfigs[job.channel] : undefined;
   if (target === undefined) return { kind: 'dead-letter', reason: `unknown channel "${job.channel}"` };

@@ -41,6 +41,8 @@ export interface HttpAnswer {
   readonly reason?: RejectReason | UnavailableReason | 'queue-unavailable' | undefined;
   readonly incidents: number;
   readonly source?: string | undefined;
+  /** Why the queue refused, for the log (the queue error's name and message; never a body). */
+  readonly error?: string | undefined;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
@@ -90,7 +92,7 @@ export async function ingestAndForward(request: IngestRequest, settings: IngestS
         };
       }
     }
-  } catch {
+  } catch (error) {
     return {
       status: 503,
       body: { error: 'queue-unavailable', message: 'could not queue the payload; retry later' },
@@ -98,6 +100,7 @@ export async function ingestAndForward(request: IngestRequest, settings: IngestS
       outcome: 'unavailable',
       reason: 'queue-unavailable',
       incidents: 0,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
     };
   }
 }

@@ -134,7 +134,7 @@ export class LocalPipeline {
         deliveries_delayed: depths.deliveriesDelayed,
         dead_letters: depths.deadLetters,
       };
-    });
+    }, () => ({ rowWrites: options.database.rowWrites(), commits: options.database.commits }));
   }
 
   /** Starts dispatching and delivering what is queued (after a restart too). */

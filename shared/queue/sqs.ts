@@ -7,6 +7,21 @@ import { TocsinError } from '../errors.ts';
 import type { JobQueue, SendOptions } from './port.ts';
 
 const MAX_BATCH_ENTRIES = 10;
+/**
+ * Characters JSON.stringify leaves as they are but SQS refuses (it accepts #x9 #xA #xD
+ * #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF). Control characters and lone surrogates are
+ * already escaped by JSON.stringify; the two noncharacters are all that is left.
+ */
+const SQS_REFUSED = /[\uFFFE\uFFFF]/g;
+
+/**
+ * A JSON message body SQS accepts for any value: characters SQS refuses are written as JSON
+ * escapes (`\uffff`), which JSON.parse turns back into the same characters, so an alert that
+ * carries one is kept and delivered exactly instead of being refused with InvalidMessageContents.
+ */
+export function sqsMessageBody(item: unknown): string {
+  return JSON.stringify(item).replace(SQS_REFUSED, (character) => `\\u${character.charCodeAt(0).toString(16)}`);
+}
 const MAX_BATCH_BYTES = 256 * 1024;
 /** SQS's longest per-message delay. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -49,7 +64,7 @@ export class SqsJobQueue<T> implements JobQueue<T> {
     const entries = items.map(
       (item, index): SendMessageBatchRequestEntry => ({
         Id: String(index),
-        MessageBody: JSON.stringify(item),
+        MessageBody: sqsMessageBody(item),
         ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
       }),
     );

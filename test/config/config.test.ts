@@ -142,6 +142,32 @@ routes: [{ channels: [a, b] }]
     expect(config.channels.b).toEqual({ type: 'webhook', url: 'http://127.0.0.1:1/b' });
   });
 
+  it('with isolateChannels, sets aside a channel whose placeholder cannot be filled and keeps the rest', async () => {
+    const resolver: SecretResolver = Object.assign((name: string) => Promise.resolve(name === 'HOOK' ? 'http://127.0.0.1:1/a' : undefined), {
+      describe: (name: string) => `key ${name} of the test secret`,
+    });
+    const raw = parseConfigText(`channels:
+  a: { type: webhook, url: "\${HOOK}" }
+  chat: { type: slack, webhookUrl: "\${SLACK_WEBHOOK_URL}" }
+routes: [{ channels: [a, chat] }]
+`);
+    const config = await resolveConfig(raw, resolver, { isolateChannels: true });
+    expect(Object.keys(config.channels)).toEqual(['a']);
+    expect(config.unavailableChannels).toEqual({ chat: 'channels.chat.webhookUrl: key SLACK_WEBHOOK_URL of the test secret is not set' });
+    // Without isolation (locally) the same document is an error; outside channels it still is.
+    await expect(resolveConfig(raw, resolver)).rejects.toThrow(/SLACK_WEBHOOK_URL/);
+    const token = parseConfigText(`ingest: { token: "\${TOKEN}" }
+channels: { a: { type: webhook, url: "\${HOOK}" } }
+routes: [{ channels: [a] }]
+`);
+    await expect(resolveConfig(token, resolver, { isolateChannels: true })).rejects.toThrow(/ingest\.token: key TOKEN/);
+    // Every channel set aside still loads: ingest keeps working.
+    const onlyChat = parseConfigText(`channels: { chat: { type: slack, webhookUrl: "\${SLACK_WEBHOOK_URL}" } }
+routes: [{ channels: [chat] }]
+`);
+    expect((await resolveConfig(onlyChat, resolver, { isolateChannels: true })).unavailableChannels).toHaveProperty('chat');
+  });
+
   it('defaultConfig sends every incident to the console', () => {
     const config = defaultConfig();
     expect(config.channels).toEqual({ console: { type: 'console', stream: 'stdout' } });

@@ -602,9 +602,21 @@ describe('the pipeline watches itself', () => {
     });
   });
 
+  it('alarms when deliver meets a channel whose secret key is missing (the ChannelUnavailable count deliver publishes)', () => {
+    expect(alarms().find((alarm) => alarm['MetricName'] === 'ChannelUnavailable')).toMatchObject({
+      Namespace: 'Tocsin',
+      Dimensions: [{ Name: 'service', Value: 'tocsin' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('sends every alarm and its recovery to the health topic, never into the pipeline', () => {
     const all = alarms();
-    expect(all).toHaveLength(3 + 2 + 2 * FUNCTION_NAMES.length + 1);
+    expect(all).toHaveLength(3 + 2 + 2 * FUNCTION_NAMES.length + 2);
     for (const alarm of all) {
       expect(alarm['AlarmActions']).toEqual([{ Ref: id('healthTopic') }]);
       expect(alarm['OKActions']).toEqual([{ Ref: id('healthTopic') }]);
