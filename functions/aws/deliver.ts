@@ -18,6 +18,7 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { TocsinConfig } from '../../shared/config/schema.ts';
 import type { DeliveryClaims } from '../../shared/delivery/job.ts';
+import type { MessageRefs } from '../../shared/message-refs/port.ts';
 import { runDeliveryJob, type DeliveryOutcome } from '../../shared/delivery/worker.ts';
 import { sqsClient } from '../../shared/runtime/clients.ts';
 import { loadConfigFromEnv } from '../../shared/runtime/config.ts';
@@ -25,7 +26,7 @@ import { ENV, optionalEnv, positiveIntEnv } from '../../shared/runtime/env.ts';
 import { queueUrlFromArn, type SqsRecord } from '../../shared/runtime/events.ts';
 import { deliveryMessageSchema, parseMessageBody, type DeliveryMessage } from '../../shared/runtime/messages.ts';
 import { createLogger, createMetrics, describeError, MetricUnit, type MetricBatch } from '../../shared/runtime/observability.ts';
-import { deliveryClaimsFromEnv } from '../../shared/runtime/state.ts';
+import { deliveryClaimsFromEnv, messageRefsFromEnv } from '../../shared/runtime/state.ts';
 import { sendToDeadLetterQueue } from './dead-letter.ts';
 import { sqsConsumerHandler } from './sqs-consumer.ts';
 
@@ -83,20 +84,23 @@ export const handler = sqsConsumerHandler({
   async prepare(batch, { context }) {
     const settings = await settingsFromEnv();
     const claims = deliveryClaimsFromEnv(process.env);
+    // Slack bot mode keeps each incident's message on the state table, to edit it on resolve.
+    const messageRefs = messageRefsFromEnv(process.env);
     // Lambda ends the invocation at its deadline: a claim taken now cannot be sending after it.
     const leaseMs = context.getRemainingTimeInMillis() + LEASE_MARGIN_MS;
-    return (record) => deliverRecord(record, { settings, claims, batch, leaseMs });
+    return (record) => deliverRecord(record, { settings, claims, messageRefs, batch, leaseMs });
   },
 });
 
 interface DeliverDeps {
   readonly settings: DeliverSettings;
   readonly claims: DeliveryClaims;
+  readonly messageRefs: MessageRefs;
   readonly batch: MetricBatch;
   readonly leaseMs: number;
 }
 
-async function deliverRecord(record: SqsRecord, { settings, claims, batch, leaseMs }: DeliverDeps): Promise<void> {
+async function deliverRecord(record: SqsRecord, { settings, claims, messageRefs, batch, leaseMs }: DeliverDeps): Promise<void> {
   const attempt = Math.max(1, Number(record.attributes.ApproximateReceiveCount));
   let message: DeliveryMessage;
   try {
@@ -109,6 +113,7 @@ async function deliverRecord(record: SqsRecord, { settings, claims, batch, lease
   const job: DeliveryMessage = { ...message, attempt };
   const outcome = await runDeliveryJob(job, {
     claims,
+    messageRefs,
     channelConfigs: settings.config.channels,
     unavailableChannels: settings.config.unavailableChannels,
     sendTimeoutMs: settings.config.delivery.sendTimeoutMs,

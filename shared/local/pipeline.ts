@@ -19,6 +19,7 @@
 // the process died is sent again (with the same delivery id; the receiver can drop the copy).
 import type { TocsinConfig } from '../config/index.ts';
 import { SqliteIncidentStore } from '../dedup/sqlite-store.ts';
+import { SqliteMessageRefs } from '../message-refs/sqlite.ts';
 import { backoffDelay } from '../delivery/backoff.ts';
 import { SqliteDeliveryClaims } from '../delivery/claims-sqlite.ts';
 import { deliveryIdOf, type DeliveryJob } from '../delivery/job.ts';
@@ -91,6 +92,8 @@ export class LocalPipeline {
   readonly database: LocalDatabase;
   readonly store: SqliteIncidentStore;
   readonly claims: SqliteDeliveryClaims;
+  /** The message each channel posted per incident (Slack bot mode edits it on resolve). */
+  readonly messageRefs: SqliteMessageRefs;
   readonly queues: LocalQueues;
   readonly history: History;
   readonly rejected: RejectedPayloads;
@@ -124,6 +127,7 @@ export class LocalPipeline {
     this.#retentionMs = options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS;
     this.store = new SqliteIncidentStore(options.database, { settings: options.config.dedup, now: this.#now });
     this.claims = new SqliteDeliveryClaims(options.database);
+    this.messageRefs = new SqliteMessageRefs(options.database, { now: this.#now });
     this.queues = new LocalQueues(options.database);
     this.history = new History(options.database);
     this.rejected = new RejectedPayloads(options.database);
@@ -376,6 +380,7 @@ export class LocalPipeline {
     try {
       outcome = await runDeliveryJob(job, {
         claims: this.claims,
+        messageRefs: this.messageRefs,
         channelConfigs: this.config.channels,
         sendTimeoutMs: this.config.delivery.sendTimeoutMs,
         maxAttempts: this.config.delivery.maxAttempts,
@@ -510,6 +515,7 @@ export class LocalPipeline {
       this.database.transaction(() => {
         this.store.sweep();
         this.claims.sweep(now);
+        this.messageRefs.sweep();
         this.history.prune(new Date(now.getTime() - this.#retentionMs).toISOString());
       });
     } catch (error) {

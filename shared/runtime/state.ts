@@ -3,6 +3,7 @@
 // the same dedup settings keeps the same store.
 import { DynamoDbIncidentStore } from '../dedup/dynamodb-store.ts';
 import { DynamoDbDeliveryClaims } from '../delivery/claims-dynamodb.ts';
+import { DynamoDbMessageRefs } from '../message-refs/dynamodb.ts';
 import type { DedupSettings } from '../dedup/settings.ts';
 import { dynamoDbClient } from './clients.ts';
 import { ENV, positiveIntEnv, requireEnv, type Env } from './env.ts';
@@ -38,4 +39,9 @@ export function deliveryClaimsFromEnv(env: Env = process.env): DynamoDbDeliveryC
 export function resetIncidentStore(): void {
   current = undefined;
   claims = undefined;
+}
+
+/** The message refs (Slack bot mode) on the same state table (STATE_TABLE_NAME). */
+export function messageRefsFromEnv(env: Env = process.env): DynamoDbMessageRefs {
+  return new DynamoDbMessageRefs({ client: dynamoDbClient(), tableName: requireEnv(env, ENV.stateTableName) });
 }
