@@ -177,6 +177,8 @@ function toTocsinConfig(file: ConfigFile, channels: Record<string, ChannelConfig
       resolvedTtlSeconds: Math.ceil(defaults.resolvedTtl / 1000),
     },
     delivery: { maxAttempts: defaults.maxAttempts, sendTimeoutMs: defaults.sendTimeout },
+    maintenance: file.maintenance,
+    autoResolveAfterMs: defaults.autoResolveAfter,
   };
 }
 

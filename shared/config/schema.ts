@@ -8,6 +8,7 @@ import { DEFAULT_SEND_TIMEOUT_MS } from '../channels/channel.ts';
 // decide.ts, not the dedup index: the index also loads the DynamoDB adapter and its SDK.
 import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from '../dedup/decide.ts';
 import { CLOUDS, SEVERITIES, SOURCE_KINDS, type Cloud, type Severity, type SourceKind } from '../incident.ts';
+import { maintenanceSchema, type MaintenanceWindow } from '../silences/maintenance.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 
 export type { DedupSettings };
@@ -48,6 +49,8 @@ export interface RouteConfig {
   readonly continue: boolean;
   /** Severity given to the incidents this route matches (the first matching override wins). */
   readonly severity?: Severity | undefined;
+  /** Resolve what this route matches after this long without news from its source (the first matching route that sets it wins). */
+  readonly autoResolveAfter?: number | undefined;
 }
 
 export interface TocsinConfig {
@@ -56,6 +59,10 @@ export interface TocsinConfig {
   readonly routes: readonly RouteConfig[];
   readonly dedup: DedupSettings;
   readonly delivery: DeliverySettings;
+  /** Maintenance windows: what they match is held like a silenced incident while they are open. */
+  readonly maintenance?: readonly MaintenanceWindow[] | undefined;
+  /** `defaults.autoResolveAfter` (ms): resolve a firing incident not heard of for this long; 0 never. */
+  readonly autoResolveAfterMs?: number | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -122,6 +129,7 @@ const routeSchema = strictObject({
   channels: z.array(z.string().min(1)),
   continue: z.boolean().default(false),
   severity: z.enum(SEVERITIES).optional(),
+  autoResolveAfter: duration({ positive: true }).optional(),
 });
 
 export const configFileSchema = strictObject({
@@ -144,7 +152,9 @@ export const configFileSchema = strictObject({
     resolvedTtl: duration({ positive: true }).default(CONFIG_DEFAULTS.resolvedTtlMs),
     maxAttempts: z.int().min(1).max(100).default(CONFIG_DEFAULTS.maxAttempts),
     sendTimeout: duration({ positive: true }).default(CONFIG_DEFAULTS.sendTimeoutMs),
+    autoResolveAfter: duration({ positive: false }).default(0),
   }).prefault({}),
+  maintenance: maintenanceSchema.default([]),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

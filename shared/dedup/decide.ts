@@ -43,6 +43,7 @@
 // - autoResolveAfter: a firing incident not heard of for that long is resolved (decideDue).
 // - a new episode starts unacknowledged.
 import type { DeliveryEvent } from '../channels/channel.ts';
+import { formatDuration } from '../config/duration.ts';
 import { eventTime, type Incident } from '../incident.ts';
 import { epochSeconds, isExpired, type Hold, type IncidentRecord } from './record.ts';
 import type { DedupSettings } from './settings.ts';
@@ -292,14 +293,8 @@ export type DueResult =
 
 /** How an auto-resolved incident says so. */
 export function autoResolvedSummary(incident: Incident, afterMs: number): string {
-  const note = `Auto-resolved: nothing heard from ${incident.source.kind} for ${formatDurationShort(afterMs)}.`;
+  const note = `Auto-resolved: nothing heard from ${incident.source.kind} for ${formatDuration(afterMs)}.`;
   return incident.summary === undefined || incident.summary === '' ? note : `${note}\n${incident.summary}`;
-}
-
-function formatDurationShort(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${String(ms / 3_600_000)}h`;
-  if (ms % 60_000 === 0) return `${String(ms / 60_000)}m`;
-  return `${String(Math.round(ms / 1000))}s`;
 }
 
 /**

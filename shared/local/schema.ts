@@ -11,6 +11,9 @@
 // rejected        raw bytes of refused requests, with the reason, until replayed
 // history         per fingerprint: received → decision → each delivery attempt
 // meta            key/value: when the database was created, last started, imports done
+// silences        one per silence (JSON), by end time (active ones are those not yet ended)
+// record_timers   one per firing record that the scheduler must look at: when (dueAtOf in
+//                 shared/dedup/record.ts) and the silence holding it, if any
 import type { DatabaseSync } from 'node:sqlite';
 import { LocalDatabaseError } from './database-error.ts';
 
@@ -83,6 +86,22 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX history_fingerprint ON history (fingerprint, id);
   CREATE INDEX history_at ON history (at);
+  `,
+  // 3 in the merged numbering (issue 15: silences and the scheduler's timers; new tables only).
+  `
+  CREATE TABLE silences (
+    id TEXT PRIMARY KEY,
+    ends_at INTEGER NOT NULL,
+    silence TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX silences_ends_at ON silences (ends_at);
+  CREATE TABLE record_timers (
+    fingerprint TEXT PRIMARY KEY,
+    due_at INTEGER NOT NULL,
+    held_by TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX record_timers_due ON record_timers (due_at);
+  CREATE INDEX record_timers_held_by ON record_timers (held_by) WHERE held_by IS NOT NULL;
   `,
 ];
 
