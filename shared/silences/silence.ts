@@ -78,8 +78,8 @@ export type NewSilence = z.input<typeof newSilenceSchema>;
 export function makeSilence(input: z.output<typeof newSilenceSchema>, id: string, now: Date): Silence | { readonly problem: string } {
   const startsMs = input.startsAt === undefined ? now.getTime() : Date.parse(input.startsAt);
   const endsMs = input.endsAt === undefined ? startsMs + (parseDuration(input.duration) ?? 0) : Date.parse(input.endsAt);
-  if (endsMs <= startsMs) return { problem: 'endsAt: must be after the start' };
   if (endsMs <= now.getTime()) return { problem: 'endsAt: is in the past; the silence would never be in force' };
+  if (endsMs <= startsMs) return { problem: 'endsAt: must be after startsAt' };
   return {
     id,
     matchers: input.matchers,

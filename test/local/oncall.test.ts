@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentRecord } from '../../shared/dedup/record.ts';
 import type { HistoryEntry } from '../../shared/local/history.ts';
-import { alertmanagerGroup, spawnCli, startCli, startCountingReceiver, waitFor, type CountingReceiver, type RunningCli } from '../helpers/cli-process.ts';
+import { alertmanagerGroup, closedPortUrl, spawnCli, startCli, startCountingReceiver, waitFor, type CountingReceiver, type RunningCli } from '../helpers/cli-process.ts';
 
 let dir: string;
 let receiver: CountingReceiver;
@@ -238,5 +238,67 @@ describe('reminders, acknowledgement and auto-resolve on the real server', () =>
     expect(told('opened', fingerprint)).toBe(1);
     expect(told('resolved', fingerprint)).toBe(1);
     await stop(server);
+  }, 90_000);
+});
+
+describe('the silence and acknowledge API', () => {
+  it('sits behind the token, says what is wrong with a request, and the CLI reaches the database when no server runs', async () => {
+    const token = 'oncall-test-token-0123456789';
+    const args = await setUp(['ingest: { token: "oncall-test-token-0123456789" }']);
+    const dataDir = args[3] ?? '';
+    const server = await start(args);
+    const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; message: string }> => {
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const answer = (await response.json()) as { message?: string };
+      return { status: response.status, message: answer.message ?? '' };
+    };
+    const good = { matchers: ['alertname=DiskFull'], duration: '1h', createdBy: 'tester', comment: 'known' };
+
+    expect((await fetch(`${server.url}/v1/silences`)).status).toBe(401);
+    expect((await fetch(`${server.url}/v1/silences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(good) })).status).toBe(401);
+    expect(await call('POST', '/v1/silences', { ...good, matchers: ['alertname=~(disk'] })).toMatchObject({ status: 400, message: expect.stringMatching(/^matchers\[0\]: alertname=~"\(disk": invalid regular expression/) as string });
+    expect(await call('POST', '/v1/silences', { ...good, matchers: [] })).toMatchObject({ status: 400, message: expect.stringContaining('at least one matcher') as string });
+    expect(await call('POST', '/v1/silences', { ...good, createdBy: ' ' })).toMatchObject({ status: 400, message: expect.stringContaining('createdBy') as string });
+    expect(await call('POST', '/v1/silences', { ...good, duration: undefined, endsAt: '2001-01-01T00:00:00Z' })).toMatchObject({ status: 400, message: expect.stringContaining('in the past') as string });
+    expect(await call('POST', '/v1/silences', { ...good, endsAt: '2999-01-01T00:00:00Z' })).toMatchObject({ status: 400, message: expect.stringContaining('either endsAt or duration') as string });
+    expect(await call('POST', '/v1/silences', '{"matchers":', {})).toMatchObject({ status: 400, message: 'the body is not valid JSON' });
+    expect((await call('POST', '/v1/silences', JSON.stringify(good), { 'content-type': 'text/plain' })).status).toBe(415);
+    const created = await fetch(`${server.url}/v1/silences`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(good) });
+    expect(created.status).toBe(201);
+    const { silence } = (await created.json()) as { silence: { id: string; endsAt: string } };
+    expect((await call('POST', '/v1/silences/no-such-id/expire')).status).toBe(404);
+
+    expect((await call('POST', '/v1/incidents/alertmanager:nothing/ack', { by: 'alice' })).status).toBe(404);
+    const [fingerprint = ''] = await (async () => {
+      const response = await fetch(`${server.url}/v1/ingest/alertmanager`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: alertmanagerGroup(['api'], 'resolved', NOW(), NOW()),
+      });
+      return ((await response.json()) as { fingerprints: string[] }).fingerprints;
+    })();
+    await waitFor(async () => (await call('GET', `/v1/incidents/${fingerprint}`)).status === 200, 15_000, 'the resolve recorded');
+    expect(await call('POST', `/v1/incidents/${fingerprint}/ack`, { by: 'alice' })).toMatchObject({ status: 409, message: expect.stringContaining('is resolved') as string });
+    expect(await call('POST', `/v1/incidents/${fingerprint}/ack`, {})).toMatchObject({ status: 400, message: expect.stringContaining('by') as string });
+    // A browser on another site cannot create one, even with the token.
+    expect((await call('POST', '/v1/silences', good, { origin: 'https://evil.example' })).status).toBe(403);
+    await stop(server);
+
+    // No server: the CLI uses the database in --data.
+    const offline = ['--url', await closedPortUrl(), '--data', dataDir];
+    const listed = await tocsin(['silence', 'list', ...offline]);
+    expect(listed.code, listed.output).toBe(0);
+    expect(listed.output).toContain(silence.id);
+    const expired = await tocsin(['silence', 'expire', silence.id, ...offline]);
+    expect(expired.code, expired.output).toBe(0);
+    expect((await tocsin(['silence', 'list', ...offline])).output).toBe('no silences\n');
+    expect((await tocsin(['silence', 'list', '--all', ...offline])).output).toContain(`${silence.id}  expired`);
+    const bad = await tocsin(['silence', 'add', 'severity=~[', '--for', '1h', '--by', 'me', '--comment', 'x', ...offline]);
+    expect(bad.code).toBe(2);
+    expect(bad.output).toContain('invalid regular expression');
   }, 90_000);
 });
