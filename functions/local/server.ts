@@ -18,8 +18,11 @@ import { LocalSilences } from '../../shared/local/silences.ts';
 import { makeSilence, newSilenceSchema } from '../../shared/silences/silence.ts';
 import { formatIssues } from '../../shared/zod-issues.ts';
 import { z } from 'zod';
+import { PAGE_CSS, PAGE_HEADERS, PAGE_JS, renderPage, renderSignIn } from './page.ts';
 import {
   checkRequest,
+  SESSION_COOKIE,
+  sessionValue,
   DEFAULT_SERVER_LIMITS,
   enforceLimits,
   httpServerOptions,
@@ -122,6 +125,11 @@ function sendJson(response: ServerResponse, status: number, body: unknown, extra
   response.end(text);
 }
 
+function sendHtml(response: ServerResponse, status: number, html: string): void {
+  response.writeHead(status, { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) });
+  response.end(html);
+}
+
 /** The answer when the database could not take a write: retryable, and it says why. */
 function unavailable(error: unknown, what: string): IngestAnswer {
   const cause = isDiskFull(error) ? 'the disk (or the database size limit) is full' : 'the local database is unavailable';
@@ -204,6 +212,10 @@ export class LocalServer {
       pipeline.metrics.refused.inc({ reason: verdict.reason });
     }
     if (verdict.log !== undefined) this.#log.line(verdict.reason, `${String(verdict.status)} ${verdict.log} from ${request.socket.remoteAddress ?? 'unknown'}`);
+    if (verdict.reason === 'unauthorized' && verdict.path === '/' && (request.method === 'GET' || request.method === 'HEAD')) {
+      sendHtml(response, 401, renderSignIn());
+      return;
+    }
     const headers: Record<string, string> = verdict.status === 401 ? { 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' } : {};
     // The body (if any) is never read: close rather than drain it.
     const mayHaveBody = request.method !== 'GET' && request.method !== 'HEAD';
@@ -231,6 +243,10 @@ export class LocalServer {
         queues: pipeline.depths(),
         rejected: pipeline.rejected.count(),
       });
+      return;
+    }
+    if (method === 'GET' && (path === '/' || path === '/page.css' || path === '/page.js')) {
+      this.#page(response, path, verdict.via, url);
       return;
     }
     if (method === 'GET' && path === '/metrics') {
@@ -305,6 +321,39 @@ export class LocalServer {
       return;
     }
     sendJson(response, 200, { fingerprint, record: found.record ?? null, history: found.history });
+  }
+
+  /** The incidents page and its assets; `/?token=…` signs the browser in and drops the token from the address. */
+  #page(response: ServerResponse, path: string, via: 'open' | 'token' | 'cookie', url: URL): void {
+    if (path === '/page.css' || path === '/page.js') {
+      const text = path === '/page.css' ? PAGE_CSS : PAGE_JS;
+      response.writeHead(200, {
+        ...PAGE_HEADERS,
+        'content-type': path === '/page.css' ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      });
+      response.end(text);
+      return;
+    }
+    const { token } = this.#options;
+    if (via === 'token' && token !== undefined && url.searchParams.has('token')) {
+      response.writeHead(303, {
+        ...PAGE_HEADERS,
+        location: '/',
+        'set-cookie': `${SESSION_COOKIE}=${sessionValue(token)}; HttpOnly; SameSite=Strict; Path=/`,
+        'content-length': 0,
+      });
+      response.end();
+      return;
+    }
+    const { pipeline } = this.#options;
+    const nowMs = Date.now();
+    const incidents = [...pipeline.listIncidents({ limit: 200, status: 'firing' }), ...pipeline.listIncidents({ limit: 50, status: 'resolved' })].map((record) => {
+      // A told firing that a silence matches now shows it too (the record notes a hold at its next decision).
+      const held = record.status === 'firing' ? (record.held ?? pipeline.holdOf(record.incident)) : undefined;
+      return { record: { ...record, held }, history: pipeline.history.of(record.fingerprint, 100) };
+    });
+    sendHtml(response, 200, renderPage(incidents, pipeline.silences.list(nowMs, { includeExpired: false, limit: 200 }), nowMs));
   }
 
   /** POST /v1/incidents/{fingerprint}/ack with {"by": "…"}, or /unack. */

@@ -29,7 +29,7 @@ import { History, type HistoryEntry } from './history.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { LocalQueues, type DeadLetterRow, type QueueDepths, type QueuedDeliveryRow, type QueuedIncidentRow } from './queues.ts';
 import { RejectedPayloads, type RejectedEntry, type RejectedMeta } from './rejected.ts';
-import type { IncidentRecord } from '../dedup/record.ts';
+import type { Hold, IncidentRecord } from '../dedup/record.ts';
 import { holdFor, type Silence } from '../silences/silence.ts';
 import { LocalSilences } from './silences.ts';
 
@@ -167,6 +167,11 @@ export class LocalPipeline {
   #contextFor(incident: Incident, nowMs: number): DecideContext {
     const autoResolveAfterMs = this.#router.route(incident).autoResolveAfterMs ?? this.config.autoResolveAfterMs ?? 0;
     return { hold: holdFor(incident, nowMs, this.silences.current(nowMs), this.config.maintenance ?? []), autoResolveAfterMs };
+  }
+
+  /** What holds an incident now (a silence in force, an open maintenance window), if anything. */
+  holdOf(incident: Incident): Hold | undefined {
+    return this.#contextFor(incident, this.#now().getTime()).hold;
   }
 
   /** Stores a silence; from now on it holds what it matches. */
