@@ -331,7 +331,10 @@ export function decideDue(current: IncidentRecord, now: Date, settings: DedupSet
       decision: { action: 'opened', transitionId },
     };
   }
-  const reminderDue = current.nextReminderAt !== undefined && Date.parse(current.nextReminderAt) <= nowMs;
+  // From the settings in force now (a record written before reminders were scheduled, or under
+  // another renotifyAfter, gets its due time all the same).
+  const reminderAt = withTimers(current, settings, 'keep').nextReminderAt;
+  const reminderDue = reminderAt !== undefined && Date.parse(reminderAt) <= nowMs;
   if (reminderDue && hold !== undefined) {
     return { write: 'state', next: timed({ ...current, version, held: hold }), incident: current.incident, decision: suppressed('silenced') };
   }

@@ -102,6 +102,9 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX record_timers_due ON record_timers (due_at);
   CREATE INDEX record_timers_held_by ON record_timers (held_by) WHERE held_by IS NOT NULL;
+  -- Firing records from before: the scheduler looks at each once at the first start and sets
+  -- its timers (a reminder already due is sent then).
+  INSERT INTO record_timers (fingerprint, due_at) SELECT fingerprint, 0 FROM records WHERE status = 'firing';
   `,
 ];
 

@@ -156,3 +156,14 @@ describe('auto-resolve', () => {
     expect(decide(due.next, incident('firing', 50), at(50), settings).decision.action).toBe('opened');
   });
 });
+
+describe('records written before reminders were scheduled', () => {
+  it('get their reminder from the settings in force when the scheduler first looks at them', () => {
+    const { record } = run([[incident('firing', 0), 0]]);
+    const { nextReminderAt: _dropped, ...old } = record;
+    expect(decideDue(old, at(30), settings)).toMatchObject({ decision: { action: 'renotified' }, next: { nextReminderAt: iso(40) } });
+    const early = decideDue(old, at(5), settings);
+    expect(early).toMatchObject({ write: 'state', next: { nextReminderAt: iso(10) } });
+    if (early.write === 'state') expect(early.decision).toBeUndefined();
+  });
+});
