@@ -14,6 +14,7 @@ interface SystemProgram {
 
 const REQUIRED: readonly SystemProgram[] = [
   { command: 'prometheus-alertmanager', override: 'ALERTMANAGER_BIN', debianPackage: 'prometheus-alertmanager', usedBy: 'the Alertmanager end-to-end test' },
+  { command: 'chromium', debianPackage: 'chromium', usedBy: 'the incidents page test (headless, through playwright-core)' },
 ];
 
 function onPath(command: string): boolean {

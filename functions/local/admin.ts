@@ -8,6 +8,9 @@ import type { HistoryEntry } from '../../shared/local/history.ts';
 import { LocalPipeline } from '../../shared/local/pipeline.ts';
 import type { DeadLetterRow } from '../../shared/local/queues.ts';
 import type { IncidentRecord } from '../../shared/dedup/record.ts';
+import { LocalSilences, type SilenceView } from '../../shared/local/silences.ts';
+import { makeSilence, newSilenceSchema, silenceState, type NewSilence, type Silence } from '../../shared/silences/silence.ts';
+import { formatIssues } from '../../shared/zod-issues.ts';
 import { AdminError } from './admin-error.ts';
 import { DATABASE_FILE_NAME, DEFAULT_DATA_DIR } from './start.ts';
 
@@ -30,10 +33,11 @@ function isConnectionRefused(error: unknown): boolean {
 
 // The caller names the answer's shape (the server's own JSON).
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
-async function request<T>(target: AdminTarget, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: T }> {
+async function request<T>(target: AdminTarget, method: 'GET' | 'POST', path: string, json?: unknown): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
   if (target.token) headers['authorization'] = `Bearer ${target.token}`;
-  const response = await fetch(new URL(path, target.url), { method, headers });
+  if (json !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(new URL(path, target.url), { method, headers, ...(json === undefined ? {} : { body: JSON.stringify(json) }) });
   const text = await response.text();
   let body: unknown;
   try {
@@ -46,7 +50,7 @@ async function request<T>(target: AdminTarget, method: 'GET' | 'POST', path: str
 }
 
 /** Runs `offline` on the local database when no server answers at the target URL. */
-async function serverOrDatabase<T>(target: AdminTarget, online: () => Promise<T>, offline: (pipeline: LocalPipeline) => T): Promise<T> {
+async function serverOrDatabase<T>(target: AdminTarget, online: () => Promise<T>, offline: (pipeline: LocalPipeline) => T | Promise<T>): Promise<T> {
   try {
     return await online();
   } catch (error) {
@@ -55,10 +59,95 @@ async function serverOrDatabase<T>(target: AdminTarget, online: () => Promise<T>
   const file = join(resolve(target.dataDir ?? DEFAULT_DATA_DIR), DATABASE_FILE_NAME);
   const database = LocalDatabase.open({ file });
   try {
-    return offline(new LocalPipeline({ config: defaultConfig(), database }));
+    return await offline(new LocalPipeline({ config: defaultConfig(), database }));
   } finally {
     database.close();
   }
+}
+
+function failed(target: AdminTarget, status: number, body: { message?: string }): AdminError {
+  return new AdminError(`${target.url} answered ${String(status)}: ${body.message ?? ''}`);
+}
+
+/** Creates a silence (validated here too, so the database path says the same as the server). */
+export function addSilence(target: AdminTarget, input: NewSilence): Promise<Silence> {
+  return serverOrDatabase(
+    target,
+    async () => {
+      const { status, body } = await request<{ silence: Silence; message?: string }>(target, 'POST', '/v1/silences', input);
+      if (status !== 201) throw failed(target, status, body);
+      return body.silence;
+    },
+    async (pipeline) => {
+      const parsed = newSilenceSchema.safeParse(input);
+      if (!parsed.success) throw new AdminError(formatIssues(parsed.error, 5));
+      const silence = makeSilence(parsed.data, LocalSilences.newId(), new Date());
+      if ('problem' in silence) throw new AdminError(silence.problem);
+      await pipeline.addSilence(silence);
+      return silence;
+    },
+  );
+}
+
+export function listSilences(target: AdminTarget, all: boolean): Promise<SilenceView[]> {
+  return serverOrDatabase(
+    target,
+    async () => {
+      const { status, body } = await request<{ silences: SilenceView[]; message?: string }>(target, 'GET', `/v1/silences?limit=10000${all ? '&state=all' : ''}`);
+      if (status !== 200) throw failed(target, status, body);
+      return body.silences;
+    },
+    (pipeline) => pipeline.silences.list(Date.now(), { includeExpired: all, limit: 10_000 }),
+  );
+}
+
+export function expireSilence(target: AdminTarget, id: string): Promise<Silence> {
+  return serverOrDatabase(
+    target,
+    async () => {
+      const { status, body } = await request<{ silence: Silence; message?: string }>(target, 'POST', `/v1/silences/${encodeURIComponent(id)}/expire`);
+      if (status === 404) throw new AdminError(`no silence ${id}`);
+      if (status !== 200) throw failed(target, status, body);
+      return body.silence;
+    },
+    async (pipeline) => {
+      const silence = await pipeline.expireSilence(id);
+      if (!silence) throw new AdminError(`no silence ${id}`);
+      return silence;
+    },
+  );
+}
+
+/** Acknowledges a firing incident as `by`, or takes the acknowledgement back (`by` undefined). */
+export function acknowledgeIncident(target: AdminTarget, fingerprint: string, by: string | undefined): Promise<IncidentRecord> {
+  const path = `/v1/incidents/${encodeURIComponent(fingerprint)}/${by === undefined ? 'unack' : 'ack'}`;
+  return serverOrDatabase(
+    target,
+    async () => {
+      const { status, body } = await request<{ record: IncidentRecord; message?: string }>(target, 'POST', path, by === undefined ? undefined : { by });
+      if (status === 404) throw new AdminError(`no incident ${fingerprint}`);
+      if (status !== 200) throw failed(target, status, body);
+      return body.record;
+    },
+    async (pipeline) => {
+      const outcome = await pipeline.acknowledge(fingerprint, by);
+      if (outcome.kind === 'not-found') throw new AdminError(`no incident ${fingerprint}`);
+      if (outcome.kind === 'not-firing') throw new AdminError(`${fingerprint} is ${outcome.record.status}: only a firing incident can be acknowledged`);
+      return outcome.record;
+    },
+  );
+}
+
+export function formatSilences(silences: readonly SilenceView[]): string {
+  if (silences.length === 0) return 'no silences';
+  const now = Date.now();
+  return silences
+    .map((silence) => {
+      const state = silenceState(silence, now);
+      const when = state === 'pending' ? `from ${silence.startsAt} until ${silence.endsAt}` : state === 'active' ? `until ${silence.endsAt}` : `ended ${silence.endsAt}`;
+      return `${silence.id}  ${state.padEnd(7)} ${when}  ${silence.matchers.join(' ')}  — ${silence.createdBy}: ${silence.comment}`;
+    })
+    .join('\n');
 }
 
 export function incidentHistory(target: AdminTarget, fingerprint: string): Promise<IncidentHistory> {
@@ -118,9 +207,16 @@ function describeEntry(entry: HistoryEntry): string {
   switch (entry.kind) {
     case 'received':
       return `received   ${entry.status} on ${entry.path} (payload #${String(entry.payloadId)}, ${String(entry.bytes)} bytes)`;
-    case 'decision':
-      if (entry.action === 'suppressed') return `decided    suppressed: ${entry.reason ?? ''}`;
-      return `decided    ${entry.action} → ${entry.channels && entry.channels.length > 0 ? entry.channels.join(', ') : 'no route matched'}`;
+    case 'decision': {
+      const timer = entry.trigger === 'timer' ? ' (scheduled)' : '';
+      if (entry.action === 'suppressed') {
+        const held = entry.held ? ` by ${entry.held.kind} ${entry.held.id}${entry.held.until ? ` until ${entry.held.until}` : ''}` : '';
+        return `decided    suppressed: ${entry.reason ?? ''}${held}${timer}`;
+      }
+      return `decided    ${entry.action}${timer} → ${entry.channels && entry.channels.length > 0 ? entry.channels.join(', ') : 'no route matched'}`;
+    }
+    case 'ack':
+      return entry.acknowledged ? `acknowledged by ${entry.by ?? '?'}` : 'acknowledgement taken back';
     case 'delivery': {
       const reason = entry.reason ? `: ${entry.reason}` : '';
       const next = entry.nextAttemptAt ? `; next attempt ${entry.nextAttemptAt}` : '';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `tocsin` command: start (the local pipeline), normalize (print the incidents for one
 // payload), replay (re-send rejected payloads), history (an incident's timeline), dlq (dead
-// letters). Started through ./tocsin.js, which checks the Node version first.
+// letters), silence (create, list, expire), ack. Started through ./tocsin.js, which checks the Node version first.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../shared/config/index.ts';
@@ -29,11 +29,19 @@ Commands:
                                       (- reads standard input; KIND is one of ${SOURCE_KINDS.join(', ')})
   history FINGERPRINT [--json]        an incident's timeline: received, decided, each delivery attempt
   dlq list | dlq redrive              dead letters (deliveries given up on), and putting them back
+  silence add MATCHER... (--for 2h | --until TIME) --by WHO --comment WHY [--from TIME]
+                                      hold what the matchers (name=value, name!=value, name=~re,
+                                      name!~re) match: recorded and shown, nobody told
+  silence list [--all] [--json]       silences in force or pending (--all: ended ones too)
+  silence expire ID                   end a silence now; what it held and still fires is told
+  ack FINGERPRINT --by WHO            acknowledge a firing incident: no more reminders
+  ack FINGERPRINT --undo              take the acknowledgement back
   replay [DIR|FILE]                   without a target: replay the rejected payloads the server keeps;
                                       with one: re-send spool entries (moved once accepted) or fixtures
 
-  history, dlq and replay talk to the server at --url URL (default http://127.0.0.1:7070) with
-  --token T (or TOCSIN_INGEST_TOKEN); history and dlq read --data DIR directly when it is stopped.
+  history, dlq, silence, ack and replay talk to the server at --url URL (default
+  http://127.0.0.1:7070) with --token T (or TOCSIN_INGEST_TOKEN); history, dlq, silence and ack
+  use --data DIR directly when it is stopped.
 
 Exit codes: 0 done, 2 bad usage, invalid config, payload not recognised or database unusable,
 1 anything else.`;
@@ -188,6 +196,70 @@ async function dlqCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+async function silenceCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...ADMIN_OPTIONS,
+      json: { type: 'boolean' },
+      all: { type: 'boolean' },
+      for: { type: 'string' },
+      until: { type: 'string' },
+      from: { type: 'string' },
+      by: { type: 'string' },
+      comment: { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+  const [action, ...rest] = positionals;
+  const target = adminTarget(values);
+  const admin = await import('./admin.ts');
+  switch (action) {
+    case 'add': {
+      if (rest.length === 0) throw new UsageError('silence add takes at least one MATCHER, e.g. alertname=DiskFull');
+      if ((values.for === undefined) === (values.until === undefined)) throw new UsageError('silence add takes either --for DURATION or --until TIME');
+      if (values.by === undefined || values.comment === undefined) throw new UsageError('silence add needs --by WHO and --comment WHY');
+      const silence = await admin.addSilence(target, {
+        matchers: rest,
+        createdBy: values.by,
+        comment: values.comment,
+        ...(values.for === undefined ? {} : { duration: values.for }),
+        ...(values.until === undefined ? {} : { endsAt: values.until }),
+        ...(values.from === undefined ? {} : { startsAt: values.from }),
+      });
+      process.stdout.write(values.json === true ? `${JSON.stringify(silence, null, 2)}\n` : `silence ${silence.id} until ${silence.endsAt}\n`);
+      return 0;
+    }
+    case 'list': {
+      if (rest.length > 0) throw new UsageError('silence list takes no arguments');
+      const silences = await admin.listSilences(target, values.all === true);
+      process.stdout.write(`${values.json === true ? JSON.stringify(silences, null, 2) : admin.formatSilences(silences)}\n`);
+      return 0;
+    }
+    case 'expire': {
+      const [id, ...extra] = rest;
+      if (id === undefined || extra.length > 0) throw new UsageError('silence expire takes exactly one ID (see tocsin silence list)');
+      const silence = await admin.expireSilence(target, id);
+      process.stdout.write(`silence ${silence.id} ended ${silence.endsAt}\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError('silence takes add, list or expire');
+  }
+}
+
+async function ackCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...ADMIN_OPTIONS, by: { type: 'string' }, undo: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true });
+  const [fingerprint, ...extra] = positionals;
+  if (fingerprint === undefined || extra.length > 0) throw new UsageError('ack takes exactly one FINGERPRINT (see GET /v1/incidents)');
+  if ((values.undo === true) === (values.by !== undefined)) throw new UsageError('ack takes either --by WHO or --undo');
+  const { acknowledgeIncident } = await import('./admin.ts');
+  const record = await acknowledgeIncident(adminTarget(values), fingerprint, values.undo === true ? undefined : values.by);
+  const text = record.acknowledged ? `${fingerprint} acknowledged by ${record.acknowledged.by} at ${record.acknowledged.at}` : `${fingerprint} no longer acknowledged`;
+  process.stdout.write(`${values.json === true ? JSON.stringify(record, null, 2) : text}\n`);
+  return 0;
+}
+
 async function replayCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -233,6 +305,10 @@ async function main(argv: string[]): Promise<number> {
       return historyCommand(rest);
     case 'dlq':
       return dlqCommand(rest);
+    case 'silence':
+      return silenceCommand(rest);
+    case 'ack':
+      return ackCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -10,21 +10,26 @@
 //   same-origin or none. That stops any web page from POSTing alerts (a `text/plain` form or
 //   `fetch` needs no CORS preflight) or reading answers;
 // - with a token configured, every path but PUBLIC_PATHS needs it: ingest and read endpoints
-//   alike, and any endpoint added later, by this one rule (deny by default).
+//   alike, and any endpoint added later, by this one rule (deny by default). The incidents page
+//   signs a browser in once (`/?token=…` or its sign-in form) with a session cookie: an HMAC of
+//   the token (never the token itself), HttpOnly and SameSite=Strict. A request that carries
+//   only the cookie and changes something must also carry an `Origin` that is this server:
+//   browsers always send it on such requests, so a request without it did not come from the page.
 //
 // startLocal refuses a non-loopback bind without a token (NoTokenOnNetworkError) unless the
 // operator opts out explicitly (`--insecure-open-ingest`).
+import { createHmac } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
-import { isAuthorized } from '../../shared/ingest/auth.ts';
+import { isAuthorized, secretsEqual } from '../../shared/ingest/auth.ts';
 import { hasToken, UNAUTHORIZED_MESSAGE } from '../../shared/ingest/ingest.ts';
 import { NoTokenOnNetworkError } from './network-error.ts';
 
 export { NoTokenOnNetworkError };
 
-/** Paths anyone may GET without the token: liveness only (no incident data). */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz']);
+/** Paths anyone may GET without the token: liveness and the page's own style and script (no incident data). */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/page.css', '/page.js']);
 
 export type RefusalReason = 'malformed-target' | 'missing-host' | 'foreign-host' | 'cross-site' | 'unauthorized';
 
@@ -34,8 +39,30 @@ export interface GuardSettings {
   readonly loopbackOnly: boolean;
 }
 
+/** The page's session cookie. */
+export const SESSION_COOKIE = 'tocsin_session';
+
+/** The session cookie's value for a token: an HMAC, so the cookie never holds the token. */
+export function sessionValue(token: string): string {
+  return createHmac('sha256', token).update('tocsin incidents page session v1').digest('base64url');
+}
+
+function cookieValue(request: IncomingMessage, name: string): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return undefined;
+}
+
 export type GuardVerdict =
-  | { readonly ok: true; readonly url: URL; readonly path: string }
+  | {
+      readonly ok: true;
+      readonly url: URL;
+      readonly path: string;
+      /** How the caller showed the token: none needed, the token itself, or the page's cookie. */
+      readonly via: 'open' | 'token' | 'cookie';
+    }
   | {
       readonly ok: false;
       readonly status: 400 | 401 | 403;
@@ -114,13 +141,19 @@ export function checkRequest(request: IncomingMessage, settings: GuardSettings):
   }
 
   // 4. The token, before the body is read: for everything but PUBLIC_PATHS.
-  if (hasToken(settings.token) && !PUBLIC_PATHS.has(path)) {
-    const queryToken = url.searchParams.get('token');
-    if (!isAuthorized({ authorization: request.headers.authorization, queryToken }, settings.token)) {
-      return refused(401, 'unauthorized', UNAUTHORIZED_MESSAGE, { path });
-    }
+  if (!hasToken(settings.token) || PUBLIC_PATHS.has(path)) return { ok: true, url, path, via: 'open' };
+  const queryToken = url.searchParams.get('token');
+  if (isAuthorized({ authorization: request.headers.authorization, queryToken }, settings.token)) return { ok: true, url, path, via: 'token' };
+  const cookie = cookieValue(request, SESSION_COOKIE);
+  if (cookie === undefined || !secretsEqual(cookie, sessionValue(settings.token))) return refused(401, 'unauthorized', UNAUTHORIZED_MESSAGE, { path });
+  const safe = request.method === 'GET' || request.method === 'HEAD';
+  if (!safe && origin === undefined) {
+    return refused(403, 'cross-site', 'a request signed in by the page\'s cookie must come from the page (no Origin header)', {
+      path,
+      log: `refused a ${quoted(request.method)} to ${path} with the page's cookie but no Origin`,
+    });
   }
-  return { ok: true, url, path };
+  return { ok: true, url, path, via: 'cookie' };
 }
 
 

@@ -14,8 +14,15 @@ import { ingestEndpointFor, INGEST_ROUTES } from '../../shared/ingest/routes.ts'
 import { isDiskFull } from '../../shared/local/database.ts';
 import type { LocalPipeline } from '../../shared/local/pipeline.ts';
 import { STATUSES, type Status } from '../../shared/incident.ts';
+import { LocalSilences } from '../../shared/local/silences.ts';
+import { makeSilence, newSilenceSchema } from '../../shared/silences/silence.ts';
+import { formatIssues } from '../../shared/zod-issues.ts';
+import { z } from 'zod';
+import { PAGE_CSS, PAGE_HEADERS, PAGE_JS, renderPage, renderSignIn } from './page.ts';
 import {
   checkRequest,
+  SESSION_COOKIE,
+  sessionValue,
   DEFAULT_SERVER_LIMITS,
   enforceLimits,
   httpServerOptions,
@@ -53,6 +60,26 @@ interface IngestAnswer {
 const DEFAULT_LIST_LIMIT = 1_000;
 const MAX_LIST_LIMIT = 10_000;
 const RETRY_AFTER_SECONDS = '5';
+/** Silences and acknowledgements are small JSON documents. */
+const MAX_ACTION_BODY_BYTES = 64 * 1024;
+
+const ackSchema = z.strictObject({ by: z.string().trim().min(1, 'say who acknowledges (by)').max(200) });
+
+type JsonBody = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly status: number; readonly message: string };
+
+/** Reads a small JSON request body; what is wrong with it is a 4xx that says so. */
+async function readJson(request: IncomingMessage): Promise<JsonBody | undefined> {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') return { ok: false, status: 415, message: 'send the body as application/json' };
+  const body = await readBody(request, MAX_ACTION_BODY_BYTES);
+  if (body.aborted === true) return undefined;
+  if (body.tooLarge) return { ok: false, status: 413, message: `the body is larger than ${String(MAX_ACTION_BODY_BYTES)} bytes` };
+  try {
+    return { ok: true, value: JSON.parse(body.bytes.toString('utf8')) as unknown };
+  } catch {
+    return { ok: false, status: 400, message: 'the body is not valid JSON' };
+  }
+}
 
 /** Reads at most `limit` bytes; past that it keeps the first `limit` and stops listening. */
 function readBody(request: IncomingMessage, limit: number): Promise<Body> {
@@ -96,6 +123,11 @@ function sendJson(response: ServerResponse, status: number, body: unknown, extra
     ...extraHeaders,
   });
   response.end(text);
+}
+
+function sendHtml(response: ServerResponse, status: number, html: string): void {
+  response.writeHead(status, { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) });
+  response.end(html);
 }
 
 /** The answer when the database could not take a write: retryable, and it says why. */
@@ -180,6 +212,10 @@ export class LocalServer {
       pipeline.metrics.refused.inc({ reason: verdict.reason });
     }
     if (verdict.log !== undefined) this.#log.line(verdict.reason, `${String(verdict.status)} ${verdict.log} from ${request.socket.remoteAddress ?? 'unknown'}`);
+    if (verdict.reason === 'unauthorized' && verdict.path === '/' && (request.method === 'GET' || request.method === 'HEAD')) {
+      sendHtml(response, 401, renderSignIn());
+      return;
+    }
     const headers: Record<string, string> = verdict.status === 401 ? { 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' } : {};
     // The body (if any) is never read: close rather than drain it.
     const mayHaveBody = request.method !== 'GET' && request.method !== 'HEAD';
@@ -209,14 +245,27 @@ export class LocalServer {
       });
       return;
     }
+    if (method === 'GET' && (path === '/' || path === '/page.css' || path === '/page.js')) {
+      this.#page(response, path, verdict.via, url);
+      return;
+    }
     if (method === 'GET' && path === '/metrics') {
       const text = await pipeline.metrics.registry.metrics();
       response.writeHead(200, { 'content-type': pipeline.metrics.registry.contentType });
       response.end(text);
       return;
     }
+    const ack = /^\/v1\/incidents\/([^/]+)\/(ack|unack)$/.exec(path);
+    if (ack) {
+      await this.#acknowledge(request, response, decodeURIComponent(ack[1] ?? ''), ack[2] === 'ack');
+      return;
+    }
     if (path === '/v1/incidents' || path.startsWith('/v1/incidents/')) {
       this.#incidents(method, response, path, url);
+      return;
+    }
+    if (path === '/v1/silences' || path.startsWith('/v1/silences/')) {
+      await this.#silences(request, method, response, path, url);
       return;
     }
     if (path === '/v1/dead-letters' || path === '/v1/dead-letters/redrive') {
@@ -272,6 +321,140 @@ export class LocalServer {
       return;
     }
     sendJson(response, 200, { fingerprint, record: found.record ?? null, history: found.history });
+  }
+
+  /** The incidents page and its assets; `/?token=…` signs the browser in and drops the token from the address. */
+  #page(response: ServerResponse, path: string, via: 'open' | 'token' | 'cookie', url: URL): void {
+    if (path === '/page.css' || path === '/page.js') {
+      const text = path === '/page.css' ? PAGE_CSS : PAGE_JS;
+      response.writeHead(200, {
+        ...PAGE_HEADERS,
+        'content-type': path === '/page.css' ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      });
+      response.end(text);
+      return;
+    }
+    const { token } = this.#options;
+    if (via === 'token' && token !== undefined && url.searchParams.has('token')) {
+      response.writeHead(303, {
+        ...PAGE_HEADERS,
+        location: '/',
+        'set-cookie': `${SESSION_COOKIE}=${sessionValue(token)}; HttpOnly; SameSite=Strict; Path=/`,
+        'content-length': 0,
+      });
+      response.end();
+      return;
+    }
+    const { pipeline } = this.#options;
+    const nowMs = Date.now();
+    const incidents = [...pipeline.listIncidents({ limit: 200, status: 'firing' }), ...pipeline.listIncidents({ limit: 50, status: 'resolved' })].map((record) => {
+      // A told firing that a silence matches now shows it too (the record notes a hold at its next decision).
+      const held = record.status === 'firing' ? (record.held ?? pipeline.holdOf(record.incident)) : undefined;
+      return { record: { ...record, held }, history: pipeline.history.of(record.fingerprint, 100) };
+    });
+    sendHtml(response, 200, renderPage(incidents, pipeline.silences.list(nowMs, { includeExpired: false, limit: 200 }), nowMs));
+  }
+
+  /** POST /v1/incidents/{fingerprint}/ack with {"by": "…"}, or /unack. */
+  async #acknowledge(request: IncomingMessage, response: ServerResponse, fingerprint: string, acknowledged: boolean): Promise<void> {
+    if (request.method !== 'POST') {
+      sendJson(response, 405, { error: 'method-not-allowed', message: 'acknowledge with POST' }, { allow: 'POST' });
+      return;
+    }
+    let by: string | undefined;
+    if (acknowledged) {
+      const body = await readJson(request);
+      if (body === undefined) return;
+      if (!body.ok) {
+        sendJson(response, body.status, { error: 'bad-request', message: body.message });
+        return;
+      }
+      const parsed = ackSchema.safeParse(body.value);
+      if (!parsed.success) {
+        sendJson(response, 400, { error: 'bad-request', message: formatIssues(parsed.error) });
+        return;
+      }
+      by = parsed.data.by;
+    }
+    try {
+      const outcome = await this.#options.pipeline.acknowledge(fingerprint, by);
+      switch (outcome.kind) {
+        case 'not-found':
+          sendJson(response, 404, { error: 'not-found', message: `no incident ${fingerprint}` });
+          return;
+        case 'not-firing':
+          sendJson(response, 409, { error: 'conflict', message: `${fingerprint} is ${outcome.record.status}: only a firing incident can be acknowledged` });
+          return;
+        case 'acknowledged':
+          sendJson(response, 200, { record: outcome.record });
+          return;
+      }
+    } catch (error) {
+      const answer = unavailable(error, 'the acknowledgement');
+      sendJson(response, answer.status, answer.body, answer.headers);
+    }
+  }
+
+  /** GET /v1/silences[?state=all], POST /v1/silences, POST /v1/silences/{id}/expire (or DELETE /v1/silences/{id}). */
+  async #silences(request: IncomingMessage, method: string, response: ServerResponse, path: string, url: URL): Promise<void> {
+    const { pipeline } = this.#options;
+    if (path === '/v1/silences') {
+      if (method === 'GET') {
+        const includeExpired = url.searchParams.get('state') === 'all';
+        sendJson(response, 200, { silences: pipeline.silences.list(Date.now(), { includeExpired, limit: limitOf(url) }) });
+        return;
+      }
+      if (method !== 'POST') {
+        sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts GET and POST` }, { allow: 'GET, POST' });
+        return;
+      }
+      const body = await readJson(request);
+      if (body === undefined) return;
+      if (!body.ok) {
+        sendJson(response, body.status, { error: 'bad-request', message: body.message });
+        return;
+      }
+      const parsed = newSilenceSchema.safeParse(body.value);
+      if (!parsed.success) {
+        sendJson(response, 400, { error: 'bad-request', message: formatIssues(parsed.error, 5) });
+        return;
+      }
+      const silence = makeSilence(parsed.data, LocalSilences.newId(), new Date());
+      if ('problem' in silence) {
+        sendJson(response, 400, { error: 'bad-request', message: silence.problem });
+        return;
+      }
+      try {
+        await pipeline.addSilence(silence);
+      } catch (error) {
+        const answer = unavailable(error, 'the silence');
+        sendJson(response, answer.status, answer.body, answer.headers);
+        return;
+      }
+      sendJson(response, 201, { silence });
+      return;
+    }
+    const expire = /^\/v1\/silences\/([^/]+)(\/expire)?$/.exec(path);
+    const id = decodeURIComponent(expire?.[1] ?? '');
+    if (expire && method === 'GET' && expire[2] === undefined) {
+      const silence = pipeline.silences.get(id);
+      if (silence) sendJson(response, 200, { silence });
+      else sendJson(response, 404, { error: 'not-found', message: `no silence ${id}` });
+      return;
+    }
+    if (!expire || !((request.method === 'POST' && expire[2] !== undefined) || (request.method === 'DELETE' && expire[2] === undefined))) {
+      sendJson(response, 404, { error: 'not-found', message: `no endpoint ${request.method ?? ''} ${path}; see GET/POST /v1/silences and POST /v1/silences/{id}/expire` });
+      return;
+    }
+    try {
+      const silence = await pipeline.expireSilence(id);
+      if (silence) sendJson(response, 200, { silence });
+      else sendJson(response, 404, { error: 'not-found', message: `no silence ${id}` });
+    } catch (error) {
+      const answer = unavailable(error, 'the expiry');
+      sendJson(response, answer.status, answer.body, answer.headers);
+    }
   }
 
   async #deadLetters(request: IncomingMessage, method: string, response: ServerResponse, path: string, url: URL): Promise<void> {

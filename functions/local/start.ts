@@ -8,6 +8,8 @@ import { LocalDatabase, type Durability } from '../../shared/local/database.ts';
 import { importLegacyFiles } from '../../shared/local/legacy-import.ts';
 import { LocalPipeline, type StopSummary } from '../../shared/local/pipeline.ts';
 import type { QueueDepths } from '../../shared/local/queues.ts';
+import { formatDuration } from '../../shared/config/duration.ts';
+import { describeWindow } from '../../shared/silences/maintenance.ts';
 import { assertTokenForHost, isLoopbackName, type ServerLimits } from './guards.ts';
 import { LocalServer } from './server.ts';
 
@@ -149,11 +151,20 @@ function banner(
     `  channels:`,
     ...channelLines,
     `  routes:    ${String(config.routes.length)}`,
+    ...((config.maintenance ?? []).length === 0
+      ? []
+      : ['  maintenance:', ...(config.maintenance ?? []).map((window) => `    ${describeWindow(window, Date.now())}`)]),
+    `  reminders: ${config.dedup.renotifyAfterMs > 0 ? `every ${formatDuration(config.dedup.renotifyAfterMs)} while firing and unacknowledged` : 'off (renotifyAfter: 0)'}${
+      (config.autoResolveAfterMs ?? 0) > 0 ? `; auto-resolve after ${formatDuration(config.autoResolveAfterMs ?? 0)} without news` : ''
+    }`,
     `  data:      ${database.file} (${database.durability === 'full' ? 'synchronous=full: survives power loss' : 'survives the process dying at any moment'})`,
     `  restored:  ${String(restored.incidents.firing)} firing, ${String(restored.incidents.resolved)} resolved; ${describeDepths(restored.depths, restored.rejected)}`,
     `  endpoints:`,
     ...Object.keys(INGEST_ROUTES).map((path) => `    POST ${url}${path}`),
     `    GET  ${url}/healthz   ${url}/metrics   ${url}/v1/incidents   ${url}/v1/dead-letters   ${url}/v1/rejected`,
+    `    GET/POST ${url}/v1/silences   POST ${url}/v1/incidents/{fingerprint}/ack`,
+    `  page:      ${url}/${config.ingest.token ? ' (sign in with the token once)' : ''}`,
   ];
   return lines.join('\n');
 }
+

@@ -26,3 +26,11 @@ export function parseDuration(value: unknown): number | undefined {
 }
 
 export const DURATION_HINT = 'expected a duration such as 4h, 30m, 90s, 1h30m or 0';
+
+/** A duration as the config writes it, in its largest whole unit (`2h`, `30m`, `90s`, `250ms`). */
+export function formatDuration(ms: number): string {
+  for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {
+    if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${String(ms / UNIT_MS[unit])}${unit}`;
+  }
+  return `${String(ms)}ms`;
+}

@@ -204,6 +204,8 @@ function toTocsinConfig(file: ConfigFile, channels: Record<string, ChannelConfig
       sendTimeoutMs: defaults.sendTimeout,
       backoff: { initialMs: defaults.backoff.initial, maxMs: defaults.backoff.max },
     },
+    maintenance: file.maintenance,
+    autoResolveAfterMs: defaults.autoResolveAfter,
   };
 }
 

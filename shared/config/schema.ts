@@ -9,6 +9,7 @@ import { DEFAULT_SEND_TIMEOUT_MS } from '../channels/channel.ts';
 import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from '../dedup/decide.ts';
 import { DEFAULT_DELIVERY_BACKOFF, type BackoffSettings } from '../delivery/backoff.ts';
 import { CLOUDS, SEVERITIES, SOURCE_KINDS, type Cloud, type Severity, type SourceKind } from '../incident.ts';
+import { maintenanceSchema, type MaintenanceWindow } from '../silences/maintenance.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 
 export type { DedupSettings };
@@ -51,6 +52,8 @@ export interface RouteConfig {
   readonly continue: boolean;
   /** Severity given to the incidents this route matches (the first matching override wins). */
   readonly severity?: Severity | undefined;
+  /** Resolve what this route matches after this long without news from its source (the first matching route that sets it wins). */
+  readonly autoResolveAfter?: number | undefined;
 }
 
 export interface TocsinConfig {
@@ -65,6 +68,10 @@ export interface TocsinConfig {
    * (resolveConfig's `isolateChannels`); locally a missing value stops the start instead.
    */
   readonly unavailableChannels?: Readonly<Record<string, string>> | undefined;
+  /** Maintenance windows: what they match is held like a silenced incident while they are open. */
+  readonly maintenance?: readonly MaintenanceWindow[] | undefined;
+  /** `defaults.autoResolveAfter` (ms): resolve a firing incident not heard of for this long; 0 never. */
+  readonly autoResolveAfterMs?: number | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -133,6 +140,7 @@ const routeSchema = strictObject({
   channels: z.array(z.string().min(1)),
   continue: z.boolean().default(false),
   severity: z.enum(SEVERITIES).optional(),
+  autoResolveAfter: duration({ positive: true }).optional(),
 });
 
 export const configFileSchema = strictObject({
@@ -161,7 +169,9 @@ export const configFileSchema = strictObject({
     })
       .refine((backoff) => backoff.initial <= backoff.max, 'initial must not be longer than max')
       .prefault({}),
+    autoResolveAfter: duration({ positive: false }).default(0),
   }).prefault({}),
+  maintenance: maintenanceSchema.default([]),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -29,16 +29,38 @@
 // Writes: a state change (status, notice, flapping on/off) bumps the version; a repeat that
 // changes nothing else only touches the counters, the last incident and lastEventTime, so
 // concurrent repeats of one alert do not conflict with each other (see dynamodb-store.ts).
+//
+// Holds, acknowledgement and timers (the caller passes what holds the incident now: decide()
+// stays pure and every store applies the same rules):
+// - a firing that would be told while a silence or maintenance window matches it is suppressed
+//   `silenced`; the record keeps it (`untold`, `held`: visible on the page and the API).
+// - an untold firing is told (`opened`) as soon as nothing holds it: at its next repeat, or when
+//   the scheduler looks at it at the hold's end (decideDue).
+// - a resolve is told whenever its firing was told, held or not; the resolve of an untold firing
+//   is suppressed `silenced` (nobody heard of it).
+// - reminders (`renotified`) fall due renotifyAfter after the last notice, whether or not the
+//   source repeats (decideDue); none while held, acknowledged or flapping.
+// - autoResolveAfter: a firing incident not heard of for that long is resolved (decideDue).
+// - a new episode starts unacknowledged.
 import type { DeliveryEvent } from '../channels/channel.ts';
+import { formatDuration } from '../config/duration.ts';
 import { eventTime, type Incident } from '../incident.ts';
-import { epochSeconds, isExpired, type IncidentRecord } from './record.ts';
+import { epochSeconds, isExpired, type Hold, type IncidentRecord } from './record.ts';
 import type { DedupSettings } from './settings.ts';
 
 // Kept importable from here too (shared/config imports the settings from this module).
 export { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from './settings.ts';
-export type { IncidentRecord } from './record.ts';
+export type { Hold, IncidentRecord } from './record.ts';
 
-export type SuppressReason = 'duplicate' | 'stale' | 'unknown-resolve' | 'flapping';
+export type SuppressReason = 'duplicate' | 'stale' | 'unknown-resolve' | 'flapping' | 'silenced' | 'acknowledged';
+
+/** What decide() is told besides the incident: whether something holds it, and its auto-resolve time. */
+export interface DecideContext {
+  /** A silence or maintenance window that matches the incident now (only firings are held). */
+  readonly hold?: Hold | undefined;
+  /** Resolve a firing incident after this long without news from its source (0 or absent: never). */
+  readonly autoResolveAfterMs?: number | undefined;
+}
 
 export type DedupDecision =
   | { readonly action: DeliveryEvent; readonly transitionId: string }
@@ -118,6 +140,19 @@ export function decide(
   now: Date,
   settings: DedupSettings,
   receivedAt: Date = now,
+  context: DecideContext = {},
+): DedupResult {
+  const result = decideIncident(current, incident, now, settings, receivedAt, incident.status === 'firing' ? context.hold : undefined);
+  return result.write === 'none' ? result : { ...result, next: withTimers(result.next, settings, context.autoResolveAfterMs) };
+}
+
+function decideIncident(
+  current: IncidentRecord | undefined,
+  incident: Incident,
+  now: Date,
+  settings: DedupSettings,
+  receivedAt: Date,
+  hold: Hold | undefined,
 ): DedupResult {
   const nowIso = now.toISOString();
   const eventMs = orderingTime(incident, receivedAt);
@@ -128,9 +163,10 @@ export function decide(
   if (live === undefined) {
     const version = (current?.version ?? 0) + 1;
     const transitionId = transitionIdOf(version, eventMs);
-    const notify = incident.status === 'firing' || settings.notifyUnknownResolve;
+    const notify = (incident.status === 'firing' && hold === undefined) || (incident.status === 'resolved' && settings.notifyUnknownResolve);
+    const quiet = incident.status === 'firing' ? suppressed('silenced') : suppressed('unknown-resolve');
     return {
-      decision: notify ? { action: incident.status === 'firing' ? 'opened' : 'resolved', transitionId } : suppressed('unknown-resolve'),
+      decision: notify ? { action: incident.status === 'firing' ? 'opened' : 'resolved', transitionId } : quiet,
       write: 'state',
       next: {
         fingerprint: incident.fingerprint,
@@ -147,6 +183,7 @@ export function decide(
         changes: [],
         flapping: false,
         expiresAt,
+        ...(hold === undefined ? {} : { untold: true, held: hold }),
       },
     };
   }
@@ -161,6 +198,8 @@ export function decide(
     lastSeen: now.getTime() > Date.parse(live.lastSeen) ? nowIso : live.lastSeen,
     lastEventTime,
     expiresAt,
+    // What holds it now (shown while it fires, told or not).
+    held: incident.status === 'firing' ? hold : undefined,
   };
   const version = live.version + 1;
   const transitionId = transitionIdOf(version, eventMs);
@@ -171,16 +210,31 @@ export function decide(
 
   if (incident.status === live.status) {
     // The same state again: a repeat (Alertmanager's repeat_interval, SNS retries, ...).
+    if (incident.status === 'firing' && live.untold === true) {
+      // Held so far: still held, or told now that nothing holds it.
+      if (hold !== undefined) {
+        return sameHold(live.held, hold) ? { decision: suppressed('silenced'), write: 'touch', next: seen } : { decision: suppressed('silenced'), write: 'state', next: { ...seen, version } };
+      }
+      return {
+        decision: { action: 'opened', transitionId },
+        write: 'state',
+        next: { ...seen, version, untold: undefined, held: undefined, changes: recent, flapping: false, lastNotifiedAt: nowIso, transitionId },
+      };
+    }
     const reminderDue =
       incident.status === 'firing' &&
       settings.renotifyAfterMs > 0 &&
       live.lastNotifiedAt !== undefined &&
       now.getTime() - Date.parse(live.lastNotifiedAt) >= settings.renotifyAfterMs;
+    if (reminderDue && !stillFlapping && hold !== undefined) {
+      return { decision: suppressed('silenced'), write: 'state', next: { ...seen, version, held: hold } };
+    }
+    if (reminderDue && !stillFlapping && live.acknowledged !== undefined) return { decision: suppressed('acknowledged'), write: 'touch', next: seen };
     if (reminderDue && !stillFlapping) {
       return {
         decision: { action: 'renotified', transitionId },
         write: 'state',
-        next: { ...seen, version, changes: recent, flapping: false, lastNotifiedAt: nowIso, transitionId },
+        next: { ...seen, version, changes: recent, flapping: false, lastNotifiedAt: nowIso, transitionId, held: undefined, reminders: (live.reminders ?? 0) + 1 },
       };
     }
     if (live.flapping && !stillFlapping) {
@@ -192,13 +246,22 @@ export function decide(
 
   // A status change.
   const changes = [...recent, nowIso].slice(-(settings.flap.changes + 1));
+  const opening = incident.status === 'firing';
   const changed: IncidentRecord = {
     ...seen,
     version,
     status: incident.status,
-    episodeStartedAt: incident.status === 'firing' ? incident.startsAt : live.episodeStartedAt,
+    episodeStartedAt: opening ? incident.startsAt : live.episodeStartedAt,
     changes,
+    // A new episode: unacknowledged, no reminders yet; a resolved one is held by nothing.
+    untold: undefined,
+    held: undefined,
+    ...(opening ? { acknowledged: undefined, reminders: 0 } : {}),
   };
+  const flappingNow = stillFlapping || changes.length > settings.flap.changes;
+  if (opening && hold !== undefined) return { decision: suppressed('silenced'), write: 'state', next: { ...changed, flapping: flappingNow, untold: true, held: hold } };
+  // Nobody was told it fired: nobody is told it ended.
+  if (!opening && live.untold === true) return { decision: suppressed('silenced'), write: 'state', next: { ...changed, flapping: flappingNow } };
   if (stillFlapping) return { decision: suppressed('flapping'), write: 'state', next: { ...changed, flapping: true } };
   if (changes.length > settings.flap.changes) {
     return {
@@ -212,4 +275,106 @@ export function decide(
     write: 'state',
     next: { ...changed, flapping: false, lastNotifiedAt: nowIso, transitionId },
   };
+}
+
+function sameHold(a: Hold | undefined, b: Hold): boolean {
+  return a !== undefined && a.kind === b.kind && a.id === b.id && a.until === b.until;
+}
+
+/**
+ * The record's timers, from its state: the next reminder (renotifyAfter after the last notice,
+ * not before a flapping pause can end) while it fires, was told and is not acknowledged; the
+ * auto-resolve time (autoResolveAfter after it was last heard of) while it fires. `autoResolveAfterMs`
+ * undefined keeps the record's own auto-resolve time.
+ */
+export function withTimers(record: IncidentRecord, settings: DedupSettings, autoResolveAfterMs: number | undefined | 'keep'): IncidentRecord {
+  const firing = record.status === 'firing';
+  let nextReminderAt: string | undefined;
+  if (firing && record.untold !== true && record.acknowledged === undefined && settings.renotifyAfterMs > 0 && record.lastNotifiedAt !== undefined) {
+    let due = Date.parse(record.lastNotifiedAt) + settings.renotifyAfterMs;
+    const lastChange = record.changes.at(-1);
+    if (record.flapping && lastChange !== undefined) due = Math.max(due, Date.parse(lastChange) + settings.flap.windowMs + 1);
+    nextReminderAt = new Date(due).toISOString();
+  }
+  let autoResolveAt: string | undefined;
+  if (firing) {
+    if (autoResolveAfterMs === 'keep') autoResolveAt = record.autoResolveAt;
+    else if (autoResolveAfterMs !== undefined && autoResolveAfterMs > 0) autoResolveAt = new Date(Date.parse(record.lastSeen) + autoResolveAfterMs).toISOString();
+  }
+  const { nextReminderAt: _reminder, autoResolveAt: _resolve, ...rest } = record;
+  return {
+    ...rest,
+    ...(nextReminderAt === undefined ? {} : { nextReminderAt }),
+    ...(autoResolveAt === undefined ? {} : { autoResolveAt }),
+  };
+}
+
+/** What the scheduler does with a record that fell due: nothing, or a new state (and maybe a notice about `incident`). */
+export type DueResult =
+  | { readonly write: 'none' }
+  | { readonly write: 'state'; readonly next: IncidentRecord; readonly incident: Incident; readonly decision?: DedupDecision | undefined };
+
+/** How an auto-resolved incident says so. */
+export function autoResolvedSummary(incident: Incident, afterMs: number): string {
+  const note = `Auto-resolved: nothing heard from ${incident.source.kind} for ${formatDuration(afterMs)}.`;
+  return incident.summary === undefined || incident.summary === '' ? note : `${note}\n${incident.summary}`;
+}
+
+/**
+ * The scheduler's decision for a record whose timer fell due (dueAtOf), without news from its
+ * source: auto-resolve it, tell an untold firing once nothing holds it, or send a reminder.
+ * Pure, like decide(); the store writes the result conditioned on the record's version, so two
+ * schedulers looking at the same record make one transition.
+ */
+export function decideDue(current: IncidentRecord, now: Date, settings: DedupSettings, context: DecideContext = {}): DueResult {
+  if (current.status !== 'firing' || isExpired(current, now)) return { write: 'none' };
+  const nowMs = now.getTime();
+  const nowIso = now.toISOString();
+  const version = current.version + 1;
+  const transitionId = transitionIdOf(version, nowMs);
+  const timed = (next: IncidentRecord): IncidentRecord => withTimers(next, settings, 'keep');
+
+  if (current.autoResolveAt !== undefined && Date.parse(current.autoResolveAt) <= nowMs) {
+    const afterMs = context.autoResolveAfterMs ?? Date.parse(current.autoResolveAt) - Date.parse(current.lastSeen);
+    const endsAt = new Date(Math.max(nowMs, Date.parse(current.lastEventTime) + 1)).toISOString();
+    const resolved: Incident = { ...current.incident, status: 'resolved', endsAt, summary: autoResolvedSummary(current.incident, afterMs) };
+    const result = decide(current, resolved, now, settings, now);
+    if (result.write === 'none') return { write: 'none' };
+    // Not heard from, so not seen: the counters stay as they were.
+    const next: IncidentRecord = { ...result.next, occurrences: current.occurrences, lastSeen: current.lastSeen };
+    return { write: 'state', next, incident: resolved, decision: result.decision };
+  }
+  const { hold } = context;
+  if (current.untold === true) {
+    if (hold !== undefined) return { write: 'state', next: timed({ ...current, version, held: hold }), incident: current.incident, decision: suppressed('silenced') };
+    return {
+      write: 'state',
+      next: timed({ ...current, version, untold: undefined, held: undefined, lastNotifiedAt: nowIso, transitionId }),
+      incident: current.incident,
+      decision: { action: 'opened', transitionId },
+    };
+  }
+  // From the settings in force now (a record written before reminders were scheduled, or under
+  // another renotifyAfter, gets its due time all the same).
+  const reminderAt = withTimers(current, settings, 'keep').nextReminderAt;
+  const reminderDue = reminderAt !== undefined && Date.parse(reminderAt) <= nowMs;
+  if (reminderDue && hold !== undefined) {
+    return { write: 'state', next: timed({ ...current, version, held: hold }), incident: current.incident, decision: suppressed('silenced') };
+  }
+  if (reminderDue && current.acknowledged === undefined && !current.flapping) {
+    return {
+      write: 'state',
+      next: timed({ ...current, version, held: undefined, lastNotifiedAt: nowIso, transitionId, reminders: (current.reminders ?? 0) + 1 }),
+      incident: current.incident,
+      decision: { action: 'renotified', transitionId },
+    };
+  }
+  // Nothing to tell: the hold is over (or changed), or the timers are out of date.
+  return { write: 'state', next: timed({ ...current, version, held: hold }), incident: current.incident };
+}
+
+/** The record acknowledged by `by` (or no longer, with `by` undefined): no reminders while it is. */
+export function acknowledge(current: IncidentRecord, by: string | undefined, now: Date, settings: DedupSettings): IncidentRecord {
+  const next: IncidentRecord = { ...current, version: current.version + 1, acknowledged: by === undefined ? undefined : { by, at: now.toISOString() } };
+  return withTimers(next, settings, 'keep');
 }

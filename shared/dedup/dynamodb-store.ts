@@ -193,6 +193,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
     let condition: string;
     if (result.write === 'touch') {
       update.set('incident', next.incident).set('lastSeen', next.lastSeen).set('lastEventTime', next.lastEventTime);
+      update.set('held', next.held).set('autoResolveAt', next.autoResolveAt);
       if (next.expiresAt !== undefined) update.set(TTL_ATTRIBUTE, next.expiresAt);
       update.add('occurrences', 1);
     } else {
@@ -208,7 +209,13 @@ export class DynamoDbIncidentStore implements IncidentStore {
         .set('transitionId', next.transitionId)
         .set('changes', next.changes)
         .set('flapping', next.flapping)
-        .set(TTL_ATTRIBUTE, next.expiresAt);
+        .set(TTL_ATTRIBUTE, next.expiresAt)
+        .set('untold', next.untold)
+        .set('held', next.held)
+        .set('acknowledged', next.acknowledged)
+        .set('reminders', next.reminders)
+        .set('nextReminderAt', next.nextReminderAt)
+        .set('autoResolveAt', next.autoResolveAt);
       // A new (or expired, hence restarted) record sets the count; a known one adds to it, so
       // repeats counted concurrently by other writers are not lost.
       if (next.occurrences === 1) update.set('occurrences', 1);

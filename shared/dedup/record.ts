@@ -33,6 +33,29 @@ export interface IncidentRecord {
   readonly flapping: boolean;
   /** Epoch seconds after which the record counts as gone (the TTL); set only while resolved. */
   readonly expiresAt?: number | undefined;
+  /**
+   * The current episode's firing has not been told (a silence or maintenance window held it).
+   * Absent: told. Its resolve is told only when its firing was (decide.ts).
+   */
+  readonly untold?: boolean | undefined;
+  /** The silence or maintenance window that held the last firing decision (shown on the page and the API). */
+  readonly held?: Hold | undefined;
+  /** Who acknowledged the current episode, and when; a new episode starts unacknowledged. */
+  readonly acknowledged?: { readonly by: string; readonly at: string } | undefined;
+  /** Reminders sent in the current episode. */
+  readonly reminders?: number | undefined;
+  /** When the next reminder falls due (firing, told, unacknowledged and renotifyAfter set). */
+  readonly nextReminderAt?: string | undefined;
+  /** When a firing incident is resolved for silence from its source (autoResolveAfter). */
+  readonly autoResolveAt?: string | undefined;
+}
+
+/** What holds a firing incident back: a silence (by id) or a maintenance window (by name), until when. */
+export interface Hold {
+  readonly kind: 'silence' | 'maintenance';
+  readonly id: string;
+  /** When the hold ends as far as known now (the silence's end, the window's close). */
+  readonly until?: string | undefined;
 }
 
 const isoDateTime = z.iso.datetime({ offset: true });
@@ -52,6 +75,14 @@ export const incidentRecordSchema = z.object({
   changes: z.array(isoDateTime),
   flapping: z.boolean(),
   expiresAt: z.int().optional(),
+  untold: z.boolean().optional(),
+  held: z
+    .object({ kind: z.enum(['silence', 'maintenance']), id: z.string().min(1), until: isoDateTime.optional() })
+    .optional(),
+  acknowledged: z.object({ by: z.string().min(1), at: isoDateTime }).optional(),
+  reminders: z.int().min(0).optional(),
+  nextReminderAt: isoDateTime.optional(),
+  autoResolveAt: isoDateTime.optional(),
 }) satisfies z.ZodType<IncidentRecord>;
 
 /** Validates a record read from a store; the error names the field and the fingerprint. */
@@ -71,4 +102,21 @@ export function epochSeconds(time: Date): number {
  */
 export function isExpired(record: IncidentRecord, now: Date): boolean {
   return record.expiresAt !== undefined && record.expiresAt <= epochSeconds(now);
+}
+
+/**
+ * When the scheduler must look at a record next (epoch ms), or undefined: a firing record's
+ * auto-resolve time, and either the end of what holds it (an untold firing is told then; a told
+ * one gets its reminder) or its next reminder. The stores index it (SQLite: record_timers).
+ */
+export function dueAtOf(record: IncidentRecord): number | undefined {
+  if (record.status !== 'firing') return undefined;
+  const times: number[] = [];
+  if (record.autoResolveAt !== undefined) times.push(Date.parse(record.autoResolveAt));
+  if (record.held !== undefined) {
+    if (record.held.until !== undefined) times.push(Date.parse(record.held.until));
+  } else if (record.nextReminderAt !== undefined) {
+    times.push(Date.parse(record.nextReminderAt));
+  }
+  return times.length === 0 ? undefined : Math.min(...times);
 }

@@ -10,8 +10,8 @@
 // delivery markers of schema 1, kept only until they expire).
 import type { LocalDatabase } from '../local/database.ts';
 import type { Incident, Status } from '../incident.ts';
-import { decide } from './decide.ts';
-import { epochSeconds, isExpired, parseIncidentRecord, type IncidentRecord } from './record.ts';
+import { decide, type DecideContext } from './decide.ts';
+import { dueAtOf, epochSeconds, isExpired, parseIncidentRecord, type IncidentRecord } from './record.ts';
 import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from './settings.ts';
 import { type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';
 
@@ -47,14 +47,22 @@ export class SqliteIncidentStore implements IncidentStore {
   }
 
   /** Decides and writes, synchronously: call it inside a transaction to make more writes atomic with it. */
-  applySync(incident: Incident, now: Date, receivedAt: Date = now): ApplyResult {
+  applySync(incident: Incident, now: Date, receivedAt: Date = now, context: DecideContext = {}): ApplyResult {
     const current = this.#read(incident.fingerprint);
-    const result = decide(current, incident, now, this.#settings, receivedAt);
+    const result = decide(current, incident, now, this.#settings, receivedAt, context);
     if (result.write === 'none') {
       if (current === undefined) throw new Error('dedup: a stale decision without a record');
       return { decision: result.decision, record: current };
     }
-    const next = result.next;
+    this.put(result.next);
+    return { decision: result.decision, record: result.next };
+  }
+
+  /**
+   * Writes a record as it is (a decision made elsewhere: the scheduler's, an acknowledgement),
+   * with its timer; synchronous, for use inside a transaction.
+   */
+  put(next: IncidentRecord): void {
     this.#db.run(
       `INSERT INTO records (fingerprint, status, last_seen, expires_at, record) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (fingerprint) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen,
@@ -65,13 +73,48 @@ export class SqliteIncidentStore implements IncidentStore {
       next.expiresAt ?? null,
       JSON.stringify(next),
     );
+    const dueAt = dueAtOf(next);
+    if (dueAt === undefined) this.#db.run('DELETE FROM record_timers WHERE fingerprint = ?', next.fingerprint);
+    else {
+      this.#db.run(
+        `INSERT INTO record_timers (fingerprint, due_at, held_by) VALUES (?, ?, ?)
+         ON CONFLICT (fingerprint) DO UPDATE SET due_at = excluded.due_at, held_by = excluded.held_by`,
+        next.fingerprint,
+        dueAt,
+        next.held ? `${next.held.kind}:${next.held.id}` : null,
+      );
+    }
     this.#remember(next);
-    return { decision: result.decision, record: next };
   }
 
-  apply(incident: Incident, now: Date, receivedAt: Date = now): Promise<ApplyResult> {
+  /** Fingerprints whose timer is due at `nowMs`, the earliest first. */
+  dueFingerprints(nowMs: number, limit: number): string[] {
+    return this.#db.all<{ fingerprint: string }>('SELECT fingerprint FROM record_timers WHERE due_at <= ? ORDER BY due_at LIMIT ?', nowMs, limit).map((row) => row.fingerprint);
+  }
+
+  /** When the next timer falls due (epoch ms), if any. */
+  nextDueAtMs(): number | undefined {
+    return this.#db.get<{ due: number | null }>('SELECT min(due_at) AS due FROM record_timers')?.due ?? undefined;
+  }
+
+  /** Makes the timers of the records `holder` holds due at `nowMs` (a silence expired early); returns how many. */
+  wakeHeldBy(holder: { readonly kind: string; readonly id: string }, nowMs: number): number {
+    return Number(this.#db.run('UPDATE record_timers SET due_at = ? WHERE held_by = ? AND due_at > ?', nowMs, `${holder.kind}:${holder.id}`, nowMs).changes);
+  }
+
+  /** Moves a record's timer. */
+  setTimer(fingerprint: string, dueAtMs: number): void {
+    this.#db.run('UPDATE record_timers SET due_at = ? WHERE fingerprint = ?', dueAtMs, fingerprint);
+  }
+
+  /** Drops a timer that points at no live firing record. */
+  dropTimer(fingerprint: string): void {
+    this.#db.run('DELETE FROM record_timers WHERE fingerprint = ?', fingerprint);
+  }
+
+  apply(incident: Incident, now: Date, receivedAt: Date = now, context: DecideContext = {}): Promise<ApplyResult> {
     try {
-      return Promise.resolve(this.applySync(incident, now, receivedAt));
+      return Promise.resolve(this.applySync(incident, now, receivedAt, context));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

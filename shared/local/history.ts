@@ -1,6 +1,7 @@
 // Each incident's history in the local database: what arrived (and the raw request it came in),
 // what dedup decided and why, and every delivery attempt with its outcome. It is what
 // `/v1/incidents/{fingerprint}` and `tocsin history` show. Old entries are pruned by age.
+import type { Hold } from '../dedup/record.ts';
 import { blob, type LocalDatabase } from './database.ts';
 
 export type HistoryEntry =
@@ -22,6 +23,16 @@ export type HistoryEntry =
       readonly transitionId?: string | undefined;
       /** The channels told (none when suppressed or when no route matched). */
       readonly channels?: readonly string[] | undefined;
+      /** The silence or maintenance window that held it. */
+      readonly held?: Hold | undefined;
+      /** Taken by the scheduler (a reminder, the end of a hold, auto-resolve), not on news from the source. */
+      readonly trigger?: 'timer' | undefined;
+    }
+  | {
+      readonly kind: 'ack';
+      readonly at: string;
+      readonly acknowledged: boolean;
+      readonly by?: string | undefined;
     }
   | {
       readonly kind: 'delivery';

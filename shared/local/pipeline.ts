@@ -18,6 +18,8 @@
 // resume at their due time, and dead letters stay listed. A job whose send was under way when
 // the process died is sent again (with the same delivery id; the receiver can drop the copy).
 import type { TocsinConfig } from '../config/index.ts';
+import { acknowledge, decideDue, type DecideContext } from '../dedup/decide.ts';
+import { dueAtOf } from '../dedup/record.ts';
 import { SqliteIncidentStore } from '../dedup/sqlite-store.ts';
 import { SqliteMessageRefs } from '../message-refs/sqlite.ts';
 import { backoffDelay } from '../delivery/backoff.ts';
@@ -32,7 +34,9 @@ import { History, type HistoryEntry } from './history.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { LocalQueues, type DeadLetterRow, type QueueDepths, type QueuedDeliveryRow, type QueuedIncidentRow } from './queues.ts';
 import { RejectedPayloads, type RejectedEntry, type RejectedMeta } from './rejected.ts';
-import type { IncidentRecord } from '../dedup/record.ts';
+import type { Hold, IncidentRecord } from '../dedup/record.ts';
+import { holdFor, type Silence } from '../silences/silence.ts';
+import { LocalSilences } from './silences.ts';
 
 export interface LocalPipelineOptions {
   readonly config: TocsinConfig;
@@ -69,6 +73,11 @@ export interface StopSummary {
   readonly rejected: number;
 }
 
+export type AckOutcome =
+  | { readonly kind: 'acknowledged'; readonly record: IncidentRecord }
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'not-firing'; readonly record: IncidentRecord };
+
 export type IncidentView = IncidentRecord & { readonly deliveries: readonly Extract<HistoryEntry, { kind: 'delivery' }>[] };
 
 /**
@@ -78,6 +87,12 @@ export type IncidentView = IncidentRecord & { readonly deliveries: readonly Extr
  */
 const DISPATCH_BATCH = 32;
 const DISPATCH_MAX_ATTEMPTS = 5;
+/** Records whose timer fell due, looked at per transaction. */
+const DUE_BATCH = 32;
+/** A timer that is still due right after it was handled (settings changed) is looked at again this much later. */
+const DUE_RETRY_MS = 60_000;
+/** Ended silences are kept this long for the list. */
+const SILENCE_RETENTION_MS = 14 * 24 * 3_600_000;
 const HISTORY_PER_INCIDENT_IN_LIST = 20;
 const DEFAULT_HISTORY_RETENTION_MS = 14 * 24 * 3_600_000;
 const HOUSEKEEPING_EVERY_MS = 10 * 60_000;
@@ -97,6 +112,7 @@ export class LocalPipeline {
   readonly queues: LocalQueues;
   readonly history: History;
   readonly rejected: RejectedPayloads;
+  readonly silences: LocalSilences;
   readonly metrics: Metrics;
   readonly #router: Router;
   readonly #now: () => Date;
@@ -112,6 +128,7 @@ export class LocalPipeline {
   #pausedUntilMs = 0;
   #dispatchScheduled = false;
   #dispatching = false;
+  #ticking = false;
   #timer: NodeJS.Timeout | undefined;
   #housekeeping: NodeJS.Timeout | undefined;
   #running = false;
@@ -131,6 +148,7 @@ export class LocalPipeline {
     this.queues = new LocalQueues(options.database);
     this.history = new History(options.database);
     this.rejected = new RejectedPayloads(options.database);
+    this.silences = new LocalSilences(options.database);
     this.#router = createRouter(options.config);
     this.metrics = createMetrics(() => {
       const depths = this.depths();
@@ -152,6 +170,107 @@ export class LocalPipeline {
       this.#housekeep();
     }, HOUSEKEEPING_EVERY_MS).unref();
     this.#dispatchSoon();
+    void this.#runDue();
+  }
+
+  /** What decide() is told about an incident now: what holds it, when it auto-resolves. */
+  #contextFor(incident: Incident, nowMs: number): DecideContext {
+    const autoResolveAfterMs = this.#router.route(incident).autoResolveAfterMs ?? this.config.autoResolveAfterMs ?? 0;
+    return { hold: holdFor(incident, nowMs, this.silences.current(nowMs), this.config.maintenance ?? []), autoResolveAfterMs };
+  }
+
+  /** What holds an incident now (a silence in force, an open maintenance window), if anything. */
+  holdOf(incident: Incident): Hold | undefined {
+    return this.#contextFor(incident, this.#now().getTime()).hold;
+  }
+
+  /** Stores a silence; from now on it holds what it matches. */
+  async addSilence(silence: Silence): Promise<void> {
+    await this.database.commit(() => {
+      this.silences.add(silence);
+    });
+  }
+
+  /** Ends a silence now; what it held and still fires is told at once. Undefined: no such silence. */
+  async expireSilence(id: string): Promise<Silence | undefined> {
+    const now = this.#now();
+    const ended = await this.database.commit(() => {
+      const silence = this.silences.expire(id, now);
+      if (silence !== undefined) this.store.wakeHeldBy({ kind: 'silence', id }, now.getTime());
+      return silence;
+    });
+    void this.#runDue();
+    return ended;
+  }
+
+  /** Acknowledges a firing incident (`by` undefined: takes it back); no reminders while acknowledged. */
+  async acknowledge(fingerprint: string, by: string | undefined): Promise<AckOutcome> {
+    const now = this.#now();
+    const outcome = await this.database.commit((): AckOutcome => {
+      const record = this.store.get(fingerprint);
+      if (record === undefined) return { kind: 'not-found' };
+      if (record.status !== 'firing') return { kind: 'not-firing', record };
+      const next = acknowledge(record, by, now, this.config.dedup);
+      this.store.put(next);
+      this.history.add(fingerprint, 'ack', now.toISOString(), by === undefined ? { acknowledged: false } : { acknowledged: true, by });
+      return { kind: 'acknowledged', record: next };
+    });
+    void this.#runDue();
+    return outcome;
+  }
+
+  /** Handles the records whose timer fell due: reminders, holds that ended, auto-resolve. */
+  async #runDue(): Promise<void> {
+    if (this.#ticking || this.#stopping || !this.#running || this.#now().getTime() < this.#pausedUntilMs) return;
+    this.#ticking = true;
+    let more = false;
+    try {
+      const now = this.#now();
+      const fingerprints = this.store.dueFingerprints(now.getTime(), DUE_BATCH);
+      if (fingerprints.length > 0) {
+        const decisions = await this.database.commit(() => fingerprints.map((fingerprint) => this.#dueOne(fingerprint, now)));
+        this.#writeSucceeded();
+        for (const action of decisions) if (action !== undefined) this.metrics.decisions.inc({ action });
+        more = fingerprints.length === DUE_BATCH;
+      }
+    } catch (error) {
+      this.#log(`tocsin: scheduled reminders failed (${describe(error)}); retried shortly`);
+      this.#writeFailed();
+    } finally {
+      this.#ticking = false;
+    }
+    if (more) setImmediate(() => void this.#runDue());
+    this.#pump();
+  }
+
+  /** One due record, inside the caller's transaction: the scheduler's decision, its jobs and its history entry. */
+  #dueOne(fingerprint: string, now: Date): string | undefined {
+    const nowMs = now.getTime();
+    const record = this.store.get(fingerprint);
+    if (record === undefined) {
+      this.store.dropTimer(fingerprint);
+      return undefined;
+    }
+    const result = decideDue(record, now, this.config.dedup, this.#contextFor(record.incident, nowMs));
+    if (result.write === 'none') {
+      this.store.dropTimer(fingerprint);
+      return undefined;
+    }
+    this.store.put(result.next);
+    const dueAt = dueAtOf(result.next);
+    if (dueAt !== undefined && dueAt <= nowMs) this.store.setTimer(fingerprint, nowMs + DUE_RETRY_MS);
+    const { decision } = result;
+    if (decision === undefined) return undefined;
+    const plan = planDispatch(result.incident, { decision, record: result.next }, this.#router, false);
+    this.queues.enqueueDeliveries(plan.jobs, nowMs, nowMs);
+    this.history.add(fingerprint, 'decision', now.toISOString(), {
+      action: decision.action,
+      trigger: 'timer',
+      ...(decision.action === 'suppressed'
+        ? { reason: decision.reason, held: result.next.held }
+        : { transitionId: decision.transitionId, channels: plan.jobs.map((job) => job.channel) }),
+    });
+    return decision.action;
   }
 
   /** Commits the request and its incidents; resolves once they are on disk. */
@@ -294,13 +413,13 @@ export class LocalPipeline {
     const now = this.#now();
     try {
       const { decision, jobs } = await this.database.commit(() => {
-        const applied = this.store.applySync(row.incident, now, new Date(row.receivedAtMs));
+        const applied = this.store.applySync(row.incident, now, new Date(row.receivedAtMs), this.#contextFor(row.incident, now.getTime()));
         const plan = planDispatch(row.incident, applied, this.#router, false);
         this.queues.enqueueDeliveries(plan.jobs, row.receivedAtMs, now.getTime());
         this.history.add(row.incident.fingerprint, 'decision', now.toISOString(), {
           action: plan.decision.action,
           ...(plan.decision.action === 'suppressed'
-            ? { reason: plan.decision.reason }
+            ? { reason: plan.decision.reason, ...(plan.decision.reason === 'silenced' ? { held: applied.record.held } : {}) }
             : { transitionId: plan.decision.transitionId, channels: plan.jobs.map((job) => job.channel) }),
         });
         this.queues.removeIncident(row.id);
@@ -356,7 +475,12 @@ export class LocalPipeline {
     try {
       const incidents = this.queues.nextIncidentDueAtMs();
       const deliveries = this.queues.nextDeliveryDueAtMs(new Set([...this.#sending.keys(), ...this.#unrecorded.keys()]));
-      const candidates = [incidents === undefined ? undefined : Math.max(incidents, this.#pausedUntilMs), deliveries];
+      const timers = this.store.nextDueAtMs();
+      const candidates = [
+        incidents === undefined ? undefined : Math.max(incidents, this.#pausedUntilMs),
+        deliveries,
+        timers === undefined ? undefined : Math.max(timers, this.#pausedUntilMs),
+      ];
       if (this.#unrecorded.size > 0) candidates.push(this.#pausedUntilMs);
       next = Math.min(...candidates.filter((time): time is number => time !== undefined));
     } catch {
@@ -368,6 +492,7 @@ export class LocalPipeline {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#dispatchSoon();
+      void this.#runDue();
       void this.#recordHeld().then(() => {
         this.#pump();
       });
@@ -516,6 +641,7 @@ export class LocalPipeline {
         this.store.sweep();
         this.claims.sweep(now);
         this.messageRefs.sweep();
+        this.silences.prune(now.getTime() - SILENCE_RETENTION_MS);
         this.history.prune(new Date(now.getTime() - this.#retentionMs).toISOString());
       });
     } catch (error) {

@@ -14,6 +14,9 @@
 // meta            key/value: when the database was created, last started, imports done
 // message_refs    per incident × channel: the message a channel posted (Slack's channel and ts),
 //                 so a resolve can edit it in place; with an expiry, swept like markers
+// silences        one per silence (JSON), by end time (active ones are those not yet ended)
+// record_timers   one per firing record that the scheduler must look at: when (dueAtOf in
+//                 shared/dedup/record.ts) and the silence holding it, if any
 import type { DatabaseSync } from 'node:sqlite';
 import { LocalDatabaseError } from './database-error.ts';
 
@@ -103,6 +106,25 @@ const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   CREATE INDEX delivery_cursors_expires_at ON delivery_cursors (expires_at);
+  `,
+  // 4: silences and the scheduler's timers (issue 15; new tables only).
+  `
+  CREATE TABLE silences (
+    id TEXT PRIMARY KEY,
+    ends_at INTEGER NOT NULL,
+    silence TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX silences_ends_at ON silences (ends_at);
+  CREATE TABLE record_timers (
+    fingerprint TEXT PRIMARY KEY,
+    due_at INTEGER NOT NULL,
+    held_by TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX record_timers_due ON record_timers (due_at);
+  CREATE INDEX record_timers_held_by ON record_timers (held_by) WHERE held_by IS NOT NULL;
+  -- Firing records from before: the scheduler looks at each once at the first start and sets
+  -- its timers (a reminder already due is sent then).
+  INSERT INTO record_timers (fingerprint, due_at) SELECT fingerprint, 0 FROM records WHERE status = 'firing';
   `,
 ];
 

@@ -10,6 +10,8 @@ export interface RouteResult {
   readonly severity: Severity;
   /** Channel names, each once, in the order routes named them. Empty when nothing matched. */
   readonly channels: readonly string[];
+  /** The first matching route's autoResolveAfter (ms), if one sets it. */
+  readonly autoResolveAfterMs?: number | undefined;
 }
 
 export interface Router {
@@ -22,13 +24,15 @@ export function createRouter(config: Pick<TocsinConfig, 'routes'>): Router {
     route(incident) {
       const channels = new Set<string>();
       let severity: Severity | undefined;
+      let autoResolveAfterMs: number | undefined;
       for (const route of routes) {
         if (!matches(route, incident)) continue;
         severity ??= route.severity;
+        autoResolveAfterMs ??= route.autoResolveAfter;
         for (const channel of route.channels) channels.add(channel);
         if (!route.continue) break;
       }
-      return { severity: severity ?? incident.severity, channels: [...channels] };
+      return { severity: severity ?? incident.severity, channels: [...channels], ...(autoResolveAfterMs === undefined ? {} : { autoResolveAfterMs }) };
     },
   };
 }

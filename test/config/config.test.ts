@@ -340,8 +340,8 @@ routes:
     channels: [out]
 `;
     expect(await problems(text)).toEqual([
-      { path: 'routes[0].mach', message: 'unknown key (expected one of match, channels, continue, severity)' },
-      { path: 'routs', message: 'unknown key (expected one of ingest, channels, routes, defaults)' },
+      { path: 'routes[0].mach', message: 'unknown key (expected one of match, channels, continue, severity, autoResolveAfter)' },
+      { path: 'routs', message: 'unknown key (expected one of ingest, channels, routes, defaults, maintenance)' },
     ]);
   });
 

@@ -66,6 +66,7 @@ describe('dedup decision: the contract rows', () => {
       changes: [],
       flapping: false,
       expiresAt: undefined,
+      nextReminderAt: new Date(ms(1) + settings.renotifyAfterMs).toISOString(),
     });
   });
 

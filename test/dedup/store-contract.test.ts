@@ -78,6 +78,7 @@ describe.each(adapters)('%s store', (_name, makeStore) => {
       lastSeen: at(2).toISOString(),
       lastNotifiedAt: at(1).toISOString(),
       transitionId: opened.decision.action === 'opened' ? opened.decision.transitionId : 'not opened',
+      nextReminderAt: new Date(at(1).getTime() + settings.renotifyAfterMs).toISOString(),
       changes: [],
       flapping: false,
     });
