@@ -92,14 +92,14 @@ describe('deliver handler, Slack bot mode', () => {
 
   it('edits the opening message on resolve, from a later invocation, through the state table', async () => {
     const incident = incidentSchema.parse({ ...CHAT_FIRING.alertmanager, fingerprint: 'alertmanager:5eed5eed5eed5eed5eed5eed5eed5eed' });
-    expect(await deliver(job('opened', incident, 't1'))).toEqual({ batchItemFailures: [] });
+    expect(await deliver(job('opened', incident, 'v1.1764064800000'))).toEqual({ batchItemFailures: [] });
     const [original] = slack.topLevel(CHANNEL);
     const ref = await dynalite.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `message#${incident.fingerprint}#ops-chat` } } }));
     expect(ref.Item?.['ref']).toEqual({ S: `${CHANNEL}:${original!.ts}` });
 
     resetRuntime(); // another container: nothing in memory carries over
-    expect(await deliver(job('renotified', incident, 't2'))).toEqual({ batchItemFailures: [] });
-    expect(await deliver(job('resolved', chatResolved(incident), 't3'))).toEqual({ batchItemFailures: [] });
+    expect(await deliver(job('renotified', incident, 'v2.1764064860000'))).toEqual({ batchItemFailures: [] });
+    expect(await deliver(job('resolved', chatResolved(incident), 'v3.1764064920000'))).toEqual({ batchItemFailures: [] });
     expect(slack.topLevel(CHANNEL)).toHaveLength(1);
     expect(original).toMatchObject({ edits: 1, text: `✅ RESOLVED: ${incident.title}` });
     expect(slack.replies(CHANNEL, original!.ts).map((reply) => reply.text)).toEqual([

@@ -55,7 +55,7 @@ describe('upgrading a database from before scheduled reminders', () => {
     };
     LocalDatabase.open({ file }).close();
     const raw = new DatabaseSync(file);
-    raw.exec('DROP TABLE silences; DROP TABLE record_timers; PRAGMA user_version = 1');
+    raw.exec('DROP TABLE silences; DROP TABLE record_timers; PRAGMA user_version = 3');
     raw.prepare('INSERT INTO records (fingerprint, status, last_seen, expires_at, record) VALUES (?, ?, ?, NULL, ?)').run(old.fingerprint, 'firing', told, JSON.stringify(old));
     raw.close();
 
@@ -66,7 +66,10 @@ describe('upgrading a database from before scheduled reminders', () => {
     await waitFor(() => pipeline.store.get(incident.fingerprint)?.reminders === 1, 10_000, 'the reminder');
     const record = pipeline.store.get(incident.fingerprint);
     expect(Date.parse(record?.nextReminderAt ?? '')).toBeGreaterThan(Date.now() + 3_000_000);
-    expect(pipeline.history.of(incident.fingerprint)).toEqual([expect.objectContaining({ kind: 'decision', action: 'renotified', trigger: 'timer', channels: ['console'] })]);
+    // The reminder's delivery may or may not be recorded yet: the decision is what is asserted.
+    expect(pipeline.history.of(incident.fingerprint).filter((entry) => entry.kind === 'decision')).toEqual([
+      expect.objectContaining({ kind: 'decision', action: 'renotified', trigger: 'timer', channels: ['console'] }),
+    ]);
     await pipeline.stop(1_000);
     database.close();
     expect(lines.filter((line) => line.includes('failed'))).toEqual([]);
