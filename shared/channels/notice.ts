@@ -229,11 +229,12 @@ function withUnit(value: number, unit: string | undefined): string {
   return `${formatNumber(value)}${suffix}`;
 }
 
-/** The last path part of a metric type (`compute.googleapis.com/instance/cpu/utilization` → `cpu/utilization`). */
+/** A metric type without its service domain, last two parts (`compute.googleapis.com/instance/cpu/utilization` → `cpu utilization`). */
 function metricName(metric: IncidentMetric): string | undefined {
   if (metric.name === undefined) return undefined;
   const parts = metric.name.split('/');
-  return oneLine(parts.length > 2 ? parts.slice(-2).join(' ') : metric.name);
+  if (parts.length > 1 && parts[0]?.includes('.') === true) parts.shift();
+  return oneLine(parts.slice(-2).join(' '));
 }
 
 /**
@@ -357,6 +358,9 @@ const LABELS: Readonly<Record<ActionKind, string | undefined>> = {
   image: 'Image',
 };
 
+/** Longest source title kept as a button's text (fits a third of a phone-width card). */
+const SHORT_LABEL_CHARS = 14;
+
 /** An http(s) URL in its parsed form, else undefined (nothing else becomes a link anywhere). */
 export function webUrl(url: string): string | undefined {
   const parsed = URL.parse(url.trim());
@@ -423,7 +427,9 @@ export function rankedActions(incident: Incident): NoticeAction[] {
     if (seen.has(url)) return;
     seen.add(url);
     const oneLineTitle = oneLine(title);
-    actions.push({ kind, label: LABELS[kind] ?? oneLineTitle, title: oneLineTitle, url });
+    // A dashboard keeps its own short name (Panel, Alert preview); anything else its kind's word.
+    const own = kind === 'dashboard' && oneLineTitle.length <= SHORT_LABEL_CHARS ? oneLineTitle : undefined;
+    actions.push({ kind, label: own ?? LABELS[kind] ?? oneLineTitle, title: oneLineTitle, url });
   };
   const found = runbookFromConfig(incident);
   for (const link of incident.links) {
@@ -452,16 +458,22 @@ const NOISE: Readonly<Record<SourceKind, RegExp>> = {
   signalfx: /^(signalfx_severity|signalfx_status|incident_id|detector_rule)$/,
 };
 
+/** The scrape target's own labels on a kube-state-metrics alert: they name the exporter. */
+const EXPORTER_TARGET = /^(container|endpoint|instance|job|pod|service)$/;
+
 function labelFacts(incident: Incident): { identity: NoticeFact[]; details: NoticeFact[] } {
-  const noise = NOISE[incident.source.kind];
+  const kind = incident.source.kind;
+  const exporter = (kind === 'alertmanager' || kind === 'grafana') && podIsExporter(incident.labels);
+  const sourceNoise = NOISE[kind];
+  const isNoise = (key: string): boolean => sourceNoise.test(key) || (exporter && EXPORTER_TARGET.test(key));
   const identity: NoticeFact[] = [];
   for (const key of IDENTITY_KEYS) {
     const value = incident.labels[key];
-    if (value !== undefined && value !== '' && identity.length < 4) identity.push({ label: key, value: oneLine(value) });
+    if (value !== undefined && value !== '' && identity.length < 4 && !isNoise(key)) identity.push({ label: key, value: oneLine(value) });
   }
   const shown = new Set(identity.map((fact) => fact.label));
   const details = Object.keys(incident.labels)
-    .filter((key) => !shown.has(key) && key !== TEST_LABEL && !noise.test(key))
+    .filter((key) => !shown.has(key) && key !== TEST_LABEL && !isNoise(key))
     .sort()
     .map((key) => ({ label: oneLine(key), value: oneLine(incident.labels[key] ?? '') }));
   return { identity, details };
