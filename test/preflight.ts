@@ -14,6 +14,7 @@ interface SystemProgram {
 
 const REQUIRED: readonly SystemProgram[] = [
   { command: 'prometheus-alertmanager', override: 'ALERTMANAGER_BIN', debianPackage: 'prometheus-alertmanager', usedBy: 'the Alertmanager end-to-end test' },
+  { command: 'chromium', override: 'CHROMIUM_BIN', debianPackage: 'chromium', usedBy: 'the notice rendering tests and npm run screenshots' },
 ];
 
 function onPath(command: string): boolean {

@@ -184,7 +184,8 @@ export function renderEmail(event: DeliveryEvent, incident: Incident): EmailMess
     `<div style="max-width:600px;margin:0 auto;background:#ffffff;border-top:6px solid ${tone};box-sizing:border-box">`,
     '<div style="padding:16px 16px 4px">',
     `<div style="font-size:14px;font-weight:700;color:${toneText};${WRAP}">${escapeHtml(`${notice.mark} ${notice.label} · ${notice.statusLine}`)}</div>`,
-    `<h1 style="margin:6px 0 4px;font-size:20px;line-height:26px;${WRAP}">${escapeHtml(truncate(notice.subject, BODY_TITLE_MAX))}</h1>`,
+    // Cut like the subject, so even a huge title leaves the buttons above the fold on a phone.
+    `<h1 style="margin:6px 0 4px;font-size:20px;line-height:26px;${WRAP}">${escapeHtml(truncate(notice.subject, SUBJECT_TITLE_MAX))}</h1>`,
     `<div style="font-size:13px;color:#57606a;${WRAP}">${escapeHtml(notice.where)}</div>`,
     '</div>',
     ...(actions.length > 0 ? [`<div style="padding:12px 16px 4px">${actions.map((action, index) => buttonHtml(action, index, notice)).join('')}</div>`] : []),

@@ -164,7 +164,7 @@ describe('teams channel', () => {
       const links = ['Runbook', 'Dashboard', 'Silence', 'Alert rule', 'Panel'].map((title, i) => ({ title, url: `https://grafana.example.com/${i}` }));
       const { body } = await capture('opened', incidentSchema.parse({ ...FIRING.grafana, links }));
       expect(card(body).actions.map((action) => action.title)).toEqual(['Runbook', 'Open alert', 'More']);
-      expect(more(body).card.actions.map((action) => action.title)).toEqual(['Silence', 'Dashboard', 'Dashboard']);
+      expect(more(body).card.actions.map((action) => action.title)).toEqual(['Silence', 'Dashboard', 'Panel']);
     });
   });
 
