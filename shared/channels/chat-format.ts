@@ -4,9 +4,10 @@
 // Fitting lives here because chat limits must be met after escaping and per grapheme.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { SEVERITIES, type Severity } from '../incident.ts';
-import type { NoticeAction, Tone } from './notice.ts';
-import { ELLIPSIS } from './text.ts';
+import { SEVERITIES, type Incident, type IncidentLink, type Severity } from '../incident.ts';
+import type { DeliveryEvent } from './channel.ts';
+import { buildNotice, webUrl, type NoticeAction, type Tone } from './notice.ts';
+import { ELLIPSIS, oneLine } from './text.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Config pieces
@@ -64,6 +65,63 @@ export const TONE_TEXT_HEX: Readonly<Record<Tone, string>> = {
 /** Links a chat client can open: http(s) only (the notice's actions already are), URL no longer than `maxUrlChars`. */
 export function actionsWithin(actions: readonly NoticeAction[], maxUrlChars: number): NoticeAction[] {
   return actions.filter((action) => action.url.length <= maxUrlChars);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pre-notice reading, kept for the incident-tool channels (PagerDuty, Opsgenie, Splunk
+// On-Call: issue 16), which word a notice as facts rather than lay one out; new code reads
+// buildNotice (./notice.ts).
+
+/** The notice's headline: `🔴 CRITICAL: <rule on resource>`, `✅ RESOLVED: …`. */
+export function headline(event: DeliveryEvent, incident: Incident): string {
+  return buildNotice(event, incident).headline;
+}
+
+export interface Fact {
+  readonly label: string;
+  readonly value: string;
+}
+
+/** At most 10 facts, single-line, in reading order: status, severity, source, rule, where, when. */
+export function incidentFacts(event: DeliveryEvent, incident: Incident): Fact[] {
+  const notice = buildNotice(event, incident);
+  const { source, resource } = incident;
+  const facts: Fact[] = [
+    { label: 'Status', value: notice.status },
+    { label: 'Severity', value: incident.severity },
+    { label: 'Source', value: `${source.kind} (${source.cloud})` },
+    { label: 'Rule', value: source.rule },
+  ];
+  if (source.account !== undefined) facts.push({ label: 'Account', value: source.account });
+  if (source.region !== undefined) facts.push({ label: 'Region', value: source.region });
+  const resourceName = resource?.name ?? resource?.id;
+  if (resourceName !== undefined) {
+    const type = resource?.type;
+    facts.push({ label: 'Resource', value: type === undefined ? resourceName : `${resourceName} (${type})` });
+  }
+  facts.push({ label: 'Started', value: incident.startsAt });
+  if (incident.status === 'resolved' && incident.endsAt !== undefined) {
+    facts.push({ label: 'Ended', value: incident.endsAt });
+    if (notice.duration !== undefined) facts.push({ label: 'Duration', value: notice.duration });
+  }
+  return facts.slice(0, 10).map((fact) => ({ label: fact.label, value: oneLine(fact.value) }));
+}
+
+/** Labels sorted by key, as single-line `[key, value]` pairs. */
+export function labelEntries(labels: Readonly<Record<string, string>>): [string, string][] {
+  return Object.keys(labels)
+    .sort()
+    .map((key) => [oneLine(key), oneLine(labels[key] ?? '')]);
+}
+
+/** Links a client can open: http(s) only, URL no longer than `maxUrlChars`, no duplicates. */
+export function openableLinks(links: readonly IncidentLink[], maxUrlChars: number): IncidentLink[] {
+  const seen = new Set<string>();
+  return links.filter((link) => {
+    if (link.url.length > maxUrlChars || seen.has(link.url) || webUrl(link.url) === undefined) return false;
+    seen.add(link.url);
+    return true;
+  });
 }
 
 /** A short, stable id derived from the fingerprint, safe as a card id. */

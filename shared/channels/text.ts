@@ -1,7 +1,7 @@
 // Plain-text helpers every channel renders with, so a severity, an event or a label set reads
 // the same on Slack, in a mail and on a phone. Lengths are counted in code points (never
 // UTF-16 units) so a cut never splits an emoji into a lone surrogate.
-import type { Severity } from '../incident.ts';
+import type { IncidentMetric, Severity } from '../incident.ts';
 
 export const ELLIPSIS = '…';
 
@@ -53,6 +53,23 @@ const SEVERITY_EMOJI: Readonly<Record<Severity, string>> = {
 
 export function severityEmoji(severity: Severity): string {
   return SEVERITY_EMOJI[severity];
+}
+
+/**
+ * A metric as facts, e.g. `AWS/EC2 CPUUtilization = 92.5 Percent (threshold > 80)`, for the
+ * incident-tool channels' custom details; notices use metricInWords (./notice.ts).
+ */
+export function formatMetric(metric: IncidentMetric | undefined): string | undefined {
+  if (!metric) return undefined;
+  const name = [metric.namespace, metric.name].filter((part) => part !== undefined).join(' ');
+  if (name === '' && metric.value === undefined) return undefined;
+  const unit = metric.unit !== undefined ? ` ${metric.unit}` : '';
+  let text = name === '' ? 'value' : name;
+  if (metric.value !== undefined) text += ` = ${metric.value}${unit}`;
+  if (metric.threshold !== undefined) {
+    text += ` (threshold ${metric.operator !== undefined ? `${metric.operator} ` : ''}${metric.threshold})`;
+  }
+  return oneLine(text);
 }
 
 /** The hash part of a `<kind>:<hex>` fingerprint, cut to `length` characters, for people to quote. */

@@ -1,7 +1,9 @@
 // The notice model every channel lays out: what broke and where, how bad and since when, the
 // number that tripped and what to click first.
 import { describe, expect, it } from 'vitest';
+import { headline, incidentFacts, openableLinks } from '../../shared/channels/chat-format.ts';
 import { buildNotice, formatTime, kubernetesObject, metricInWords, rankedActions } from '../../shared/channels/notice.ts';
+import { formatMetric } from '../../shared/channels/text.ts';
 import { incidentSchema } from '../../shared/incident.ts';
 import { CHAT_FIRING, NOTICE_INCIDENTS, firing, noticeResolved } from '../fixtures/channels/incidents.ts';
 
@@ -124,5 +126,25 @@ describe('labels', () => {
     expect(notice.details.map((fact) => fact.label)).toEqual(['deployment']);
     const cloudwatch = buildNotice('opened', NOTICE_INCIDENTS['cloudwatch-runbook']!);
     expect(cloudwatch.details).toEqual([]);
+  });
+});
+
+describe('the fact reading the incident-tool channels use', () => {
+  it('words the same notice as facts, and opens only http(s) links', () => {
+    const incident = noticeResolved(CHAT_FIRING.cloudwatch);
+    expect(headline('resolved', incident)).toBe(buildNotice('resolved', incident).headline);
+    expect(incidentFacts('resolved', incident)).toEqual(
+      expect.arrayContaining([
+        { label: 'Status', value: 'Resolved' },
+        { label: 'Duration', value: '1h 5m' },
+      ]),
+    );
+    const links = [
+      { title: 'a', url: 'javascript:alert(1)' },
+      { title: 'b', url: 'https://r.example/x' },
+      { title: 'c', url: 'https://r.example/x' },
+    ];
+    expect(openableLinks(links, 2000)).toEqual([{ title: 'b', url: 'https://r.example/x' }]);
+    expect(formatMetric({ name: 'CPUUtilization', value: 93.5, threshold: 80, operator: '>' })).toBe('CPUUtilization = 93.5 (threshold > 80)');
   });
 });
