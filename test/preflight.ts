@@ -14,7 +14,7 @@ interface SystemProgram {
 
 const REQUIRED: readonly SystemProgram[] = [
   { command: 'prometheus-alertmanager', override: 'ALERTMANAGER_BIN', debianPackage: 'prometheus-alertmanager', usedBy: 'the Alertmanager end-to-end test' },
-  { command: 'chromium', debianPackage: 'chromium', usedBy: 'the incidents page test (headless, through playwright-core)' },
+  { command: 'chromium', override: 'CHROMIUM_BIN', debianPackage: 'chromium', usedBy: 'the incidents page test and the notice rendering tests (headless, through playwright-core), and npm run screenshots' },
 ];
 
 function onPath(command: string): boolean {

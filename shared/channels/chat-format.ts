@@ -1,14 +1,13 @@
-// What the three chat channels (Slack, Teams, Google Chat) share: one reading of an incident
-// (headline, emoji, tone, facts, metric line, labels, links), text fitting that never breaks a
-// character or an escape sequence, and the webhook URL / mention rules of their configs.
-// Each channel module only lays this out in its own card format. Plain-text basics (one-line
-// cleanup, severity emoji, metric wording) come from ./text.ts so every channel words them alike;
-// fitting lives here because chat limits must be met after escaping and per grapheme.
+// What the chat channels (Slack, Teams, Google Chat) share besides the notice (./notice.ts, the
+// one reading of an incident every channel lays out): tone colours, text fitting that never
+// breaks a character or an escape sequence, and the webhook URL / mention rules of their configs.
+// Fitting lives here because chat limits must be met after escaping and per grapheme.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { SEVERITIES, TEST_LABEL, type Incident, type IncidentLink, type Severity } from '../incident.ts';
+import { SEVERITIES, type Incident, type IncidentLink, type Severity } from '../incident.ts';
 import type { DeliveryEvent } from './channel.ts';
-import { ELLIPSIS, oneLine, severityEmoji } from './text.ts';
+import { buildNotice, webUrl, type NoticeAction, type Tone } from './notice.ts';
+import { ELLIPSIS, oneLine } from './text.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Config pieces
@@ -43,11 +42,9 @@ export function wantsMention(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading an incident
+// Colour
 
-/** Visual tone of a notice: the severity while it is a problem, `resolved` once it is over. */
-export type Tone = Severity | 'resolved';
-
+/** Colour bars and accents per tone (Slack attachment bar, Google Chat status, the mail's top rule). */
 export const TONE_HEX: Readonly<Record<Tone, string>> = {
   critical: '#D00000',
   error: '#E8590C',
@@ -56,47 +53,28 @@ export const TONE_HEX: Readonly<Record<Tone, string>> = {
   resolved: '#2EB67D',
 };
 
-function isResolvedNotice(event: DeliveryEvent, incident: Incident): boolean {
-  return event === 'resolved' || incident.status === 'resolved';
+/** Text in the tone's colour that reads on white (contrast at least 4.5:1, WCAG AA). */
+export const TONE_TEXT_HEX: Readonly<Record<Tone, string>> = {
+  critical: '#B00020',
+  error: '#A63A00',
+  warning: '#7A5A00',
+  info: '#0B5CAD',
+  resolved: '#1A7F37',
+};
+
+/** Links a chat client can open: http(s) only (the notice's actions already are), URL no longer than `maxUrlChars`. */
+export function actionsWithin(actions: readonly NoticeAction[], maxUrlChars: number): NoticeAction[] {
+  return actions.filter((action) => action.url.length <= maxUrlChars);
 }
 
-export function noticeTone(event: DeliveryEvent, incident: Incident): Tone {
-  // A flapping notice is about instability, so it keeps the severity's tone even mid-flip.
-  if (event !== 'flapping' && isResolvedNotice(event, incident)) return 'resolved';
-  return incident.severity;
-}
+// ---------------------------------------------------------------------------------------------
+// The pre-notice reading, kept for the incident-tool channels (PagerDuty, Opsgenie, Splunk
+// On-Call: issue 16), which word a notice as facts rather than lay one out; new code reads
+// buildNotice (./notice.ts).
 
-export function noticeEmoji(event: DeliveryEvent, incident: Incident): string {
-  if (event === 'flapping') return '⚠️';
-  if (isResolvedNotice(event, incident)) return '✅';
-  if (event === 'renotified') return '🔁';
-  return severityEmoji(incident.severity);
-}
-
-/** "Firing", "Still firing", "Flapping (now firing)" or "Resolved". */
-export function noticeStatus(event: DeliveryEvent, incident: Incident): string {
-  if (event === 'flapping') return `Flapping (now ${incident.status})`;
-  if (isResolvedNotice(event, incident)) return 'Resolved';
-  return event === 'renotified' ? 'Still firing' : 'Firing';
-}
-
-/** A firing notice, the only kind that may page people with a mention. */
-export function isFiringNotice(event: DeliveryEvent, incident: Incident): boolean {
-  return event !== 'resolved' && incident.status === 'firing';
-}
-
-function noticeLabel(event: DeliveryEvent, incident: Incident): string {
-  const severity = incident.severity.toUpperCase();
-  if (event === 'flapping') return `FLAPPING · ${severity}`;
-  if (isResolvedNotice(event, incident)) return 'RESOLVED';
-  if (event === 'renotified') return `STILL FIRING · ${severity}`;
-  return severity;
-}
-
-/** The one line a person reads first: `🔴 CRITICAL: <title>`, `✅ RESOLVED: <title>`, … */
+/** The notice's headline: `🔴 CRITICAL: <rule on resource>`, `✅ RESOLVED: …`. */
 export function headline(event: DeliveryEvent, incident: Incident): string {
-  const test = incident.labels[TEST_LABEL] === undefined ? '' : '[TEST] ';
-  return `${noticeEmoji(event, incident)} ${test}${noticeLabel(event, incident)}: ${oneLine(incident.title)}`;
+  return buildNotice(event, incident).headline;
 }
 
 export interface Fact {
@@ -104,11 +82,12 @@ export interface Fact {
   readonly value: string;
 }
 
-/** At most 10 facts (Slack's field limit), single-line, in reading order. */
+/** At most 10 facts, single-line, in reading order: status, severity, source, rule, where, when. */
 export function incidentFacts(event: DeliveryEvent, incident: Incident): Fact[] {
+  const notice = buildNotice(event, incident);
   const { source, resource } = incident;
   const facts: Fact[] = [
-    { label: 'Status', value: noticeStatus(event, incident) },
+    { label: 'Status', value: notice.status },
     { label: 'Severity', value: incident.severity },
     { label: 'Source', value: `${source.kind} (${source.cloud})` },
     { label: 'Rule', value: source.rule },
@@ -123,34 +102,10 @@ export function incidentFacts(event: DeliveryEvent, incident: Incident): Fact[] 
   facts.push({ label: 'Started', value: incident.startsAt });
   if (incident.status === 'resolved' && incident.endsAt !== undefined) {
     facts.push({ label: 'Ended', value: incident.endsAt });
-    const duration = Date.parse(incident.endsAt) - Date.parse(incident.startsAt);
-    if (Number.isFinite(duration) && duration >= 0) facts.push({ label: 'Duration', value: formatDuration(duration) });
+    if (notice.duration !== undefined) facts.push({ label: 'Duration', value: notice.duration });
   }
   return facts.slice(0, 10).map((fact) => ({ label: fact.label, value: oneLine(fact.value) }));
 }
-
-/** `2d 3h`, `1h 5m`, `4m 10s`, `12s`: the two largest units from the first non-zero one. */
-export function formatDuration(ms: number): string {
-  let rest = Math.max(0, Math.floor(ms / 1000));
-  const parts: string[] = [];
-  let counted = 0;
-  for (const [unit, size] of DURATION_UNITS) {
-    const count = Math.floor(rest / size);
-    rest -= count * size;
-    if (counted === 0 && count === 0) continue;
-    counted += 1;
-    if (count > 0) parts.push(`${count}${unit}`);
-    if (counted === 2) break;
-  }
-  return parts.length === 0 ? '0s' : parts.join(' ');
-}
-
-const DURATION_UNITS: readonly (readonly [string, number])[] = [
-  ['d', 86_400],
-  ['h', 3_600],
-  ['m', 60],
-  ['s', 1],
-];
 
 /** Labels sorted by key, as single-line `[key, value]` pairs. */
 export function labelEntries(labels: Readonly<Record<string, string>>): [string, string][] {
@@ -159,13 +114,11 @@ export function labelEntries(labels: Readonly<Record<string, string>>): [string,
     .map((key) => [oneLine(key), oneLine(labels[key] ?? '')]);
 }
 
-/** Links a chat client can open: http(s) only, URL no longer than `maxUrlChars`, no duplicates. */
+/** Links a client can open: http(s) only, URL no longer than `maxUrlChars`, no duplicates. */
 export function openableLinks(links: readonly IncidentLink[], maxUrlChars: number): IncidentLink[] {
   const seen = new Set<string>();
   return links.filter((link) => {
-    if (link.url.length > maxUrlChars || seen.has(link.url)) return false;
-    const url = URL.parse(link.url);
-    if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) return false;
+    if (link.url.length > maxUrlChars || seen.has(link.url) || webUrl(link.url) === undefined) return false;
     seen.add(link.url);
     return true;
   });

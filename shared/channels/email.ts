@@ -3,11 +3,11 @@
 // paths send the same MIME message, built with nodemailer's MailComposer. SMTP requires TLS
 // unless the config says `tls: none` (see SMTP_TLS_MODES).
 //
-// Subject: `[<SEVERITY>] <status>: <title>`, status being `firing`, `firing (reminder)` for a
-// re-notification, `resolved` or `flapping` (text.ts statusWord), e.g.
-// `[CRITICAL] resolved: CPU high on web-1`. The title is reduced to one line (no CR/LF can
-// reach a header) and cut to 200 characters. Everything in the HTML part is escaped; links
-// become anchors only for http(s) URLs.
+// Subject: the notice's headline (./notice.ts), e.g. `🔴 CRITICAL: CPU high on web-1`, and once
+// over `✅ RESOLVED: CPU high on web-1 (after 1h 5m)`; reminders and flapping notices say
+// `🔁 STILL FIRING · CRITICAL: …` and `⚠️ FLAPPING · CRITICAL: …`. The subject is reduced to one
+// line (no CR/LF can reach a header) and cut to 200 characters. Everything in the HTML part is
+// escaped; only http(s) URLs become links (the notice keeps no others).
 //
 // Threading: each incident episode (fingerprint + startsAt) is one thread. The opened mail's
 // Message-ID is `<tocsin.<h>.<startsAt unix s>.opened@<from domain>>` (h: 24 hex of the
@@ -23,9 +23,11 @@ import addressparser from 'nodemailer/lib/addressparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
 import { defineChannel, type DeliveryEvent, type SendContext, type SendResult } from './channel.ts';
-import type { Incident, IncidentLink } from '../incident.ts';
+import type { Incident } from '../incident.ts';
 import { classifyAwsError, type AwsErrorRules } from './aws-errors.ts';
-import { formatMetric, oneLine, statusWord, truncate } from './text.ts';
+import { TONE_HEX, TONE_TEXT_HEX } from './chat-format.ts';
+import { buildNotice, type Notice, type NoticeAction } from './notice.ts';
+import { oneLine, truncate } from './text.ts';
 
 /** The single mailbox of a `from` value (`alerts@example.com` or `Tocsin <alerts@example.com>`). */
 export function mailboxOf(from: string): string | undefined {
@@ -101,43 +103,6 @@ export function threadLocalPart(incident: Incident, event: DeliveryEvent): strin
   return `tocsin.${hash}.${startsAt}.${event}`;
 }
 
-interface Field {
-  readonly name: string;
-  readonly value: string;
-}
-
-function fieldsOf(incident: Incident): Field[] {
-  const { source, resource } = incident;
-  const fields: Field[] = [
-    { name: 'Severity', value: incident.severity },
-    { name: 'Status', value: incident.status },
-    {
-      name: 'Source',
-      value: [
-        `${source.kind} (${source.cloud})`,
-        source.account !== undefined ? `account ${source.account}` : undefined,
-        source.region !== undefined ? `region ${source.region}` : undefined,
-      ]
-        .filter((part) => part !== undefined)
-        .join(', '),
-    },
-    { name: 'Rule', value: source.rule },
-  ];
-  if (resource && (resource.name ?? resource.id ?? resource.type) !== undefined) {
-    const described = [resource.name, resource.type !== undefined ? `(${resource.type})` : undefined]
-      .filter((part) => part !== undefined)
-      .join(' ');
-    const id = resource.id !== undefined && resource.id !== resource.name ? resource.id : undefined;
-    fields.push({ name: 'Resource', value: [described, id].filter((part) => part !== undefined && part !== '').join(' ') });
-  }
-  fields.push({ name: 'Started', value: incident.startsAt });
-  if (incident.endsAt !== undefined) fields.push({ name: 'Ended', value: incident.endsAt });
-  const metric = formatMetric(incident.metric);
-  if (metric !== undefined) fields.push({ name: 'Metric', value: metric });
-  fields.push({ name: 'Fingerprint', value: incident.fingerprint });
-  return fields.map((field) => ({ name: field.name, value: truncate(oneLine(field.value), VALUE_MAX) }));
-}
-
 const EVENT_NOTE: Readonly<Record<DeliveryEvent, string | undefined>> = {
   opened: undefined,
   renotified: 'Reminder: this incident is still firing.',
@@ -145,87 +110,101 @@ const EVENT_NOTE: Readonly<Record<DeliveryEvent, string | undefined>> = {
   flapping: 'This incident is flapping (changing state often). Notices pause until it is stable.',
 };
 
-function labelRows(incident: Incident): { rows: [string, string][]; hidden: number } {
-  const keys = Object.keys(incident.labels).sort();
-  const rows = keys
-    .slice(0, LABELS_MAX)
-    .map((key): [string, string] => [truncate(oneLine(key), VALUE_MAX), truncate(oneLine(incident.labels[key] ?? ''), VALUE_MAX)]);
-  return { rows, hidden: keys.length - rows.length };
-}
-
-function isWebLink(link: IncidentLink): boolean {
-  try {
-    const { protocol } = new URL(link.url);
-    return protocol === 'https:' || protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-export function renderEmail(event: DeliveryEvent, incident: Incident): EmailMessage {
-  const headline = `[${incident.severity.toUpperCase()}] ${statusWord(event)}`;
-  const subject = `${headline}: ${truncate(oneLine(incident.title), SUBJECT_TITLE_MAX)}`;
-  const bodyTitle = truncate(oneLine(incident.title), BODY_TITLE_MAX);
-  const note = EVENT_NOTE[event];
-  const summary = incident.summary !== undefined && incident.summary.trim() !== '' ? truncate(incident.summary.trim(), SUMMARY_MAX) : undefined;
-  const fields = fieldsOf(incident);
-  const labels = labelRows(incident);
-  const links = incident.links.slice(0, LINKS_MAX).map((link) => ({ title: truncate(oneLine(link.title), VALUE_MAX), url: link.url, web: isWebLink(link) }));
+const one = (text: string, max: number = VALUE_MAX): string => truncate(oneLine(text), max);
 
-  const width = Math.max(...fields.map((field) => field.name.length)) + 2;
+/** `✅ RESOLVED: CPU high on web-1 (after 1h 5m)`, `🔴 CRITICAL: CPU high on web-1`: one line, no CR/LF. */
+function subjectOf(notice: Notice): string {
+  const test = notice.isTest ? '[TEST] ' : '';
+  const lasted = notice.resolved && notice.duration !== undefined ? ` (after ${notice.duration})` : '';
+  return `${notice.mark} ${test}${notice.label}: ${truncate(notice.subject, SUBJECT_TITLE_MAX)}${lasted}`;
+}
+
+// Layout for phones first: one column at most 600 px wide that shrinks to the screen, the tone
+// as a thick top rule, the status line in the tone's text colour, the headline, where, then
+// the buttons (ranked: runbook first), and only then the metric, the reason and the labels.
+// Inline styles only (mail clients drop most <style>); long ids and URLs wrap anywhere.
+const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
+const WRAP = 'overflow-wrap:anywhere;word-break:break-word';
+
+function buttonHtml(action: NoticeAction, index: number, notice: Notice): string {
+  const primary = index === 0 && !notice.resolved;
+  const colours = primary ? `background:${TONE_TEXT_HEX[notice.tone]};color:#ffffff;border:1px solid ${TONE_TEXT_HEX[notice.tone]}` : 'background:#ffffff;color:#1f2328;border:1px solid #8c959f';
+  return `<a href="${escapeHtml(action.url)}" style="display:inline-block;margin:0 8px 8px 0;padding:10px 16px;border-radius:6px;${colours};font-weight:600;font-size:15px;line-height:20px;text-decoration:none">${escapeHtml(one(action.label, 40))}</a>`;
+}
+
+export function renderEmail(event: DeliveryEvent, incident: Incident): EmailMessage {
+  const notice = buildNotice(event, incident);
+  const subject = subjectOf(notice);
+  const headline = `${notice.mark} ${notice.isTest ? '[TEST] ' : ''}${notice.label}: ${truncate(notice.subject, BODY_TITLE_MAX)}`;
+  const note = EVENT_NOTE[event];
+  const summary = notice.summary === undefined ? undefined : truncate(notice.summary, SUMMARY_MAX);
+  const actions = notice.actions.slice(0, LINKS_MAX);
+  const labels = notice.details.slice(0, LABELS_MAX);
+  const hiddenLabels = notice.details.length - labels.length;
+  const identity = notice.identity.map((fact) => `${one(fact.label)}: ${one(fact.value)}`).join(' · ');
+  const { resource: named } = incident;
+  const resourceParts = [named?.name, named?.id !== named?.name ? named?.id : undefined].filter((part) => part !== undefined);
+  const resource = resourceParts.length === 0 ? undefined : resourceParts.join(' · ');
+
   const text = [
-    `${headline}: ${bodyTitle}`,
+    headline,
+    notice.statusLine,
+    notice.where,
     '',
     ...(note !== undefined ? [note, ''] : []),
-    ...(summary !== undefined ? [summary, ''] : []),
-    ...fields.map((field) => `${`${field.name}:`.padEnd(width)}${field.value}`),
-    ...(labels.rows.length > 0
-      ? ['', 'Labels', ...labels.rows.map(([key, value]) => `  ${key}: ${value}`), ...(labels.hidden > 0 ? [`  (+${labels.hidden} more)`] : [])]
+    ...(actions.length > 0 ? [...actions.map((action) => `${action.label}: ${action.url}`), ''] : []),
+    ...(notice.metric !== undefined ? [notice.metric] : []),
+    ...(identity !== '' ? [identity] : []),
+    ...(resource !== undefined ? [`Resource: ${one(resource)}`] : []),
+    ...(summary !== undefined ? ['', summary] : []),
+    ...(labels.length > 0
+      ? ['', 'Labels', ...labels.map((fact) => `  ${one(fact.label)}: ${one(fact.value)}`), ...(hiddenLabels > 0 ? [`  (+${hiddenLabels} more)`] : [])]
       : []),
-    ...(links.length > 0 ? ['', 'Links', ...links.map((link) => `  ${link.title}: ${link.url}`)] : []),
     '',
     '-- ',
-    'Sent by Tocsin.',
+    `Sent by Tocsin · rule ${one(incident.source.rule)} · fingerprint ${incident.fingerprint}`,
     '',
-  ].join('\n');
+  ]
+    .join('\n')
+    // Parts left out leave no run of blank lines.
+    .replace(/\n{3,}/g, '\n\n');
 
-  const cell = 'style="padding:2px 12px 2px 0;vertical-align:top;text-align:left"';
+  const tone = TONE_HEX[notice.tone];
+  const toneText = TONE_TEXT_HEX[notice.tone];
+  const cell = `style="padding:4px 12px 4px 0;vertical-align:top;text-align:left;font-size:13px;${WRAP}"`;
   const html = [
     '<!DOCTYPE html>',
-    `<html><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>`,
-    '<body style="font-family:sans-serif">',
-    `<h2>${escapeHtml(headline)}: ${escapeHtml(bodyTitle)}</h2>`,
-    ...(note !== undefined ? [`<p><strong>${escapeHtml(note)}</strong></p>`] : []),
-    ...(summary !== undefined ? [`<p style="white-space:pre-wrap">${escapeHtml(summary)}</p>`] : []),
-    '<table>',
-    ...fields.map((field) => `<tr><th ${cell}>${escapeHtml(field.name)}</th><td ${cell}>${escapeHtml(field.value)}</td></tr>`),
+    '<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(subject)}</title></head>`,
+    `<body style="margin:0;padding:0;background:#f6f8fa;font-family:${FONT};color:#1f2328">`,
+    `<div style="max-width:600px;margin:0 auto;background:#ffffff;border-top:6px solid ${tone};box-sizing:border-box">`,
+    '<div style="padding:16px 16px 4px">',
+    `<div style="font-size:14px;font-weight:700;color:${toneText};${WRAP}">${escapeHtml(`${notice.mark} ${notice.label} · ${notice.statusLine}`)}</div>`,
+    // Cut like the subject, so even a huge title leaves the buttons above the fold on a phone.
+    `<h1 style="margin:6px 0 4px;font-size:20px;line-height:26px;${WRAP}">${escapeHtml(truncate(notice.subject, SUBJECT_TITLE_MAX))}</h1>`,
+    `<div style="font-size:13px;color:#57606a;${WRAP}">${escapeHtml(notice.where)}</div>`,
+    '</div>',
+    ...(actions.length > 0 ? [`<div style="padding:12px 16px 4px">${actions.map((action, index) => buttonHtml(action, index, notice)).join('')}</div>`] : []),
+    '<div style="padding:4px 16px 8px;font-size:15px;line-height:22px">',
+    ...(note !== undefined ? [`<p style="margin:8px 0"><strong>${escapeHtml(note)}</strong></p>`] : []),
+    ...(notice.metric !== undefined ? [`<p style="margin:8px 0;font-size:17px;font-weight:700;${WRAP}">${escapeHtml(notice.metric)}</p>`] : []),
+    ...(identity !== '' ? [`<p style="margin:8px 0;color:#57606a;${WRAP}">${escapeHtml(identity)}</p>`] : []),
+    ...(summary !== undefined ? [`<p style="margin:8px 0;white-space:pre-wrap;${WRAP}">${escapeHtml(summary)}</p>`] : []),
+    '</div>',
+    '<div style="padding:0 16px 16px">',
+    `<table role="presentation" style="width:100%;table-layout:fixed;border-collapse:collapse">`,
+    `<tr><th ${cell} width="30%">Rule</th><td ${cell}>${escapeHtml(one(incident.source.rule))}</td></tr>`,
+    ...(resource !== undefined ? [`<tr><th ${cell}>Resource</th><td ${cell}>${escapeHtml(one(resource))}</td></tr>`] : []),
+    ...labels.map((fact) => `<tr><th ${cell}>${escapeHtml(one(fact.label))}</th><td ${cell}>${escapeHtml(one(fact.value))}</td></tr>`),
+    ...(hiddenLabels > 0 ? [`<tr><td colspan="2" ${cell}>(+${hiddenLabels} more labels)</td></tr>`] : []),
     '</table>',
-    ...(labels.rows.length > 0
-      ? [
-          '<h3>Labels</h3>',
-          '<table>',
-          ...labels.rows.map(([key, value]) => `<tr><th ${cell}>${escapeHtml(key)}</th><td ${cell}>${escapeHtml(value)}</td></tr>`),
-          ...(labels.hidden > 0 ? [`<tr><td colspan="2">(+${labels.hidden} more)</td></tr>`] : []),
-          '</table>',
-        ]
-      : []),
-    ...(links.length > 0
-      ? [
-          '<h3>Links</h3>',
-          '<ul>',
-          ...links.map((link) =>
-            link.web
-              ? `<li><a href="${escapeHtml(link.url)}">${escapeHtml(link.title)}</a></li>`
-              : `<li>${escapeHtml(link.title)}: ${escapeHtml(link.url)}</li>`,
-          ),
-          '</ul>',
-        ]
-      : []),
-    '<p style="color:#888">Sent by Tocsin.</p>',
+    `<p style="margin:12px 0 0;font-size:12px;color:#57606a;${WRAP}">Sent by Tocsin · fingerprint ${escapeHtml(incident.fingerprint)}</p>`,
+    '</div>',
+    '</div>',
     '</body></html>',
     '',
   ].join('\n');

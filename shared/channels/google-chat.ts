@@ -1,5 +1,12 @@
-// Google Chat incoming webhook channel: a `cardsV2` card plus a short `text` line (the
-// notification and the preview), one thread per incident.
+// Google Chat incoming webhook channel: a `cardsV2` card whose `fallbackText` (the headline) is
+// the notification and preview text, one thread per incident.
+//
+// Layout (the notice, ./notice.ts): header title = the rule on the resource, subtitle = mark,
+// severity and status with its time (Chat gives a title one line when a subtitle is set, so the
+// resource must come first); then the status line coloured by tone (green once resolved) with
+// where, the metric and identifying labels, up to three ranked buttons (the first filled while
+// firing), the reason (four lines), and a collapsed "Details" section with the other links,
+// labels and the fingerprint. `text` is only set to carry a configured mention.
 //
 // Threading: the body carries `thread.threadKey` (the fingerprint) and the URL gets
 // `messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD`, so the opened, re-notified and
@@ -9,32 +16,27 @@
 //
 // Size: Google Chat rejects messages over 32,000 bytes; the JSON body is measured and rebuilt
 // with less detail until it fits (room kept for the mention). Card text is Chat's HTML subset,
-// so `&<>` are escaped there; in the plain `text` line a `<` is followed by a zero-width space so
+// so `&<>` are escaped there; in the plain `fallbackText` a `<` is followed by a zero-width space so
 // `<users/all>` or `<https://…|link>` in an alert title cannot mention or link anyone.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Incident, Severity } from '../incident.ts';
 import { defineChannel, type DeliveryEvent } from './channel.ts';
 import {
-  TONE_HEX,
+  TONE_TEXT_HEX,
+  actionsWithin,
   cleanBlock,
   escapeAngleAmp,
   fingerprintSlug,
   fitText,
-  headline,
-  incidentFacts,
-  isFiringNotice,
-  labelEntries,
   largestThatFits,
   mentionOnSchema,
-  noticeTone,
-  openableLinks,
   wantsMention,
   webhookUrlSchema,
   type DetailLevel,
 } from './chat-format.ts';
 import { postJson } from './http.ts';
-import { formatMetric, oneLine } from './text.ts';
+import { buildNotice, isFiringNotice, type Notice, type NoticeAction } from './notice.ts';
 
 export const GOOGLE_CHAT_MAX_BODY_BYTES = 32_000;
 /** Room kept for `<users/…> ` added at send time. */
@@ -64,22 +66,41 @@ export const googleChatConfigSchema = z.strictObject({
 export type GoogleChatConfig = z.infer<typeof googleChatConfigSchema>;
 
 export type GoogleChatWidget =
-  | { readonly decoratedText: { readonly topLabel: string; readonly text: string; readonly wrapText: true } }
-  | { readonly textParagraph: { readonly text: string } }
   | {
-      readonly buttonList: {
-        readonly buttons: { readonly text: string; readonly onClick: { readonly openLink: { readonly url: string } } }[];
+      readonly decoratedText: {
+        readonly topLabel?: string;
+        readonly text: string;
+        readonly bottomLabel?: string;
+        readonly wrapText: true;
       };
-    };
+    }
+  | { readonly textParagraph: { readonly text: string; readonly maxLines?: number } }
+  | { readonly buttonList: { readonly buttons: GoogleChatButton[] } };
+
+export interface GoogleChatButton {
+  readonly text: string;
+  readonly onClick: { readonly openLink: { readonly url: string } };
+  readonly type: 'FILLED' | 'OUTLINED';
+}
+
+export interface GoogleChatSection {
+  readonly header?: string;
+  readonly collapsible?: true;
+  readonly uncollapsibleWidgetsCount?: number;
+  readonly widgets: GoogleChatWidget[];
+}
 
 export interface GoogleChatMessage {
-  readonly text: string;
+  /** Only set at send time, for a configured mention (the card header already says it all). */
+  readonly text?: string;
+  /** The notification and preview text: the headline. */
+  readonly fallbackText: string;
   readonly cardsV2: [
     {
       readonly cardId: string;
       readonly card: {
-        readonly header: { readonly title: string; readonly subtitle?: string };
-        readonly sections: [{ readonly widgets: GoogleChatWidget[] }];
+        readonly header: { readonly title: string; readonly subtitle: string };
+        readonly sections: GoogleChatSection[];
       };
     },
   ];
@@ -97,68 +118,76 @@ const escapeCard = (text: string): string => escapeAngleAmp(text).replace(/\n/g,
 /** Message text: Chat parses `<users/…>` and `<url|text>`; a zero-width space after `<` defuses both. */
 const escapeChatText = (text: string): string => text.replace(/</g, '<\u200B');
 
+/** Buttons shown on the card; more go in the collapsed details. */
+const PRIMARY_BUTTONS = 3;
+
 export function renderGoogleChat(event: DeliveryEvent, incident: Incident): GoogleChatRendered {
+  const notice = buildNotice(event, incident);
   return {
-    message: largestThatFits(
-      (level) => buildMessage(event, incident, level),
-      GOOGLE_CHAT_MAX_BODY_BYTES - MENTION_RESERVE_BYTES,
-    ),
+    message: largestThatFits((level) => buildMessage(notice, incident, level), GOOGLE_CHAT_MAX_BODY_BYTES - MENTION_RESERVE_BYTES),
     severity: incident.severity,
     mentionable: isFiringNotice(event, incident),
   };
 }
 
-function buildMessage(event: DeliveryEvent, incident: Incident, level: DetailLevel): GoogleChatMessage {
-  const title = headline(event, incident);
-  const colour = TONE_HEX[noticeTone(event, incident)];
-  const widgets: GoogleChatWidget[] = incidentFacts(event, incident).map((fact, index) => {
-    const value = fitText(fact.value, level.valueChars, { escape: escapeCard });
-    // The first fact is the status: coloured like the notice so resolved reads green at a glance.
-    const text = index === 0 ? `<font color="${colour}"><b>${value}</b></font>` : value;
-    return { decoratedText: { topLabel: fact.label, text, wrapText: true } };
+function buildMessage(notice: Notice, incident: Incident, level: DetailLevel): GoogleChatMessage {
+  const colour = TONE_TEXT_HEX[notice.tone];
+  // The status, coloured like the notice (green once resolved), then where: one widget.
+  const widgets: GoogleChatWidget[] = [
+    {
+      decoratedText: {
+        text: `<font color="${colour}"><b>${escapeCard(notice.status)}</b></font> ${escapeCard(notice.when)}`,
+        bottomLabel: fitText(notice.where, SUBTITLE_CHARS, { escape: escapeCard }),
+        wrapText: true,
+      },
+    },
+  ];
+  const facts = [
+    ...(notice.metric === undefined ? [] : [`<b>${fitText(notice.metric, level.valueChars, { escape: escapeCard })}</b>`]),
+    ...(notice.identity.length === 0 ? [] : [notice.identity.map((fact) => fitText(`${fact.label}: ${fact.value}`, level.valueChars, { escape: escapeCard })).join(' · ')]),
+  ];
+  if (facts.length > 0) widgets.push({ textParagraph: { text: facts.join('<br>') } });
+
+  const links = actionsWithin(notice.actions, LINK_URL_CHARS).slice(0, level.linkCount);
+  // The first action of a firing notice is filled: the one to press.
+  const button = (action: NoticeAction, index: number): GoogleChatButton => ({
+    text: fitText(action.label, BUTTON_TEXT_CHARS),
+    onClick: { openLink: { url: action.url } },
+    type: index === 0 && !notice.resolved ? 'FILLED' : 'OUTLINED',
   });
+  const primary = links.slice(0, PRIMARY_BUTTONS);
+  if (primary.length > 0) widgets.push({ buttonList: { buttons: primary.map(button) } });
 
-  const summary = cleanBlock(incident.summary ?? '');
-  if (summary !== '') widgets.push({ textParagraph: { text: fitText(summary, level.summaryChars, { escape: escapeCard }) } });
+  const summary = cleanBlock(notice.summary ?? '');
+  if (summary !== '') widgets.push({ textParagraph: { text: fitText(summary, level.summaryChars, { escape: escapeCard }), maxLines: 4 } });
 
-  const metric = formatMetric(incident.metric);
-  if (metric !== undefined) {
-    widgets.push({
-      decoratedText: { topLabel: 'Metric', text: fitText(metric, level.valueChars, { escape: escapeCard }), wrapText: true },
-    });
-  }
-
-  const labels = labelEntries(incident.labels);
-  if (labels.length > 0 && level.labelCount > 0) {
-    const shown = labels
-      .slice(0, level.labelCount)
-      .map(([key, value]) => fitText(`${key}: ${value}`, level.valueChars, { escape: escapeCard }));
-    const hidden = labels.length - shown.length;
-    if (hidden > 0) shown.push(`+${hidden} more`);
-    widgets.push({ textParagraph: { text: `<b>Labels</b><br>${shown.join('<br>')}` } });
-  }
-
-  const buttons = openableLinks(incident.links, LINK_URL_CHARS)
-    .slice(0, level.linkCount)
-    .map((link) => ({ text: fitText(oneLine(link.title), BUTTON_TEXT_CHARS), onClick: { openLink: { url: link.url } } }));
-  if (buttons.length > 0) widgets.push({ buttonList: { buttons } });
-
-  widgets.push({
+  // Everything else, collapsed: more links, the remaining labels, the fingerprint.
+  const details: GoogleChatWidget[] = [];
+  const more = links.slice(PRIMARY_BUTTONS);
+  if (more.length > 0) details.push({ buttonList: { buttons: more.map((action) => button(action, 1)) } });
+  const labels = notice.details.slice(0, level.labelCount).map((fact) => fitText(`${fact.label}: ${fact.value}`, level.valueChars, { escape: escapeCard }));
+  const hidden = notice.details.length - labels.length;
+  if (hidden > 0) labels.push(`+${hidden} more`);
+  if (labels.length > 0) details.push({ textParagraph: { text: labels.join('<br>') } });
+  details.push({
     textParagraph: {
-      text: `<font color="#80868B">Tocsin · ${escapeCard(incident.source.kind)} · fingerprint ${fitText(incident.fingerprint, 200, { escape: escapeCard })}</font>`,
+      text: `<font color="#5F6368">Tocsin · ${escapeCard(incident.source.kind)} · fingerprint ${fitText(notice.fingerprint, 200, { escape: escapeCard })}</font>`,
     },
   });
 
-  const { source } = incident;
-  const subtitle = [source.kind, source.account, source.region].filter((part) => part !== undefined).join(' · ');
   return {
-    text: fitText(title, level.titleChars, { escape: escapeChatText }),
+    fallbackText: fitText(notice.headline, level.titleChars, { escape: escapeChatText }),
     cardsV2: [
       {
         cardId: `tocsin-${fingerprintSlug(incident.fingerprint)}`,
         card: {
-          header: { title: fitText(title, HEADER_TITLE_CHARS), subtitle: fitText(oneLine(subtitle), SUBTITLE_CHARS) },
-          sections: [{ widgets }],
+          // Title = what is broken; the status and severity go in the subtitle, so a title that
+          // wraps to one line cuts neither.
+          header: {
+            title: fitText(`${notice.isTest ? '[TEST] ' : ''}${notice.subject}`, HEADER_TITLE_CHARS),
+            subtitle: fitText(`${notice.mark} ${notice.label} · ${notice.statusLine}`, SUBTITLE_CHARS),
+          },
+          sections: [{ widgets }, { header: 'Details', collapsible: true, uncollapsibleWidgetsCount: 0, widgets: details }],
         },
       },
     ],
@@ -193,7 +222,7 @@ export const googleChatChannel = defineChannel<GoogleChatConfig, GoogleChatRende
     const { thread, ...unthreaded } = rendered.message;
     let message: GoogleChatMessage = target.threadPerIncident ? rendered.message : unthreaded;
     if (target.mention !== undefined && wantsMention(rendered, target.mentionOn)) {
-      message = { ...message, text: `<${target.mention}> ${message.text}` };
+      message = { ...message, text: `<${target.mention}> ${message.fallbackText}` };
     }
     const url = target.threadPerIncident && thread !== undefined ? (threadedUrl(target.webhookUrl) ?? target.webhookUrl) : target.webhookUrl;
     // The configured URL too: the threaded one differs from it only by added parameters.

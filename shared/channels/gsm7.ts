@@ -97,6 +97,7 @@ const TRANSLITERATIONS: Readonly<Record<string, string>> = {
   '\u2265': '>=', // ≥
   '\u2264': '<=', // ≤
   '\u00d7': 'x', // ×
+  '\u00b0': ' deg', // ° (°C reads "deg C")
   '`': "'",
 };
 const TRANSLITERABLE = new RegExp(`[${Object.keys(TRANSLITERATIONS).join('')}]`, 'gu');

@@ -2,11 +2,13 @@
 // which edits the message in place on resolve and threads reminders under it (sendAsBot below;
 // the Web API transport is ./slack-api.ts).
 //
-// Layout decision: the primary content is top-level `blocks` (header, summary, fields, link
-// buttons), so the top-level `text` is what Slack uses for the push notification and the
-// unread preview only. The secondary content (metric, labels, fingerprint) goes in one legacy
-// attachment whose `color` paints the bar beside it: red/orange/yellow/blue by severity, green
-// once resolved. Putting everything in an attachment would show the colour next to all of it,
+// Layout (the notice, ./notice.ts, read top-down): header = the headline (mark, severity, rule on
+// resource); a context line with the status in words and time (`Firing since Wed 25 Nov 10:00
+// UTC`, `Resolved after 1h 5m (ended …)`) and where; the metric in words and the identifying
+// labels; the ranked buttons (runbook first, primary style while firing); then the reason text.
+// The top-level `text` is the headline: Slack's push notification and unread preview. The
+// remaining labels and the fingerprint go in one legacy attachment whose `color` paints the bar
+// beside it: red/orange/yellow/blue by severity, green once resolved. Putting everything in an attachment would show the colour next to all of it,
 // but Slack collapses long attachments behind "Show more" and calls them legacy.
 //
 // Every text is escaped for Slack's control characters (`&`, `<`, `>`) before it is measured
@@ -21,23 +23,19 @@ import type { Incident, Severity } from '../incident.ts';
 import { defineChannel, type DeliveryEvent, type MessageRefSlot, type SendResult } from './channel.ts';
 import {
   TONE_HEX,
+  actionsWithin,
   cleanBlock,
   escapeAngleAmp,
   fitText,
-  headline,
-  incidentFacts,
-  isFiringNotice,
   joinBounded,
-  labelEntries,
   mentionOnSchema,
-  noticeTone,
-  openableLinks,
   wantsMention,
   webhookUrlSchema,
 } from './chat-format.ts';
 import { postJson } from './http.ts';
 import { callSlack, parseSlackMessageRef, SLACK_API_URL, slackMessageRef, type SlackApiCall, type SlackApiFailure, type SlackApiOk } from './slack-api.ts';
 import { formatMetric, oneLine } from './text.ts';
+import { buildNotice, isFiringNotice, type Notice } from './notice.ts';
 
 export const SLACK_LIMITS = {
   headerChars: 150,
@@ -55,6 +53,8 @@ export const SLACK_LIMITS = {
 /** The notification text is a headline; far below Slack's 40,000 so previews stay readable. */
 const FALLBACK_TEXT_CHARS = 3000;
 const LABEL_CHARS = 200;
+/** The reason text comes after the buttons; kept to a screenful. */
+const SUMMARY_CHARS = 1500;
 
 /** `<!here>`, `<!channel>`, `<!everyone>`, `<!subteam^ID>` or `<@U…>`, space-separated. */
 const SLACK_MENTION = /^<(?:!here|!channel|!everyone|!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)>(?: <(?:!here|!channel|!everyone|!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)>)*$/;
@@ -103,6 +103,7 @@ export interface SlackButton {
   readonly text: SlackText;
   readonly url: string;
   readonly action_id: string;
+  readonly style?: 'primary';
 }
 export type SlackBlock =
   | { readonly type: 'header'; readonly text: SlackText }
@@ -131,63 +132,58 @@ const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text });
 const plain = (text: string): SlackText => ({ type: 'plain_text', text, emoji: true });
 
 export function renderSlack(event: DeliveryEvent, incident: Incident): SlackRendered {
-  const title = headline(event, incident);
-  const blocks: SlackBlock[] = [{ type: 'header', text: plain(fitText(title, SLACK_LIMITS.headerChars, { escape })) }];
+  const notice = buildNotice(event, incident);
+  const blocks: SlackBlock[] = [{ type: 'header', text: plain(fitText(notice.headline, SLACK_LIMITS.headerChars, { escape })) }];
 
-  const summary = cleanBlock(incident.summary ?? '');
-  if (summary !== '') blocks.push({ type: 'section', text: mrkdwn(fitText(summary, SLACK_LIMITS.sectionChars, { escape })) });
+  // Status, time and place in one line under the headline: how bad, since when, where.
+  const status = `*${escape(notice.statusLine)}*`;
+  blocks.push(context(`${status} · ${fitText(notice.where, SLACK_LIMITS.contextChars - status.length - 3, { escape })}`));
 
-  const fields = incidentFacts(event, incident)
-    .slice(0, SLACK_LIMITS.fields)
-    .map((fact) => {
-      const label = `*${escape(fact.label)}*\n`;
-      return mrkdwn(label + fitText(fact.value, SLACK_LIMITS.fieldChars - label.length, { escape }));
-    });
-  blocks.push({ type: 'section', fields });
+  const what = [
+    ...(notice.metric === undefined ? [] : [`*${fitText(notice.metric, 500, { escape })}*`]),
+    ...(notice.identity.length === 0 ? [] : [notice.identity.map((fact) => fitText(`${fact.label}: ${fact.value}`, LABEL_CHARS, { escape })).join(' · ')]),
+  ];
+  if (what.length > 0) blocks.push({ type: 'section', text: mrkdwn(what.join('\n')) });
 
-  const buttons = openableLinks(incident.links, SLACK_LIMITS.buttonUrlChars)
+  const buttons = actionsWithin(notice.actions, SLACK_LIMITS.buttonUrlChars)
     .slice(0, SLACK_LIMITS.buttons)
     .map(
-      (link, index): SlackButton => ({
+      (action, index): SlackButton => ({
         type: 'button',
-        text: plain(fitText(oneLine(link.title), SLACK_LIMITS.buttonTextChars, { escape })),
-        url: link.url,
+        text: plain(fitText(action.label, SLACK_LIMITS.buttonTextChars, { escape })),
+        url: action.url,
         action_id: `tocsin-link-${index}`,
+        // The first action of a firing notice is the one to press: Slack's primary (green) style.
+        ...(index === 0 && !notice.resolved ? { style: 'primary' as const } : {}),
       }),
     );
   if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
 
+  const summary = cleanBlock(notice.summary ?? '');
+  if (summary !== '') blocks.push({ type: 'section', text: mrkdwn(fitText(summary, SUMMARY_CHARS, { escape })) });
+
   return {
     event,
     message: {
-      text: fitText(title, FALLBACK_TEXT_CHARS, { escape }),
+      text: fitText(notice.headline, FALLBACK_TEXT_CHARS, { escape }),
       blocks,
-      attachments: [{ color: TONE_HEX[noticeTone(event, incident)], blocks: secondaryBlocks(incident) }],
+      attachments: [{ color: TONE_HEX[notice.tone], blocks: secondaryBlocks(notice, incident.source.kind) }],
     },
     severity: incident.severity,
     mentionable: isFiringNotice(event, incident),
   };
 }
 
-/** Metric, labels and fingerprint: the context beside the colour bar. */
-function secondaryBlocks(incident: Incident): SlackBlock[] {
+/** The remaining labels and the fingerprint: detail beside the colour bar, below what matters. */
+function secondaryBlocks(notice: Notice, kind: string): SlackBlock[] {
   const blocks: SlackBlock[] = [];
-  const metric = formatMetric(incident.metric);
-  if (metric !== undefined) {
-    const label = '*Metric:* ';
-    blocks.push(context(label + fitText(metric, SLACK_LIMITS.contextChars - label.length, { escape })));
-  }
-  const labels = labelEntries(incident.labels).map(([key, value]) =>
-    fitText(`${key}=${value}`, LABEL_CHARS, { escape }),
-  );
+  const labels = notice.details.map((fact) => fitText(`${fact.label}=${fact.value}`, LABEL_CHARS, { escape }));
   if (labels.length > 0) {
     const label = '*Labels:* ';
     const joined = joinBounded(labels, ' · ', SLACK_LIMITS.contextChars - label.length, (hidden) => `+${hidden} more`);
     blocks.push(context(label + joined));
   }
-  blocks.push(
-    context(`Tocsin · ${escape(incident.source.kind)} · fingerprint ${fitText(incident.fingerprint, 200, { escape })}`),
-  );
+  blocks.push(context(`Tocsin · ${escape(kind)} · fingerprint ${fitText(notice.fingerprint, 200, { escape })}`));
   return blocks;
 }
 

@@ -1,11 +1,13 @@
 // The SMS channel: one short text per notice, published through Amazon SNS to each phone number.
 //
-// Rendering aims at ONE segment (payloads.md, "Outbound limits"): `[CRIT] FIRING: <title>`,
-// plus ` <first incident link>` only when the whole message still fits. Typographic
-// punctuation is transliterated to GSM-7 (keeps the 160-septet budget); a title that still
-// holds other characters (emoji, CJK, ...) is sent as UCS-2 with a 70-unit budget — unless
-// the cut falls before the first such character, then the message stays GSM-7. The title is
-// what gets cut, with `...` (GSM-7) or `…` (UCS-2).
+// Rendering aims at ONE segment (payloads.md, "Outbound limits"): `[CRIT] FIRING: <rule on
+// resource> <best link>`, `[OK] RESOLVED after 1h 5m: …`, `[CRIT] FLAPPING, NOW RESOLVED: …`.
+// The link is the notice's first ranked action (runbook first, never a generator URL while a
+// better one exists); the title is cut to make room for it as long as 30 characters of it stay.
+// Typographic punctuation is transliterated to GSM-7 and emoji dropped (keeps the 160-septet
+// budget); a title that still holds other characters (CJK, ...) is sent as UCS-2 with a 70-unit
+// budget — unless the cut falls before the first such character, then the message stays GSM-7.
+// The title is what gets cut, with `...` (GSM-7) or `…` (UCS-2).
 //
 // Sending: one PublishCommand per number with SMSType Transactional (alerts are not marketing),
 // SenderID when configured. All numbers must succeed; a failure names the number's index,
@@ -25,7 +27,8 @@ import {
   transliterateToGsm7,
   type SmsEncoding,
 } from './gsm7.ts';
-import { oneLine, statusWord } from './text.ts';
+import { buildNotice, type ActionKind, type Notice } from './notice.ts';
+import { oneLine } from './text.ts';
 
 export const smsConfigSchema = z.strictObject({
   type: z.literal('sms'),
@@ -56,33 +59,56 @@ const SEVERITY_TAG: Readonly<Record<Severity, string>> = {
 
 const CUT_MARKER: Readonly<Record<SmsEncoding, string>> = { 'GSM-7': '...', 'UCS-2': '…' };
 
-export function renderSms(event: DeliveryEvent, incident: Incident): SmsMessage {
-  const prefix = `[${SEVERITY_TAG[incident.severity]}] ${statusWord(event).toUpperCase()}: `;
-  const title = transliterateToGsm7(oneLine(incident.title));
-  const whole = prefix + title;
-  const link = incident.links[0]?.url;
+const SMS_SKIPPED_ACTIONS: ReadonlySet<ActionKind> = new Set(['silence', 'generator', 'image']);
 
-  const text =
-    link !== undefined && fitsOneSegment(`${whole} ${link}`)
-      ? `${whole} ${link}`
-      : fitsOneSegment(whole)
-        ? whole
-        : prefix + cutTitle(title, prefix);
+/** A link is worth cutting the title for only if this much of the title is left. */
+const MIN_TITLE_WITH_LINK = 30;
+
+// Emoji (with their joiners, variation selectors and skin tones) say nothing on a phone's lock
+// screen that the words do not, and one of them would switch the whole text to UCS-2 (70 units).
+const EMOJI = /\p{Extended_Pictographic}|\p{Emoji_Modifier}|\u200D|\uFE0F/gu;
+
+function smsTitle(subject: string): string {
+  return oneLine(transliterateToGsm7(subject).replace(EMOJI, ' '));
+}
+
+function smsPrefix(notice: Notice, severity: Severity): string {
+  if (notice.event === 'flapping') return `[${SEVERITY_TAG[severity]}] FLAPPING, NOW ${notice.resolved ? 'RESOLVED' : 'FIRING'}: `;
+  if (notice.resolved) return notice.duration === undefined ? '[OK] RESOLVED: ' : `[OK] RESOLVED after ${notice.duration}: `;
+  return `[${SEVERITY_TAG[severity]}] ${notice.event === 'renotified' ? 'STILL FIRING' : 'FIRING'}: `;
+}
+
+export function renderSms(event: DeliveryEvent, incident: Incident): SmsMessage {
+  const notice = buildNotice(event, incident);
+  const prefix = smsPrefix(notice, incident.severity);
+  const title = smsTitle(`${notice.isTest ? '[TEST] ' : ''}${notice.subject}`);
+  const whole = prefix + title;
+  // The best page to open (runbook first); silencing, queries and images are for a bigger screen.
+  const link = notice.actions.find((action) => !SMS_SKIPPED_ACTIONS.has(action.kind))?.url;
+  const text = withLink(whole, prefix, title, link) ?? (fitsOneSegment(whole) ? whole : prefix + cutTitle(title, prefix, ''));
   const encoding = smsEncodingOf(text);
   return { text, encoding, units: smsUnits(text, encoding) };
 }
 
+function withLink(whole: string, prefix: string, title: string, link: string | undefined): string | undefined {
+  if (link === undefined) return undefined;
+  const suffix = ` ${link}`;
+  if (fitsOneSegment(whole + suffix)) return whole + suffix;
+  const cut = cutTitle(title, prefix, suffix);
+  return Array.from(cut).length >= MIN_TITLE_WITH_LINK ? prefix + cut + suffix : undefined;
+}
+
 /**
- * The title cut (with a marker) so that prefix + title fills one segment. The prefix is ASCII
- * but its brackets are GSM-7 extension characters: it costs 2 septets more in GSM-7.
+ * The title cut (with a marker) so that prefix + title + suffix fills one segment. The prefix
+ * is ASCII but its brackets are GSM-7 extension characters: it costs 2 septets more in GSM-7.
  */
-function cutTitle(title: string, prefix: string): string {
+function cutTitle(title: string, prefix: string, suffix: string): string {
   // Stay GSM-7 when the characters that would force UCS-2 all fall after the cut.
-  const gsmBudget = SINGLE_SEGMENT_UNITS['GSM-7'] - smsUnits(prefix + CUT_MARKER['GSM-7'], 'GSM-7');
-  const gsmCut = prefixWithinUnits(title, gsmBudget, 'GSM-7');
+  const gsmBudget = SINGLE_SEGMENT_UNITS['GSM-7'] - smsUnits(prefix + CUT_MARKER['GSM-7'] + suffix, 'GSM-7');
+  const gsmCut = gsmBudget > 0 ? prefixWithinUnits(title, gsmBudget, 'GSM-7') : '';
   if (gsmCut !== undefined) return gsmCut.trimEnd() + CUT_MARKER['GSM-7'];
-  const ucsBudget = SINGLE_SEGMENT_UNITS['UCS-2'] - smsUnits(prefix + CUT_MARKER['UCS-2'], 'UCS-2');
-  return (prefixWithinUnits(title, ucsBudget, 'UCS-2') ?? '').trimEnd() + CUT_MARKER['UCS-2'];
+  const ucsBudget = SINGLE_SEGMENT_UNITS['UCS-2'] - smsUnits(prefix + CUT_MARKER['UCS-2'] + suffix, 'UCS-2');
+  return (ucsBudget > 0 ? (prefixWithinUnits(title, ucsBudget, 'UCS-2') ?? '') : '').trimEnd() + CUT_MARKER['UCS-2'];
 }
 
 // Clients live at module scope (one per region), created on first use.

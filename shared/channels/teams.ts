@@ -5,8 +5,11 @@
 // Size: Teams rejects messages over about 28 KB, so the rendered body is measured (UTF-8 bytes
 // of the JSON) and rebuilt with less detail (summary, labels, links, long values) until it fits
 // in TEAMS_MAX_BODY_BYTES minus room reserved for the optional mention added at send time.
-// Colour: the title TextBlock takes Attention (critical, error), Warning, Accent (info) or Good
-// (resolved). Text is Adaptive Card markdown (TextBlock text, Fact title and value), so every
+// Layout (the notice, ./notice.ts): a banner Container in the tone's style (attention, warning,
+// accent, good once resolved) holding the headline and the status line in the default text
+// colour, then where, the metric, the identifying labels and the reason; at most three buttons
+// (two ranked links and "More", an Action.ShowCard with the other links, the remaining labels and
+// the fingerprint). `summary` and `fallbackText` carry the headline for previews. Text is Adaptive Card markdown (TextBlock text, Fact title and value), so every
 // alert-provided text is escaped with backslashes (escapeTeamsMarkdown): `[Re-authenticate](https://evil)`
 // in an alert shows as those characters, never as a link with a disguised target, and `**`/`_`
 // cannot restyle it. Action titles are plain text and stay unescaped. Teams only turns
@@ -16,30 +19,26 @@ import { z } from 'zod';
 import type { Incident, Severity } from '../incident.ts';
 import { defineChannel, type DeliveryEvent } from './channel.ts';
 import {
+  actionsWithin,
   cleanBlock,
   fitText,
-  headline,
-  incidentFacts,
-  isFiringNotice,
-  labelEntries,
   largestThatFits,
   mentionOnSchema,
-  noticeTone,
-  openableLinks,
   wantsMention,
   webhookUrlSchema,
   type DetailLevel,
-  type Tone,
 } from './chat-format.ts';
 import { postJson } from './http.ts';
-import { formatMetric, oneLine } from './text.ts';
+import { buildNotice, isFiringNotice, type Notice, type NoticeAction, type Tone } from './notice.ts';
 
 /** Teams' limit is "about 28 KB"; stay under the decimal figure. */
 export const TEAMS_MAX_BODY_BYTES = 28_000;
 /** Room kept for the mention TextBlock and entity (name ≤ 64, id ≤ 128 chars, no markup). */
 const MENTION_RESERVE_BYTES = 1_500;
 const LINK_URL_CHARS = 2048;
-const ACTION_TITLE_CHARS = 60;
+/** Button text: the notice's short labels (Runbook, Open alert, Silence) fit; a source's own title is cut. */
+const ACTION_TITLE_CHARS = 16;
+const PREVIEW_CHARS = 200;
 const LABEL_KEY_CHARS = 100;
 
 const NO_MARKUP = /^[^\p{Cc}<>]+$/u;
@@ -69,24 +68,44 @@ export const teamsConfigSchema = z.strictObject({
 });
 export type TeamsConfig = z.infer<typeof teamsConfigSchema>;
 
-export type TeamsColor = 'Attention' | 'Warning' | 'Accent' | 'Good';
+export type TeamsColor = 'Default' | 'Attention' | 'Warning' | 'Accent' | 'Good';
+export type TeamsContainerStyle = 'attention' | 'warning' | 'accent' | 'good' | 'emphasis';
 export interface TeamsTextBlock {
   readonly type: 'TextBlock';
   readonly text: string;
   readonly wrap: true;
-  readonly size?: 'Small' | 'Large';
+  readonly size?: 'Small' | 'Medium' | 'Large';
   readonly weight?: 'Bolder';
   readonly color?: TeamsColor;
   readonly isSubtle?: true;
+  readonly maxLines?: number;
+  readonly spacing?: 'None' | 'Small';
 }
 export interface TeamsFactSet {
   readonly type: 'FactSet';
   readonly facts: { readonly title: string; readonly value: string }[];
 }
+export interface TeamsContainer {
+  readonly type: 'Container';
+  readonly style: TeamsContainerStyle;
+  readonly bleed: true;
+  readonly items: TeamsTextBlock[];
+}
+export type TeamsElement = TeamsTextBlock | TeamsFactSet | TeamsContainer;
 export interface TeamsOpenUrl {
   readonly type: 'Action.OpenUrl';
   readonly title: string;
   readonly url: string;
+  readonly style?: 'positive';
+}
+export interface TeamsShowCard {
+  readonly type: 'Action.ShowCard';
+  readonly title: string;
+  readonly card: {
+    readonly type: 'AdaptiveCard';
+    readonly body: TeamsElement[];
+    readonly actions: TeamsOpenUrl[];
+  };
 }
 export interface TeamsMention {
   readonly type: 'mention';
@@ -97,12 +116,17 @@ export interface AdaptiveCard {
   readonly $schema: 'http://adaptivecards.io/schemas/adaptive-card.json';
   readonly type: 'AdaptiveCard';
   readonly version: '1.4';
-  readonly body: (TeamsTextBlock | TeamsFactSet)[];
-  readonly actions: TeamsOpenUrl[];
+  /** Shown where the card cannot be (and read by screen readers): the headline. */
+  readonly fallbackText: string;
+  readonly speak: string;
+  readonly body: TeamsElement[];
+  readonly actions: (TeamsOpenUrl | TeamsShowCard)[];
   readonly msteams: { readonly width: 'Full'; readonly entities?: TeamsMention[] };
 }
 export interface TeamsMessage {
   readonly type: 'message';
+  /** The notification and chat-list preview text (a card alone previews as "Card"). */
+  readonly summary: string;
   readonly attachments: [
     {
       readonly contentType: 'application/vnd.microsoft.card.adaptive';
@@ -118,83 +142,82 @@ export interface TeamsRendered {
   readonly mentionable: boolean;
 }
 
-export const TEAMS_COLOR: Readonly<Record<Tone, TeamsColor>> = {
-  critical: 'Attention',
-  error: 'Attention',
-  warning: 'Warning',
-  info: 'Accent',
-  resolved: 'Good',
+/**
+ * The banner behind the headline. Teams' light theme paints Warning text #F8D22A and Good
+ * #92C353 on white (contrast 1.5:1 and 2.1:1), so the tone is the banner's background and the
+ * headline stays in the default text colour on it (test/channels/rendering.test.ts measures it).
+ */
+export const TEAMS_BANNER: Readonly<Record<Tone, TeamsContainerStyle>> = {
+  critical: 'attention',
+  error: 'attention',
+  warning: 'warning',
+  info: 'accent',
+  resolved: 'good',
 };
 
+/** Top-level buttons: at most three, so none is cut at phone width; the rest go behind "More". */
+const MAX_TOP_ACTIONS = 3;
+
 export function renderTeams(event: DeliveryEvent, incident: Incident): TeamsRendered {
+  const notice = buildNotice(event, incident);
   return {
-    message: largestThatFits(
-      (level) => buildMessage(event, incident, level),
-      TEAMS_MAX_BODY_BYTES - MENTION_RESERVE_BYTES,
-    ),
+    message: largestThatFits((level) => buildMessage(notice, incident, level), TEAMS_MAX_BODY_BYTES - MENTION_RESERVE_BYTES),
     severity: incident.severity,
     mentionable: isFiringNotice(event, incident),
   };
 }
 
-function buildMessage(event: DeliveryEvent, incident: Incident, level: DetailLevel): TeamsMessage {
-  const body: (TeamsTextBlock | TeamsFactSet)[] = [
-    {
-      type: 'TextBlock',
-      text: fitText(headline(event, incident), level.titleChars, { escape }),
-      wrap: true,
-      size: 'Large',
-      weight: 'Bolder',
-      color: TEAMS_COLOR[noticeTone(event, incident)],
-    },
-    {
+function buildMessage(notice: Notice, incident: Incident, level: DetailLevel): TeamsMessage {
+  const banner: TeamsContainer = {
+    type: 'Container',
+    style: TEAMS_BANNER[notice.tone],
+    bleed: true,
+    items: [
+      { type: 'TextBlock', text: fitText(notice.headline, level.titleChars, { escape }), wrap: true, size: 'Large', weight: 'Bolder' },
+      { type: 'TextBlock', text: escape(notice.statusLine), wrap: true, weight: 'Bolder', spacing: 'Small' },
+    ],
+  };
+  const body: TeamsElement[] = [banner, { type: 'TextBlock', text: fitText(notice.where, level.valueChars, { escape }), wrap: true, isSubtle: true, size: 'Small' }];
+
+  if (notice.metric !== undefined) {
+    body.push({ type: 'TextBlock', text: fitText(notice.metric, level.valueChars, { escape }), wrap: true, size: 'Medium', weight: 'Bolder' });
+  }
+  if (notice.identity.length > 0) {
+    body.push({
       type: 'FactSet',
-      facts: incidentFacts(event, incident).map((fact) => ({
-        title: fact.label,
-        value: fitText(fact.value, level.valueChars, { escape }),
-      })),
-    },
-  ];
-
-  const summary = cleanBlock(incident.summary ?? '');
-  if (summary !== '') body.push({ type: 'TextBlock', text: fitText(summary, level.summaryChars, { escape }), wrap: true });
-
-  const metric = formatMetric(incident.metric);
-  if (metric !== undefined) {
-    body.push({ type: 'TextBlock', text: `**Metric:** ${fitText(metric, level.valueChars, { escape })}`, wrap: true, isSubtle: true });
+      facts: notice.identity.map((fact) => ({ title: fitText(fact.label, LABEL_KEY_CHARS, { escape }), value: fitText(fact.value, level.valueChars, { escape }) })),
+    });
   }
+  const summary = cleanBlock(notice.summary ?? '');
+  if (summary !== '') body.push({ type: 'TextBlock', text: fitText(summary, level.summaryChars, { escape }), wrap: true, maxLines: 8 });
 
-  const labels = labelEntries(incident.labels);
-  if (labels.length > 0 && level.labelCount > 0) {
-    const shown = labels.slice(0, level.labelCount).map(([key, value]) => ({
-      title: fitText(key, LABEL_KEY_CHARS, { escape }),
-      value: fitText(value, level.valueChars, { escape }),
-    }));
-    const hidden = labels.length - shown.length;
-    if (hidden > 0) shown.push({ title: '…', value: `${hidden} more labels` });
-    body.push({ type: 'TextBlock', text: '**Labels**', wrap: true }, { type: 'FactSet', facts: shown });
+  const links = actionsWithin(notice.actions, LINK_URL_CHARS).slice(0, level.linkCount);
+  const details = notice.details.slice(0, level.labelCount);
+  const hiddenLabels = notice.details.length - details.length;
+  const moreBody: TeamsElement[] = [];
+  if (details.length > 0) {
+    const facts = details.map((fact) => ({ title: fitText(fact.label, LABEL_KEY_CHARS, { escape }), value: fitText(fact.value, level.valueChars, { escape }) }));
+    if (hiddenLabels > 0) facts.push({ title: '…', value: `${hiddenLabels} more labels` });
+    moreBody.push({ type: 'FactSet', facts });
   }
-
-  body.push({
+  moreBody.push({
     type: 'TextBlock',
-    text: `Tocsin · ${escape(incident.source.kind)} · fingerprint ${fitText(incident.fingerprint, 200, { escape })}`,
+    text: `Tocsin · ${escape(incident.source.kind)} · fingerprint ${fitText(notice.fingerprint, 200, { escape })}`,
     wrap: true,
     size: 'Small',
     isSubtle: true,
   });
 
-  const actions = openableLinks(incident.links, LINK_URL_CHARS)
-    .slice(0, level.linkCount)
-    .map(
-      (link): TeamsOpenUrl => ({
-        type: 'Action.OpenUrl',
-        title: fitText(oneLine(link.title), ACTION_TITLE_CHARS),
-        url: link.url,
-      }),
-    );
+  // With an overflow card, two link buttons plus "More" keep to three; without, up to three links.
+  const shown = links.length <= MAX_TOP_ACTIONS - 1 ? links : links.slice(0, MAX_TOP_ACTIONS - 1);
+  const overflow = links.slice(shown.length);
+  const actions: (TeamsOpenUrl | TeamsShowCard)[] = shown.map((action, index) => openUrl(action, index === 0 && !notice.resolved));
+  actions.push({ type: 'Action.ShowCard', title: 'More', card: { type: 'AdaptiveCard', body: moreBody, actions: overflow.map((action) => openUrl(action, false)) } });
 
+  const preview = fitText(notice.headline, PREVIEW_CHARS);
   return {
     type: 'message',
+    summary: preview,
     attachments: [
       {
         contentType: 'application/vnd.microsoft.card.adaptive',
@@ -203,6 +226,8 @@ function buildMessage(event: DeliveryEvent, incident: Incident, level: DetailLev
           $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
           type: 'AdaptiveCard',
           version: '1.4',
+          fallbackText: preview,
+          speak: preview,
           body,
           actions,
           msteams: { width: 'Full' },
@@ -210,6 +235,11 @@ function buildMessage(event: DeliveryEvent, incident: Incident, level: DetailLev
       },
     ],
   };
+}
+
+/** Action titles are plain text (never markdown); the short label fits a phone-width button. */
+function openUrl(action: NoticeAction, primary: boolean): TeamsOpenUrl {
+  return { type: 'Action.OpenUrl', title: fitText(action.label, ACTION_TITLE_CHARS), url: action.url, ...(primary ? { style: 'positive' as const } : {}) };
 }
 
 function withMention(message: TeamsMessage, mention: { id: string; name: string }): TeamsMessage {

@@ -1,7 +1,6 @@
 // Plain-text helpers every channel renders with, so a severity, an event or a label set reads
 // the same on Slack, in a mail and on a phone. Lengths are counted in code points (never
 // UTF-16 units) so a cut never splits an emoji into a lone surrogate.
-import type { DeliveryEvent } from './channel.ts';
 import type { IncidentMetric, Severity } from '../incident.ts';
 
 export const ELLIPSIS = '…';
@@ -56,54 +55,9 @@ export function severityEmoji(severity: Severity): string {
   return SEVERITY_EMOJI[severity];
 }
 
-/** The emoji that leads a notice: a check mark once resolved, a loop while flapping, else the severity. */
-export function eventEmoji(event: DeliveryEvent, severity: Severity): string {
-  // The same marks the chat channels use (chat-format.ts noticeEmoji).
-  if (event === 'resolved') return '✅';
-  if (event === 'flapping') return '⚠️';
-  if (event === 'renotified') return '🔁';
-  return severityEmoji(severity);
-}
-
-const STATUS_WORDS: Readonly<Record<DeliveryEvent, string>> = {
-  opened: 'firing',
-  renotified: 'firing (reminder)',
-  resolved: 'resolved',
-  flapping: 'flapping',
-};
-
 /**
- * What a person is told happened, in lower case: `firing`, `firing (reminder)` for a
- * re-notification of a still-firing incident, `resolved`, `flapping`.
- */
-export function statusWord(event: DeliveryEvent): string {
-  return STATUS_WORDS[event];
-}
-
-export interface FormatLabelsOptions {
-  /** Show at most this many labels, then `(+N more)`. Default: all. */
-  readonly maxLabels?: number;
-  /** Between labels. Default `, `. */
-  readonly separator?: string;
-  /** Each value is cut to this many code points. Default 200. */
-  readonly maxValueLength?: number;
-}
-
-/** `key=value` pairs sorted by key, on one line; empty string for no labels. */
-export function formatLabels(labels: Readonly<Record<string, string>>, options: FormatLabelsOptions = {}): string {
-  const { maxLabels = Number.POSITIVE_INFINITY, separator = ', ', maxValueLength = 200 } = options;
-  const keys = Object.keys(labels).sort();
-  const shown = keys
-    .slice(0, maxLabels)
-    .map((key) => `${oneLine(key)}=${truncate(oneLine(labels[key] ?? ''), maxValueLength)}`);
-  const hidden = keys.length - shown.length;
-  if (hidden > 0) shown.push(`(+${hidden} more)`);
-  return shown.join(separator);
-}
-
-/**
- * A metric in words, e.g. `AWS/EC2 CPUUtilization = 92.5 Percent (threshold > 80)`;
- * undefined when there is nothing worth saying (no name and no value).
+ * A metric as facts, e.g. `AWS/EC2 CPUUtilization = 92.5 Percent (threshold > 80)`, for the
+ * incident-tool channels' custom details; notices use metricInWords (./notice.ts).
  */
 export function formatMetric(metric: IncidentMetric | undefined): string | undefined {
   if (!metric) return undefined;

@@ -91,11 +91,12 @@ export function planDispatch<Decision extends DispatchDecision>(
   }
 
   // Some sources do not say when a resolved problem began (a CloudWatch OK notice carries only
-  // its own state change time); the store knows when the episode opened. Notifications then
-  // show the real duration, and email threads the resolved mail under the opened one.
+  // its own state change time); the store knows when the episode opened. Resolved, flapping and
+  // reminder notices then show the real start and duration, and email threads them under the
+  // opened mail (its Message-ID is built from the episode's start).
   const episodeStart = record?.episodeStartedAt;
   const told =
-    event === 'resolved' && episodeStart !== undefined && Date.parse(episodeStart) < Date.parse(incident.startsAt)
+    event !== 'opened' && episodeStart !== undefined && Date.parse(episodeStart) < Date.parse(incident.startsAt)
       ? { ...incident, startsAt: episodeStart }
       : incident;
 

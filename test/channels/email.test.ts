@@ -41,59 +41,58 @@ function threadHash(incident: Incident): string {
 }
 
 describe('email rendering', () => {
-  it('builds the subject from severity, status and title', () => {
-    expect(renderEmail('opened', firing('cloudwatch')).subject).toBe('[ERROR] firing: CPU high on web-1');
-    expect(renderEmail('resolved', resolved('azure-monitor')).subject).toBe('[CRITICAL] resolved: Sev0 DB down on sql-prod');
-    expect(renderEmail('renotified', firing('gcp-monitoring')).subject).toBe('[WARNING] firing (reminder): Uptime check failed on api');
-    expect(renderEmail('flapping', firing('grafana')).subject).toBe('[INFO] flapping: Disk usage');
+  it('builds the subject from the headline: mark, severity or RESOLVED with how long it lasted, title', () => {
+    expect(renderEmail('opened', firing('cloudwatch')).subject).toBe('🟠 ERROR: CPU high on web-1');
+    expect(renderEmail('resolved', resolved('azure-monitor')).subject).toBe('✅ RESOLVED: Sev0 DB down on sql-prod (after 30m)');
+    expect(renderEmail('renotified', firing('gcp-monitoring')).subject).toBe('🔁 STILL FIRING · WARNING: Uptime check failed on api');
+    expect(renderEmail('flapping', firing('grafana')).subject).toBe('⚠️ FLAPPING · INFO: Disk usage');
   });
 
   it('strips CR/LF from the subject so no header can be injected', () => {
     const rendered = renderEmail('opened', firing('alertmanager', { title: 'Boom\r\nBcc: victim@example.org\r\n\r\nbody' }));
-    expect(rendered.subject).toBe('[CRITICAL] firing: Boom Bcc: victim@example.org body');
+    expect(rendered.subject).toBe('🔴 CRITICAL: Boom Bcc: victim@example.org body');
   });
 
   it('cuts very long titles in the subject to 200 characters', () => {
     const rendered = renderEmail('opened', firing('grafana', { title: 'y'.repeat(3_000) }));
-    expect(rendered.subject).toBe(`[INFO] firing: ${'y'.repeat(199)}…`);
+    expect(rendered.subject).toBe(`🔵 INFO: ${'y'.repeat(199)}…`);
   });
 
-  it('puts the facts, labels, links and metric in the text part', () => {
+  it('puts the headline, status, where and the links first in the text part', () => {
     const { text } = renderEmail('opened', firing('cloudwatch'));
     expect(text.split('\n')).toEqual([
-      '[ERROR] firing: CPU high on web-1',
+      '🟠 ERROR: CPU high on web-1',
+      'Firing since Wed 25 Nov 10:00 UTC',
+      'AWS 123456789012 · eu-west-1 · CloudWatch',
+      '',
+      'Open alert: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/CPU%20high',
+      '',
+      'CPUUtilization 92.5% > 80%',
+      'env: prod',
+      'Resource: web-1 · i-0abc123def4567890',
       '',
       'Threshold Crossed: 1 datapoint [92.5 (25/11/26 10:00:00)] was greater than the threshold (80.0).',
       '',
-      'Severity:    error',
-      'Status:      firing',
-      'Source:      cloudwatch (aws), account 123456789012, region eu-west-1',
-      'Rule:        CPU high',
-      'Resource:    web-1 (AWS::EC2::Instance) i-0abc123def4567890',
-      'Started:     2026-11-25T10:00:00.000Z',
-      'Metric:      AWS/EC2 CPUUtilization = 92.5 Percent (threshold > 80)',
-      'Fingerprint: cloudwatch:0f1e2d3c4b5a69788796a5b4c3d2e1f0',
-      '',
       'Labels',
       '  InstanceId: i-0abc123def4567890',
-      '  env: prod',
-      '',
-      'Links',
-      '  CloudWatch console: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/CPU%20high',
       '',
       '-- ',
-      'Sent by Tocsin.',
+      'Sent by Tocsin · rule CPU high · fingerprint cloudwatch:0f1e2d3c4b5a69788796a5b4c3d2e1f0',
       '',
     ]);
   });
 
-  it('shows the end time when resolved and a note for reminders and flapping', () => {
-    expect(renderEmail('resolved', resolved('grafana')).text).toContain('\nEnded:       2026-11-25T07:30:00.000Z\n');
+  it('says resolved in the past tense with how long it lasted, and notes reminders and flapping', () => {
+    const done = renderEmail('resolved', resolved('grafana'));
+    expect(done.text).toContain('\nResolved after 30m (ended Wed 25 Nov 07:30 UTC)\n');
+    expect(done.html).toContain('✅ RESOLVED · Resolved after 30m (ended Wed 25 Nov 07:30 UTC)');
+    // Green rule on top once resolved.
+    expect(done.html).toContain('border-top:6px solid #2EB67D');
     expect(renderEmail('renotified', firing('grafana')).text).toContain('\nReminder: this incident is still firing.\n');
-    expect(renderEmail('flapping', firing('grafana')).html).toContain('<p><strong>This incident is flapping');
+    expect(renderEmail('flapping', firing('grafana')).html).toContain('<strong>This incident is flapping');
   });
 
-  it('escapes everything in the HTML part', () => {
+  it('escapes everything in the HTML part and links only http(s) URLs', () => {
     const incident = firing('alertmanager', {
       title: '<script>alert("t")</script>',
       summary: 'a & b <img src=x onerror=alert(1)>',
@@ -103,18 +102,19 @@ describe('email rendering', () => {
         { title: 'Evil', url: 'javascript:alert(1)' },
       ],
     });
-    const { html } = renderEmail('opened', incident);
+    const { html, text } = renderEmail('opened', incident);
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<img');
     expect(html).not.toContain('<b>');
     expect(html).toContain('&#60;script&#62;alert(&#34;t&#34;)&#60;/script&#62;');
     expect(html).toContain('a &#38; b &#60;img src=x onerror=alert(1)&#62;');
-    expect(html).toContain('<th style="padding:2px 12px 2px 0;vertical-align:top;text-align:left">&#60;k&#62;</th>');
+    expect(html).toMatch(/<th [^>]*>&#60;k&#62;<\/th>/);
     expect(html).toContain('&#34;v&#34; &#39;q&#39;');
-    expect(html).toContain('<li><a href="https://r.example/run?a=1&#38;b=&#34;2&#34;">&#60;b&#62;Runbook&#60;/b&#62;</a></li>');
-    // A non-web URL is shown, never made a link.
-    expect(html).toContain('<li>Evil: javascript:alert(1)</li>');
-    expect(html).not.toContain('href="javascript');
+    // The runbook is the first button, with the URL escaped in the attribute.
+    expect(html).toMatch(/<a href="https:\/\/r\.example\/run\?a=1&#38;b=%222%22" style="[^"]*">Runbook<\/a>/);
+    // A non-web URL is never a link, in either part.
+    expect(html).not.toContain('javascript');
+    expect(text).not.toContain('javascript');
   });
 
   it('escapes the five HTML-special characters', () => {
@@ -128,7 +128,7 @@ describe('email rendering', () => {
     expect(text).not.toContain('s'.repeat(10_000));
     expect(text).toContain(`  k099: ${'v'.repeat(999)}…\n  (+50 more)\n`);
     expect(text).not.toContain('k100');
-    expect(html).toContain('(+50 more)');
+    expect(html).toContain('(+50 more labels)');
     expect(text.length).toBeLessThan(200_000);
   });
 
@@ -156,9 +156,9 @@ describe('email rendering', () => {
     ] as const) {
       const rendered = renderEmail(event, incident);
       expect(rendered.subject).not.toMatch(/[\r\n]/);
-      expect(rendered.subject.startsWith(`[${incident.severity.toUpperCase()}] ${event === 'opened' ? 'firing' : 'resolved'}: `)).toBe(true);
+      expect(rendered.subject).toMatch(event === 'opened' ? new RegExp(`^\\S+ ${incident.severity.toUpperCase()}: `) : /^✅ RESOLVED: /);
       expect(Array.from(rendered.subject).length).toBeLessThanOrEqual(240);
-      expect(rendered.text).toContain(`Fingerprint: ${incident.fingerprint}`);
+      expect(rendered.text).toContain(`fingerprint ${incident.fingerprint}`);
       expect(rendered.html).toContain(escapeHtml(incident.fingerprint));
       expect(rendered.html).not.toContain('<script>');
     }
@@ -199,15 +199,15 @@ describe('email over SMTP (real smtp-server on 127.0.0.1, STARTTLS)', () => {
     expect(received!.secure).toBe(true);
     expect(received!.from).toBe(FROM);
     expect(received!.to).toEqual(['team@example.com', 'lead@example.com', 'audit@example.net']);
-    expect(mail!.subject).toBe('[ERROR] firing: CPU high on web-1');
+    expect(mail!.subject).toBe('🟠 ERROR: CPU high on web-1');
     expect(addresses(mail!.from)).toEqual([FROM]);
     expect(mail!.from!.value[0]!.name).toBe('Tocsin');
     expect(addresses(mail!.to)).toEqual(['team@example.com', 'lead@example.com']);
     expect(addresses(mail!.cc)).toEqual(['audit@example.net']);
-    expect(mail!.text).toContain('Resource:    web-1 (AWS::EC2::Instance) i-0abc123def4567890');
-    expect(mail!.text).toContain('  env: prod');
-    expect(mail!.html).toContain('<h2>[ERROR] firing: CPU high on web-1</h2>');
-    expect(mail!.html).toContain('<a href="https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/CPU%20high">CloudWatch console</a>');
+    expect(mail!.text).toContain('Resource: web-1 · i-0abc123def4567890');
+    expect(mail!.text).toContain('env: prod');
+    expect(mail!.html).toMatch(/<h1 [^>]*>CPU high on web-1<\/h1>/);
+    expect(mail!.html).toMatch(/<a href="https:\/\/eu-west-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=eu-west-1#alarmsV2:alarm\/CPU%20high" style="[^"]*">Open alert<\/a>/);
     expect(header(mail!, 'auto-submitted')).toBe('auto-generated');
     expect(header(mail!, 'x-tocsin-event')).toBe('opened');
     expect(header(mail!, 'x-tocsin-fingerprint')).toBe(incident.fingerprint);
@@ -220,7 +220,7 @@ describe('email over SMTP (real smtp-server on 127.0.0.1, STARTTLS)', () => {
     expect(opened.mail!.messageId).toBe(openedMessageId);
     expect(opened.mail!.inReplyTo).toBeUndefined();
     expect(opened.mail!.references).toBeUndefined();
-    expect(done.mail!.subject).toBe('[CRITICAL] resolved: HighErrorRate on checkout');
+    expect(done.mail!.subject).toBe('✅ RESOLVED: HighErrorRate on checkout (after 30m)');
     expect(done.mail!.messageId).toBe(openedMessageId.replace('.opened@', '.resolved@'));
     expect(done.mail!.inReplyTo).toBe(openedMessageId);
     expect(done.mail!.references).toBe(openedMessageId);
@@ -243,7 +243,7 @@ describe('email over SMTP (real smtp-server on 127.0.0.1, STARTTLS)', () => {
 
   it('keeps unicode titles and escapes hostile ones end to end', async () => {
     const { mail } = await deliver('opened', firing('grafana', { title: 'Überlast 🔥 <script>alert(1)</script>\r\nX-Evil: 1' }));
-    expect(mail!.subject).toBe('[INFO] firing: Überlast 🔥 <script>alert(1)</script> X-Evil: 1');
+    expect(mail!.subject).toBe('🔵 INFO: Überlast 🔥 <script>alert(1)</script> X-Evil: 1');
     expect(mail!.headers.has('x-evil')).toBe(false);
     expect(mail!.html).not.toContain('<script>');
     expect(mail!.html).toContain('Überlast 🔥 &#60;script&#62;alert(1)&#60;/script&#62;');
@@ -399,12 +399,12 @@ describe('email through SES v2', () => {
       Content: { Raw: { Data: expect.any(Uint8Array) as unknown } },
     });
     const mail = await simpleParser(Buffer.from(input.Content!.Raw!.Data!));
-    expect(mail.subject).toBe('[CRITICAL] resolved: Sev0 DB down on sql-prod');
+    expect(mail.subject).toBe('✅ RESOLVED: Sev0 DB down on sql-prod (after 30m)');
     expect(addresses(mail.from)).toEqual([FROM]);
     expect(addresses(mail.to)).toEqual(['team@example.com']);
     expect(addresses(mail.cc)).toEqual(['audit@example.net']);
-    expect(mail.text).toContain('Ended:       2026-11-25T10:00:00.000Z');
-    expect(mail.html).toContain('<h2>[CRITICAL] resolved: Sev0 DB down on sql-prod</h2>');
+    expect(mail.text).toContain('Resolved after 30m (ended Wed 25 Nov 10:00 UTC)');
+    expect(mail.html).toMatch(/<h1 [^>]*>Sev0 DB down on sql-prod<\/h1>/);
     const root = openedId(incident);
     expect(mail.messageId).toBe(root.replace('.opened@', '.resolved@'));
     expect(mail.inReplyTo).toBe(root);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   GOOGLE_CHAT_MAX_BODY_BYTES,
   googleChatChannel,
+  type GoogleChatButton,
   type GoogleChatMessage,
   type GoogleChatWidget,
 } from '../../shared/channels/google-chat.ts';
@@ -40,13 +41,19 @@ describe('google chat channel', () => {
   const { capture, recorder } = chat;
 
   const card = (body: GoogleChatMessage): GoogleChatMessage['cardsV2'][0]['card'] => body.cardsV2[0].card;
-  const widgets = (body: GoogleChatMessage): GoogleChatWidget[] => card(body).sections[0].widgets;
-  const decorated = (body: GoogleChatMessage): { topLabel: string; text: string }[] =>
-    widgets(body).flatMap((w) => ('decoratedText' in w ? [{ topLabel: w.decoratedText.topLabel, text: w.decoratedText.text }] : []));
-  const paragraphs = (body: GoogleChatMessage): string[] =>
-    widgets(body).flatMap((w) => ('textParagraph' in w ? [w.textParagraph.text] : []));
-  const buttonUrls = (body: GoogleChatMessage): string[] =>
-    widgets(body).flatMap((w) => ('buttonList' in w ? w.buttonList.buttons.map((b) => b.onClick.openLink.url) : []));
+  /** The main section's widgets, or the collapsed details' (section 1). */
+  const widgets = (body: GoogleChatMessage, section = 0): GoogleChatWidget[] => card(body).sections[section]?.widgets ?? [];
+  const statusText = (body: GoogleChatMessage): string => {
+    const first = widgets(body)[0];
+    return first !== undefined && 'decoratedText' in first ? first.decoratedText.text : '';
+  };
+  const paragraphs = (body: GoogleChatMessage, section = 0): string[] =>
+    widgets(body, section).flatMap((w) => ('textParagraph' in w ? [w.textParagraph.text] : []));
+  /** The reason: the paragraph cut to a few lines. */
+  const summaryText = (body: GoogleChatMessage): string | undefined =>
+    widgets(body).flatMap((w) => ('textParagraph' in w && w.textParagraph.maxLines !== undefined ? [w.textParagraph.text] : []))[0];
+  const buttons = (body: GoogleChatMessage, section = 0): GoogleChatButton[] => widgets(body, section).flatMap((w) => ('buttonList' in w ? w.buttonList.buttons : []));
+  const buttonUrls = (body: GoogleChatMessage): string[] => [...buttons(body), ...buttons(body, 1)].map((b) => b.onClick.openLink.url);
 
   describe('config', () => {
     it('accepts an https webhook and http only on loopback, without echoing the URL', () => {
@@ -101,17 +108,25 @@ describe('google chat channel', () => {
   });
 
   describe('body for each source kind', () => {
-    const expected: Record<SourceKind, { title: string; subtitle: string; colour: string }> = {
-      cloudwatch: { title: '🟠 ERROR: HighCPU on web-1', subtitle: 'cloudwatch · 123456789012 · us-east-1', colour: '#E8590C' },
+    const expected: Record<SourceKind, { headline: string; title: string; where: string; colour: string; buttons: string[] }> = {
+      cloudwatch: { headline: '🟠 ERROR: HighCPU on web-1', title: 'HighCPU on web-1', where: 'AWS 123456789012 · us-east-1 · CloudWatch', colour: '#A63A00', buttons: ['Open alert'] },
       'azure-monitor': {
-        title: '🔴 CRITICAL: High DTU on orders-db',
-        subtitle: 'azure-monitor · 00000000-1111-2222-3333-444444444444 · westeurope',
-        colour: '#D00000',
+        headline: '🔴 CRITICAL: High DTU on orders-db',
+        title: 'High DTU on orders-db',
+        where: 'Azure 00000000-1111-2222-3333-444444444444 · westeurope · Azure Monitor',
+        colour: '#B00020',
+        buttons: ['Open alert'],
       },
-      'gcp-monitoring': { title: '🟡 WARNING: Uptime check failed on checkout', subtitle: 'gcp-monitoring · shop-prod', colour: '#F2C744' },
-      alertmanager: { title: '🔴 CRITICAL: KubePodCrashLooping on payments-7d9f', subtitle: 'alertmanager', colour: '#D00000' },
-      grafana: { title: '🔵 INFO: Disk usage', subtitle: 'grafana', colour: '#2F80ED' },
-      signalfx: { title: '🟠 ERROR: Checkout latency: p99 above 2s on checkout-7', subtitle: 'signalfx · EXAMPLEORG', colour: '#E8590C' },
+      'gcp-monitoring': { headline: '🟡 WARNING: Uptime check failed on checkout', title: 'Uptime check failed on checkout', where: 'GCP shop-prod · Cloud Monitoring', colour: '#7A5A00', buttons: ['Open alert'] },
+      alertmanager: { headline: '🔴 CRITICAL: KubePodCrashLooping on payments-7d9f', title: 'KubePodCrashLooping on payments-7d9f', where: 'Alertmanager', colour: '#B00020', buttons: ['Runbook', 'Query'] },
+      grafana: { headline: '🔵 INFO: Disk usage', title: 'Disk usage', where: 'Grafana', colour: '#0B5CAD', buttons: ['Silence', 'Dashboard'] },
+      signalfx: {
+        headline: '🟠 ERROR: Checkout latency: p99 above 2s on checkout-7',
+        title: 'Checkout latency: p99 above 2s on checkout-7',
+        where: 'EXAMPLEORG · Splunk Observability',
+        colour: '#A63A00',
+        buttons: ['Open alert'],
+      },
     };
 
     for (const kind of CHAT_SOURCE_KINDS) {
@@ -119,62 +134,64 @@ describe('google chat channel', () => {
         const incident = FIRING[kind];
         const firing = await capture('opened', incident);
         expect(firing.request.headers['content-type']).toBe('application/json; charset=utf-8');
-        expect(firing.body.text).toBe(expected[kind].title);
-        expect(card(firing.body).header).toEqual({ title: expected[kind].title, subtitle: expected[kind].subtitle });
-        expect(decorated(firing.body)[0]).toEqual({
-          topLabel: 'Status',
-          text: `<font color="${expected[kind].colour}"><b>Firing</b></font>`,
-        });
-        expect(buttonUrls(firing.body)).toEqual(incident.links.map((link) => link.url));
+        // The headline once, as the preview; no `text` line repeating it.
+        expect(firing.body.fallbackText).toBe(expected[kind].headline);
+        expect(firing.body.text).toBeUndefined();
+        // Title = what is broken; status in the subtitle.
+        const [mark, label] = expected[kind].headline.split(/:? /);
+        expect(card(firing.body).header).toEqual({ title: expected[kind].title, subtitle: `${mark} ${label} · Firing since Wed 25 Nov 10:00 UTC` });
+        expect(statusText(firing.body)).toBe(`<font color="${expected[kind].colour}"><b>Firing</b></font> since Wed 25 Nov 10:00 UTC`);
+        expect(buttons(firing.body).map((button) => button.text)).toEqual(expected[kind].buttons);
+        expect(buttons(firing.body)[0]?.type).toBe('FILLED');
+        expect(new Set(buttonUrls(firing.body))).toEqual(new Set(incident.links.map((link) => link.url)));
+        expect(card(firing.body).sections[1]).toMatchObject({ header: 'Details', collapsible: true, uncollapsibleWidgetsCount: 0 });
 
         const resolved = await capture('resolved', resolvedOf(incident));
-        expect(resolved.body.text).toBe(`✅ RESOLVED: ${incident.title}`);
-        expect(decorated(resolved.body)).toEqual(
-          expect.arrayContaining([
-            { topLabel: 'Status', text: '<font color="#2EB67D"><b>Resolved</b></font>' },
-            { topLabel: 'Ended', text: '2026-11-25T11:05:30Z' },
-            { topLabel: 'Duration', text: '1h 5m' },
-          ]),
-        );
+        expect(resolved.body.fallbackText).toBe(`✅ RESOLVED: ${incident.title}`);
+        expect(card(resolved.body).header.subtitle).toBe('✅ RESOLVED · Resolved after 1h 5m (ended Wed 25 Nov 11:05 UTC)');
+        expect(statusText(resolved.body)).toBe('<font color="#1A7F37"><b>Resolved</b></font> after 1h 5m (ended Wed 25 Nov 11:05 UTC)');
+        expect(buttons(resolved.body).every((button) => button.type === 'OUTLINED')).toBe(true);
         expect(resolved.body.thread).toEqual(firing.body.thread);
       });
     }
 
-    it('lays out the cloudwatch alarm widget by widget', async () => {
+    it('lays out the cloudwatch alarm widget by widget, details collapsed', async () => {
       const { body } = await capture('opened', FIRING.cloudwatch);
-      expect(widgets(body).map((w) => Object.keys(w)[0])).toEqual([
-        ...Array<string>(8).fill('decoratedText'),
-        'textParagraph',
-        'decoratedText',
-        'textParagraph',
-        'buttonList',
-        'textParagraph',
-      ]);
-      expect(decorated(body).slice(1)).toEqual([
-        { topLabel: 'Severity', text: 'error' },
-        { topLabel: 'Source', text: 'cloudwatch (aws)' },
-        { topLabel: 'Rule', text: 'HighCPU' },
-        { topLabel: 'Account', text: '123456789012' },
-        { topLabel: 'Region', text: 'us-east-1' },
-        { topLabel: 'Resource', text: 'web-1 (AWS::EC2::Instance)' },
-        { topLabel: 'Started', text: '2026-11-25T10:00:00.000Z' },
-        { topLabel: 'Metric', text: 'AWS/EC2 CPUUtilization = 93.5 Percent (threshold GreaterThanThreshold 80)' },
-      ]);
-      expect(paragraphs(body)).toEqual([
-        'Threshold Crossed: 1 datapoint [93.5] was greater than the threshold (80.0).',
-        '<b>Labels</b><br>InstanceId: i-0abc123',
-        '<font color="#80868B">Tocsin · cloudwatch · fingerprint cloudwatch:5f0c2d9a1b7e4c3f8a6d2e1b0c9f8e7d</font>',
-      ]);
-      expect(widgets(body).find((w) => 'buttonList' in w)).toEqual({
-        buttonList: {
-          buttons: [
+      expect(card(body).sections).toEqual([
+        {
+          widgets: [
             {
-              text: 'CloudWatch alarm',
-              onClick: { openLink: { url: 'https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/HighCPU' } },
+              decoratedText: {
+                text: '<font color="#A63A00"><b>Firing</b></font> since Wed 25 Nov 10:00 UTC',
+                bottomLabel: 'AWS 123456789012 · us-east-1 · CloudWatch',
+                wrapText: true,
+              },
             },
+            { textParagraph: { text: '<b>CPUUtilization 93.5% &gt; 80%</b>' } },
+            {
+              buttonList: {
+                buttons: [
+                  {
+                    text: 'Open alert',
+                    onClick: { openLink: { url: 'https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/HighCPU' } },
+                    type: 'FILLED',
+                  },
+                ],
+              },
+            },
+            { textParagraph: { text: 'Threshold Crossed: 1 datapoint [93.5] was greater than the threshold (80.0).', maxLines: 4 } },
           ],
         },
-      });
+        {
+          header: 'Details',
+          collapsible: true,
+          uncollapsibleWidgetsCount: 0,
+          widgets: [
+            { textParagraph: { text: 'InstanceId: i-0abc123' } },
+            { textParagraph: { text: '<font color="#5F6368">Tocsin · cloudwatch · fingerprint cloudwatch:5f0c2d9a1b7e4c3f8a6d2e1b0c9f8e7d</font>' } },
+          ],
+        },
+      ]);
     });
   });
 
@@ -187,11 +204,12 @@ describe('google chat channel', () => {
         labels: { team: '<b>web</b>' },
       });
       const { body } = await capture('opened', incident);
-      expect(body.text).toBe('🟠 ERROR: Disk <\u200Busers/all> & <\u200Bhttps://evil.example|click>');
+      expect(body.fallbackText).toBe('🟠 ERROR: Disk <\u200Busers/all> & <\u200Bhttps://evil.example|click>');
+      expect(body.text).toBeUndefined();
       // The card header is plain text (no mentions, no HTML), so it keeps the title as written.
-      expect(card(body).header.title).toBe('🟠 ERROR: Disk <users/all> & <https://evil.example|click>');
-      expect(paragraphs(body)[0]).toBe('&lt;a href="https://evil.example"&gt;x&lt;/a&gt; &amp; more<br>second line');
-      expect(paragraphs(body)[1]).toBe('<b>Labels</b><br>team: &lt;b&gt;web&lt;/b&gt;');
+      expect(card(body).header.title).toBe('Disk <users/all> & <https://evil.example|click>');
+      expect(summaryText(body)).toBe('&lt;a href="https://evil.example"&gt;x&lt;/a&gt; &amp; more<br>second line');
+      expect(paragraphs(body)).toContainEqual(expect.stringContaining('<br>team: &lt;b&gt;web&lt;/b&gt;'));
     });
   });
 
@@ -202,22 +220,25 @@ describe('google chat channel', () => {
       const { body, request, result } = await capture('opened', huge, { mention: 'users/all' });
       expect(result).toEqual({ ok: true });
       expect(Buffer.byteLength(request.body, 'utf8')).toBeLessThanOrEqual(GOOGLE_CHAT_MAX_BODY_BYTES);
-      expect(body.text.startsWith('<users/all> 🔴 CRITICAL: Very long title Very long title')).toBe(true);
-      expect(card(body).header.title.startsWith('🔴 CRITICAL: Very long title')).toBe(true);
+      expect(body.text?.startsWith('<users/all> 🔴 CRITICAL: Very long title Very long title')).toBe(true);
+      expect(card(body).header.title.startsWith('Very long title')).toBe(true);
       expect(card(body).header.title.length).toBeLessThanOrEqual(200);
-      expect(paragraphs(body)[0]).toMatch(/^(?:x&lt;)+x?…$/);
+      expect(summaryText(body)).toMatch(/^(?:x&lt;)+x?…$/);
+      expect(buttons(body).length).toBeLessThanOrEqual(3);
       expect(buttonUrls(body).length).toBeLessThanOrEqual(5);
     });
 
     itHoldsTheByteLimitForMultiByteText(chat, {
       title: 'holds the limit for multi-byte text',
       maxBytes: GOOGLE_CHAT_MAX_BODY_BYTES,
-      titleOf: (body) => card(body).header.title,
+      // The headline (mark, severity, title) is the preview text; the card title is the title alone.
+      titleOf: (body) => body.fallbackText,
     });
 
     itKeepsEmojiAndRightToLeftText(chat, {
-      titleOf: (body) => card(body).header.title,
-      summaryOf: (body) => paragraphs(body)[0]!,
+      // The headline (mark, severity, title) is the preview text; the card title is the title alone.
+      titleOf: (body) => body.fallbackText,
+      summaryOf: (body) => summaryText(body)!,
     });
   });
 
@@ -226,7 +247,8 @@ describe('google chat channel', () => {
       const firing = await capture('opened', FIRING['azure-monitor'], { mention: 'users/all' });
       expect(firing.body.text).toBe('<users/all> 🔴 CRITICAL: High DTU on orders-db');
       const resolved = await capture('resolved', resolvedOf(FIRING['azure-monitor']), { mention: 'users/all' });
-      expect(resolved.body.text).toBe('✅ RESOLVED: High DTU on orders-db');
+      expect(resolved.body.text).toBeUndefined();
+      expect(resolved.body.fallbackText).toBe('✅ RESOLVED: High DTU on orders-db');
       const info = await capture('opened', FIRING.grafana, { mention: 'users/123456789012345678901' });
       expect(info.request.body).not.toContain('users/123456789012345678901');
     });

@@ -54,7 +54,9 @@ describe('every channel renders every fixture', () => {
 
       const mail = renderEmail(event, incident);
       expect(mail.subject).not.toMatch(/[\r\n]/);
-      expect(mail.subject).toMatch(new RegExp(`^\\[${incident.severity.toUpperCase()}\\] `));
+      // Resolved reads as resolved from the first word; anything else names the severity.
+      const over = event === 'resolved' || (incident.status === 'resolved' && event !== 'flapping');
+      expect(mail.subject).toMatch(over ? /^✅ (\[TEST\] )?RESOLVED: / : new RegExp(`^\\S+ (\\[TEST\\] )?(STILL FIRING · |FLAPPING · )?${incident.severity.toUpperCase()}: `));
       expect(mail.text).toContain(incident.title.slice(0, 40));
 
       const line = renderConsoleLine(event, incident);

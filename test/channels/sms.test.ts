@@ -50,7 +50,7 @@ describe('GSM-7 sizing', () => {
 });
 
 describe('SMS rendering', () => {
-  it('renders severity, status, title and the first link when it fits', () => {
+  it('renders severity, status, title and the best link when it fits', () => {
     expect(renderSms('opened', firing('alertmanager'))).toEqual({
       text: '[CRIT] FIRING: HighErrorRate on checkout https://r.example/he',
       encoding: 'GSM-7',
@@ -58,62 +58,82 @@ describe('SMS rendering', () => {
     });
   });
 
-  it('marks resolved, reminders and flapping', () => {
-    expect(renderSms('resolved', resolved('alertmanager')).text).toBe('[CRIT] RESOLVED: HighErrorRate on checkout https://r.example/he');
-    expect(renderSms('renotified', firing('cloudwatch', { links: [] })).text).toBe('[ERR] FIRING (REMINDER): CPU high on web-1');
-    expect(renderSms('flapping', firing('gcp-monitoring', { links: [] })).text).toBe('[WARN] FLAPPING: Uptime check failed on api');
+  it('says resolved in the past tense with how long it lasted, and the state of a flapping alert', () => {
+    expect(renderSms('resolved', resolved('alertmanager')).text).toBe('[OK] RESOLVED after 30m: HighErrorRate on checkout https://r.example/he');
+    expect(renderSms('renotified', firing('cloudwatch', { links: [] })).text).toBe('[ERR] STILL FIRING: CPU high on web-1');
+    expect(renderSms('flapping', firing('gcp-monitoring', { links: [] })).text).toBe('[WARN] FLAPPING, NOW FIRING: Uptime check failed on api');
+    expect(renderSms('flapping', resolved('gcp-monitoring', { links: [] })).text).toBe('[WARN] FLAPPING, NOW RESOLVED: Uptime check failed on api');
     expect(renderSms('opened', firing('grafana', { links: [] })).text).toBe('[INFO] FIRING: Disk usage');
   });
 
-  it('includes a long console link only when the whole message still fits one segment', () => {
+  it('sends the runbook, never the internal query or the silence link, when there is one', () => {
+    const links = [
+      { title: 'Source', url: 'http://prometheus:9090/graph?g0.expr=up' },
+      { title: 'Silence', url: 'https://am.example/#/silences/new' },
+      { title: 'Runbook', url: 'https://r.example/he' },
+    ];
+    expect(renderSms('opened', firing('alertmanager', { links })).text).toBe('[CRIT] FIRING: HighErrorRate on checkout https://r.example/he');
+    expect(renderSms('opened', firing('alertmanager', { links: links.slice(0, 2) })).text).toBe('[CRIT] FIRING: HighErrorRate on checkout');
+  });
+
+  it('cuts a long title to keep the link, as long as 30 characters of the title stay', () => {
     const incident = firing('cloudwatch');
     const withLink = `[ERR] FIRING: CPU high on web-1 ${incident.links[0]!.url}`;
     expect(smsUnits(withLink)).toBeLessThanOrEqual(160);
     expect(renderSms('opened', incident).text).toBe(withLink);
 
     const longerTitle = 'CPU credit balance exhausted on web-1 in the production auto scaling group';
-    expect(renderSms('opened', firing('cloudwatch', { title: longerTitle })).text).toBe(`[ERR] FIRING: ${longerTitle}`);
+    const cut = renderSms('opened', firing('cloudwatch', { title: longerTitle }));
+    expect(cut.text).toMatch(/^\[ERR\] FIRING: CPU credit balance exhausted on .*\.\.\. https:\/\/eu-west-1\.console/);
+    expect(cut.units).toBeLessThanOrEqual(160);
+    // A URL that would leave less than 30 characters of title is left out.
+    const longUrl = `https://runbooks.example.com/${'p'.repeat(120)}`;
+    const noRoom = renderSms('opened', firing('cloudwatch', { title: longerTitle, links: [{ title: 'Runbook', url: longUrl }] }));
+    expect(noRoom.text).toBe(`[ERR] FIRING: ${longerTitle}`);
   });
 
   it('cuts a long title to fill exactly one GSM-7 segment', () => {
     // "[CRIT] FIRING: " is 15 characters but 17 septets ([ and ] are extension characters),
     // "..." 3: 140 septets remain for the title.
-    const rendered = renderSms('opened', firing('alertmanager', { title: 'x'.repeat(1_000) }));
+    const rendered = renderSms('opened', firing('alertmanager', { title: 'x'.repeat(1_000), links: [] }));
     expect(rendered).toEqual({ text: `[CRIT] FIRING: ${'x'.repeat(140)}...`, encoding: 'GSM-7', units: 160 });
     expect(smsSize(rendered.text).segments).toBe(1);
   });
 
   it('counts extension characters twice when cutting', () => {
-    const braces = renderSms('opened', firing('alertmanager', { title: '{'.repeat(200) }));
+    const braces = renderSms('opened', firing('alertmanager', { title: '{'.repeat(200), links: [] }));
     expect(braces).toEqual({ text: `[CRIT] FIRING: ${'{'.repeat(70)}...`, encoding: 'GSM-7', units: 160 });
-    const mixed = renderSms('opened', firing('alertmanager', { title: `cost ${'€['.repeat(100)}` }));
+    const mixed = renderSms('opened', firing('alertmanager', { title: `cost ${'€['.repeat(100)}`, links: [] }));
     expect(mixed.encoding).toBe('GSM-7');
     expect(mixed.units).toBeLessThanOrEqual(160);
     expect(mixed.units).toBeGreaterThanOrEqual(159);
     expect(mixed.text).toMatch(/^\[CRIT\] FIRING: cost (€\[)+€?\.\.\.$/);
   });
 
-  it('uses the 70-unit UCS-2 budget when an emoji must be sent, never splitting it', () => {
-    const rendered = renderSms('opened', firing('alertmanager', { title: '🔥'.repeat(100) }));
-    expect(rendered).toEqual({ text: `[CRIT] FIRING: ${'🔥'.repeat(27)}…`, encoding: 'UCS-2', units: 70 });
-    const oddBudget = renderSms('opened', firing('grafana', { title: `x${'🔥'.repeat(100)}` }));
-    // 70 - 15 (prefix) - 1 (marker) = 54 units: "x" plus 26 emoji (53 units); a 27th would split.
-    expect(oddBudget).toEqual({ text: `[INFO] FIRING: x${'🔥'.repeat(26)}…`, encoding: 'UCS-2', units: 69 });
+  it('drops emoji and spells out ° so the text stays GSM-7 and keeps its link', () => {
+    expect(renderSms('opened', firing('grafana', { title: '🔥 Disk full' }))).toEqual({
+      text: '[INFO] FIRING: Disk full https://grafana.example/d/abc',
+      encoding: 'GSM-7',
+      units: 56, // 54 characters; [ and ] cost two septets each
+    });
+    expect(renderSms('opened', firing('grafana', { title: 'Server room at 31°C 🌡️' })).text).toBe(
+      '[INFO] FIRING: Server room at 31 degC https://grafana.example/d/abc',
+    );
   });
 
-  it('keeps a short non-GSM title whole, with the link when it fits in 70 units', () => {
-    expect(renderSms('opened', firing('grafana', { title: '🔥 Disk full' }))).toEqual({
-      text: '[INFO] FIRING: 🔥 Disk full https://grafana.example/d/abc',
-      encoding: 'UCS-2',
-      units: 57,
-    });
-    expect(renderSms('opened', firing('grafana', { title: 'Zażółć gęślą jaźń na serwerze produkcyjnym numer 7' })).text).toBe(
+  it('uses the 70-unit UCS-2 budget when letters outside GSM-7 must be sent, never splitting one', () => {
+    const rendered = renderSms('opened', firing('alertmanager', { title: '警報'.repeat(100), links: [] }));
+    expect(rendered).toEqual({ text: `[CRIT] FIRING: ${'警報'.repeat(27)}…`, encoding: 'UCS-2', units: 70 });
+    const astral = renderSms('opened', firing('grafana', { title: `x${'𠀋'.repeat(100)}`, links: [] }));
+    // 70 - 15 (prefix) - 1 (marker) = 54 units: "x" plus 26 astral letters (53 units); a 27th would split.
+    expect(astral).toEqual({ text: `[INFO] FIRING: x${'𠀋'.repeat(26)}…`, encoding: 'UCS-2', units: 69 });
+    expect(renderSms('opened', firing('grafana', { title: 'Zażółć gęślą jaźń na serwerze produkcyjnym numer 7', links: [] })).text).toBe(
       '[INFO] FIRING: Zażółć gęślą jaźń na serwerze produkcyjnym numer 7',
     );
   });
 
   it('stays GSM-7 when the non-GSM characters fall after the cut', () => {
-    const rendered = renderSms('opened', firing('alertmanager', { title: `${'a'.repeat(200)} 🔥` }));
+    const rendered = renderSms('opened', firing('alertmanager', { title: `${'a'.repeat(200)} 警報`, links: [] }));
     expect(rendered).toEqual({ text: `[CRIT] FIRING: ${'a'.repeat(140)}...`, encoding: 'GSM-7', units: 160 });
   });
 
@@ -138,7 +158,7 @@ describe('SMS rendering', () => {
       ] as const) {
         const rendered = renderSms(event, incident);
         expect(smsSize(rendered.text)).toEqual({ encoding: rendered.encoding, units: rendered.units, segments: 1 });
-        expect(rendered.text).toContain(event === 'opened' ? '] FIRING: ' : '] RESOLVED: ');
+        expect(rendered.text).toMatch(event === 'opened' ? /^\[\w+\] FIRING: / : /^\[OK\] RESOLVED (after \w+ )?/);
       }
     }
   });
@@ -179,7 +199,7 @@ describe('SMS sending through SNS', () => {
     expect(sns.commandCalls(PublishCommand).map((call) => call.args[0].input)).toEqual([
       {
         PhoneNumber: '+447700900123',
-        Message: '[INFO] RESOLVED: Disk usage https://grafana.example/d/abc',
+        Message: '[OK] RESOLVED after 30m: Disk usage https://grafana.example/d/abc',
         MessageAttributes: {
           ...transactional,
           'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: 'Tocsin' },

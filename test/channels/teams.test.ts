@@ -5,8 +5,11 @@ import { describe, expect, it } from 'vitest';
 import {
   TEAMS_MAX_BODY_BYTES,
   teamsChannel,
-  type TeamsFactSet,
+  type TeamsContainer,
+  type TeamsElement,
   type TeamsMessage,
+  type TeamsOpenUrl,
+  type TeamsShowCard,
   type TeamsTextBlock,
 } from '../../shared/channels/teams.ts';
 import { incidentSchema, type SourceKind } from '../../shared/incident.ts';
@@ -38,11 +41,17 @@ describe('teams channel', () => {
   const { capture } = chat;
 
   const card = (body: TeamsMessage): TeamsMessage['attachments'][0]['content'] => body.attachments[0].content;
-  const textBlocks = (body: TeamsMessage): TeamsTextBlock[] =>
-    card(body).body.filter((element): element is TeamsTextBlock => element.type === 'TextBlock');
-  const factSets = (body: TeamsMessage): TeamsFactSet[] =>
-    card(body).body.filter((element): element is TeamsFactSet => element.type === 'FactSet');
-  const titleBlock = (body: TeamsMessage): TeamsTextBlock => textBlocks(body)[0]!;
+  /** Every element in reading order, the banner's items included. */
+  const flat = (body: TeamsMessage): TeamsElement[] =>
+    card(body).body.flatMap((element): TeamsElement[] => (element.type === 'Container' ? [element, ...element.items] : [element]));
+  const textBlocks = (body: TeamsMessage): TeamsTextBlock[] => flat(body).filter((element): element is TeamsTextBlock => element.type === 'TextBlock');
+  const banner = (body: TeamsMessage): TeamsContainer => card(body).body.find((element): element is TeamsContainer => element.type === 'Container')!;
+  const titleBlock = (body: TeamsMessage): TeamsTextBlock => banner(body).items[0]!;
+  const statusBlock = (body: TeamsMessage): TeamsTextBlock => banner(body).items[1]!;
+  /** The reason: the one text block cut to a few lines. */
+  const summaryBlock = (body: TeamsMessage): TeamsTextBlock | undefined => textBlocks(body).find((block) => block.maxLines !== undefined);
+  const openUrls = (body: TeamsMessage): TeamsOpenUrl[] => card(body).actions.filter((action): action is TeamsOpenUrl => action.type === 'Action.OpenUrl');
+  const more = (body: TeamsMessage): TeamsShowCard => card(body).actions.find((action): action is TeamsShowCard => action.type === 'Action.ShowCard')!;
 
   describe('config', () => {
     it('accepts an https webhook and http only on loopback, without echoing the URL', () => {
@@ -65,13 +74,13 @@ describe('teams channel', () => {
   });
 
   describe('body for each source kind', () => {
-    const expected: Record<SourceKind, { title: string; color: string }> = {
-      cloudwatch: { title: '🟠 ERROR: HighCPU on web-1', color: 'Attention' },
-      'azure-monitor': { title: '🔴 CRITICAL: High DTU on orders-db', color: 'Attention' },
-      'gcp-monitoring': { title: '🟡 WARNING: Uptime check failed on checkout', color: 'Warning' },
-      alertmanager: { title: '🔴 CRITICAL: KubePodCrashLooping on payments-7d9f', color: 'Attention' },
-      grafana: { title: '🔵 INFO: Disk usage', color: 'Accent' },
-      signalfx: { title: '🟠 ERROR: Checkout latency: p99 above 2s on checkout-7', color: 'Attention' },
+    const expected: Record<SourceKind, { title: string; banner: string; buttons: string[] }> = {
+      cloudwatch: { title: '🟠 ERROR: HighCPU on web-1', banner: 'attention', buttons: ['Open alert'] },
+      'azure-monitor': { title: '🔴 CRITICAL: High DTU on orders-db', banner: 'attention', buttons: ['Open alert'] },
+      'gcp-monitoring': { title: '🟡 WARNING: Uptime check failed on checkout', banner: 'warning', buttons: ['Open alert'] },
+      alertmanager: { title: '🔴 CRITICAL: KubePodCrashLooping on payments-7d9f', banner: 'attention', buttons: ['Runbook', 'Query'] },
+      grafana: { title: '🔵 INFO: Disk usage', banner: 'accent', buttons: ['Silence', 'Dashboard'] },
+      signalfx: { title: '🟠 ERROR: Checkout latency: p99 above 2s on checkout-7', banner: 'attention', buttons: ['Open alert'] },
     };
 
     for (const kind of CHAT_SOURCE_KINDS) {
@@ -81,6 +90,7 @@ describe('teams channel', () => {
         expect(firing.result).toEqual({ ok: true });
         expect(firing.request.headers['content-type']).toBe('application/json; charset=utf-8');
         expect(firing.body.type).toBe('message');
+        expect(firing.body.summary).toBe(expected[kind].title);
         expect(firing.body.attachments).toHaveLength(1);
         expect(firing.body.attachments[0].contentType).toBe('application/vnd.microsoft.card.adaptive');
         expect(firing.body.attachments[0].contentUrl).toBeNull();
@@ -88,69 +98,73 @@ describe('teams channel', () => {
           $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
           type: 'AdaptiveCard',
           version: '1.4',
+          fallbackText: expected[kind].title,
           msteams: { width: 'Full' },
         });
-        expect(titleBlock(firing.body)).toEqual({
-          type: 'TextBlock',
-          text: expected[kind].title,
-          wrap: true,
-          size: 'Large',
-          weight: 'Bolder',
-          color: expected[kind].color,
-        });
-        expect(factSets(firing.body)[0]!.facts[0]).toEqual({ title: 'Status', value: 'Firing' });
-        expect(card(firing.body).actions.map((action) => action.url)).toEqual(incident.links.map((link) => link.url));
-        expect(new Set(card(firing.body).actions.map((action) => action.type))).toEqual(new Set(['Action.OpenUrl']));
+        // The tone is the banner's background; the headline keeps the default (dark) text colour.
+        expect(banner(firing.body).style).toBe(expected[kind].banner);
+        expect(titleBlock(firing.body)).toEqual({ type: 'TextBlock', text: expected[kind].title, wrap: true, size: 'Large', weight: 'Bolder' });
+        expect(statusBlock(firing.body).text).toBe('Firing since Wed 25 Nov 10:00 UTC');
+        expect(openUrls(firing.body).map((action) => action.title)).toEqual(expected[kind].buttons);
+        expect(openUrls(firing.body)[0]?.style).toBe('positive');
+        // At most three buttons, "More" last.
+        expect(card(firing.body).actions.length).toBeLessThanOrEqual(3);
+        expect(card(firing.body).actions.at(-1)?.type).toBe('Action.ShowCard');
+        const allUrls = [...openUrls(firing.body), ...more(firing.body).card.actions].map((action) => action.url);
+        expect(new Set(allUrls)).toEqual(new Set(incident.links.map((link) => link.url)));
 
         const resolved = await capture('resolved', resolvedOf(incident));
         expect(titleBlock(resolved.body).text).toBe(`✅ RESOLVED: ${incident.title}`);
-        expect(titleBlock(resolved.body).color).toBe('Good');
-        expect(factSets(resolved.body)[0]!.facts).toEqual(
-          expect.arrayContaining([
-            { title: 'Status', value: 'Resolved' },
-            { title: 'Ended', value: '2026-11-25T11:05:30Z' },
-            { title: 'Duration', value: '1h 5m' },
-          ]),
-        );
+        expect(banner(resolved.body).style).toBe('good');
+        expect(statusBlock(resolved.body).text).toBe('Resolved after 1h 5m (ended Wed 25 Nov 11:05 UTC)');
+        expect(openUrls(resolved.body).some((action) => action.style !== undefined)).toBe(false);
       });
     }
 
     it('lays out the cloudwatch alarm element by element', async () => {
       const { body } = await capture('opened', FIRING.cloudwatch);
-      expect(card(body).body.map((element) => element.type)).toEqual([
-        'TextBlock',
-        'FactSet',
-        'TextBlock',
-        'TextBlock',
-        'TextBlock',
-        'FactSet',
-        'TextBlock',
-      ]);
-      expect(factSets(body)[0]!.facts).toEqual([
-        { title: 'Status', value: 'Firing' },
-        { title: 'Severity', value: 'error' },
-        { title: 'Source', value: 'cloudwatch (aws)' },
-        { title: 'Rule', value: 'HighCPU' },
-        { title: 'Account', value: '123456789012' },
-        { title: 'Region', value: 'us-east-1' },
-        { title: 'Resource', value: 'web-1 (AWS::EC2::Instance)' },
-        { title: 'Started', value: '2026-11-25T10:00:00.000Z' },
-      ]);
-      expect(textBlocks(body).slice(1).map((block) => block.text)).toEqual([
+      expect(card(body).body).toEqual([
+        {
+          type: 'Container',
+          style: 'attention',
+          bleed: true,
+          items: [
+            { type: 'TextBlock', text: '🟠 ERROR: HighCPU on web-1', wrap: true, size: 'Large', weight: 'Bolder' },
+            { type: 'TextBlock', text: 'Firing since Wed 25 Nov 10:00 UTC', wrap: true, weight: 'Bolder', spacing: 'Small' },
+          ],
+        },
+        { type: 'TextBlock', text: 'AWS 123456789012 · us-east-1 · CloudWatch', wrap: true, isSubtle: true, size: 'Small' },
+        { type: 'TextBlock', text: 'CPUUtilization 93.5% \\> 80%', wrap: true, size: 'Medium', weight: 'Bolder' },
         // Markdown characters of alert text are escaped: `[93.5]` shows as typed.
-        'Threshold Crossed: 1 datapoint \\[93.5\\] was greater than the threshold (80.0).',
-        '**Metric:** AWS/EC2 CPUUtilization = 93.5 Percent (threshold GreaterThanThreshold 80)',
-        '**Labels**',
-        'Tocsin · cloudwatch · fingerprint cloudwatch:5f0c2d9a1b7e4c3f8a6d2e1b0c9f8e7d',
+        { type: 'TextBlock', text: 'Threshold Crossed: 1 datapoint \\[93.5\\] was greater than the threshold (80.0).', wrap: true, maxLines: 8 },
       ]);
-      expect(factSets(body)[1]!.facts).toEqual([{ title: 'InstanceId', value: 'i-0abc123' }]);
       expect(card(body).actions).toEqual([
         {
           type: 'Action.OpenUrl',
-          title: 'CloudWatch alarm',
+          title: 'Open alert',
           url: 'https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/HighCPU',
+          style: 'positive',
+        },
+        {
+          type: 'Action.ShowCard',
+          title: 'More',
+          card: {
+            type: 'AdaptiveCard',
+            body: [
+              { type: 'FactSet', facts: [{ title: 'InstanceId', value: 'i-0abc123' }] },
+              { type: 'TextBlock', text: 'Tocsin · cloudwatch · fingerprint cloudwatch:5f0c2d9a1b7e4c3f8a6d2e1b0c9f8e7d', wrap: true, size: 'Small', isSubtle: true },
+            ],
+            actions: [],
+          },
         },
       ]);
+    });
+
+    it('puts links past the second behind "More", so no more than three buttons show', async () => {
+      const links = ['Runbook', 'Dashboard', 'Silence', 'Alert rule', 'Panel'].map((title, i) => ({ title, url: `https://grafana.example.com/${i}` }));
+      const { body } = await capture('opened', incidentSchema.parse({ ...FIRING.grafana, links }));
+      expect(card(body).actions.map((action) => action.title)).toEqual(['Runbook', 'Open alert', 'More']);
+      expect(more(body).card.actions.map((action) => action.title)).toEqual(['Silence', 'Dashboard', 'Panel']);
     });
   });
 
@@ -161,33 +175,34 @@ describe('teams channel', () => {
       expect(Buffer.byteLength(request.body, 'utf8')).toBeLessThanOrEqual(TEAMS_MAX_BODY_BYTES);
       expect(titleBlock(body).text.startsWith('🔴 CRITICAL: Very long title Very long title')).toBe(true);
       expect(titleBlock(body).text.endsWith('…')).toBe(true);
-      const summary = textBlocks(body)[1]!.text;
+      const summary = summaryBlock(body)!.text;
       expect(summary).toMatch(/^x+…$/);
       expect(summary.length).toBeLessThan(100_000);
-      expect(card(body).actions.length).toBeLessThanOrEqual(5);
+      expect(card(body).actions.length).toBeLessThanOrEqual(3);
     });
 
     itHoldsTheByteLimitForMultiByteText(chat, {
       title: 'holds the limit for multi-byte text and with a mention added',
       maxBytes: TEAMS_MAX_BODY_BYTES,
       extra: { mention: { id: 'oncall@example.com', name: 'On-call' } },
-      // The mention line comes first, so the title is the second text block.
-      titleOf: (body) => textBlocks(body)[1]!.text,
+      // The mention line comes first; the title is still the banner's first line.
+      titleOf: (body) => titleBlock(body).text,
     });
 
     it('keeps a moderate card whole', async () => {
       const summary = 'Line of detail. '.repeat(300).trim();
       const incident = incidentSchema.parse({ ...FIRING.alertmanager, summary });
       const { body } = await capture('opened', incident);
-      expect(textBlocks(body)[1]!.text).toBe(summary);
-      expect(factSets(body)[1]!.facts).toHaveLength(4);
+      expect(summaryBlock(body)!.text).toBe(summary);
+      // namespace is identity (on the card); pod and the rest behind "More".
+      expect(more(body).card.body[0]).toEqual({ type: 'FactSet', facts: [{ title: 'pod', value: 'payments-7d9f' }] });
     });
   });
 
   describe('text', () => {
     itKeepsEmojiAndRightToLeftText(chat, {
       titleOf: (body) => titleBlock(body).text,
-      summaryOf: (body) => textBlocks(body)[1]!.text,
+      summaryOf: (body) => summaryBlock(body)!.text,
     });
   });
 

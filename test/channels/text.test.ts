@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   codePointLength,
-  eventEmoji,
-  formatLabels,
-  formatMetric,
   oneLine,
   severityEmoji,
   shortFingerprint,
-  statusWord,
   truncate,
 } from '../../shared/channels/text.ts';
 
@@ -54,7 +50,7 @@ describe('oneLine', () => {
   });
 });
 
-describe('severity and status words', () => {
+describe('severity emoji', () => {
   it('maps every severity to its emoji', () => {
     expect([severityEmoji('critical'), severityEmoji('error'), severityEmoji('warning'), severityEmoji('info')]).toEqual([
       '🔴',
@@ -62,58 +58,6 @@ describe('severity and status words', () => {
       '🟡',
       '🔵',
     ]);
-  });
-
-  it('leads resolved and flapping notices with their own emoji', () => {
-    expect(eventEmoji('resolved', 'critical')).toBe('✅');
-    expect(eventEmoji('flapping', 'critical')).toBe('⚠️');
-    expect(eventEmoji('opened', 'warning')).toBe('🟡');
-    expect(eventEmoji('renotified', 'error')).toBe('🔁');
-  });
-
-  it('names each delivery event', () => {
-    expect(statusWord('opened')).toBe('firing');
-    expect(statusWord('renotified')).toBe('firing (reminder)');
-    expect(statusWord('resolved')).toBe('resolved');
-    expect(statusWord('flapping')).toBe('flapping');
-  });
-});
-
-describe('formatLabels', () => {
-  it('lists labels sorted by key', () => {
-    expect(formatLabels({ team: 'web', env: 'prod', alertname: 'X' })).toBe('alertname=X, env=prod, team=web');
-  });
-
-  it('returns an empty string for no labels', () => {
-    expect(formatLabels({})).toBe('');
-  });
-
-  it('caps the count and says how many were left out', () => {
-    expect(formatLabels({ a: '1', b: '2', c: '3', d: '4' }, { maxLabels: 2, separator: ' ' })).toBe('a=1 b=2 (+2 more)');
-  });
-
-  it('cuts long values and keeps each label on one line', () => {
-    expect(formatLabels({ k: 'x'.repeat(50), 'multi\nline': 'a\r\nb' }, { maxValueLength: 10 })).toBe(
-      `k=${'x'.repeat(9)}…, multi line=a b`,
-    );
-  });
-});
-
-describe('formatMetric', () => {
-  it('says name, value, unit and threshold', () => {
-    expect(
-      formatMetric({ namespace: 'AWS/EC2', name: 'CPUUtilization', value: 92.5, unit: 'Percent', threshold: 80, operator: '>' }),
-    ).toBe('AWS/EC2 CPUUtilization = 92.5 Percent (threshold > 80)');
-  });
-
-  it('works with partial metrics', () => {
-    expect(formatMetric({ name: 'errors' })).toBe('errors');
-    expect(formatMetric({ value: 3, threshold: 1 })).toBe('value = 3 (threshold 1)');
-  });
-
-  it('is undefined when there is nothing to say', () => {
-    expect(formatMetric(undefined)).toBeUndefined();
-    expect(formatMetric({ unit: 'Count' })).toBeUndefined();
   });
 });
 

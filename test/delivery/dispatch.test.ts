@@ -81,6 +81,25 @@ describe('dispatchIncident', () => {
     expect(closed.jobs.length).toBeGreaterThan(0);
   });
 
+  it('gives a flapping notice on a CloudWatch OK the episode start too, so it shows no 0s and threads with the opened mail', async () => {
+    const store = new MemoryIncidentStore({ settings: DEFAULT_DEDUP_SETTINGS });
+    const router = createRouter({ routes });
+    // CloudWatch-like: each notice starts when its own state change happened.
+    const alarm = (minute: number): Incident => ({ ...firing, startsAt: at(minute).toISOString() });
+    const ok = (minute: number): Incident => ({ ...resolved, startsAt: at(minute).toISOString(), endsAt: at(minute).toISOString() });
+    const events: string[] = [];
+    let last: Awaited<ReturnType<typeof dispatchIncident>> | undefined;
+    // More than flap.changes (4) status changes within the window: the fifth change is told as flapping.
+    for (const [minute, incident] of [[1, alarm(1)], [2, ok(2)], [3, alarm(3)], [4, ok(4)], [5, alarm(5)], [6, ok(6)]] as const) {
+      last = await dispatchIncident(incident, { store, router, now: at(minute) });
+      events.push(last.decision.action);
+    }
+    expect(events).toEqual(['opened', 'resolved', 'opened', 'resolved', 'opened', 'flapping']);
+    expect(last!.jobs.map((job) => [job.event, job.incident.status, job.incident.startsAt, job.incident.endsAt])).toEqual(
+      last!.jobs.map(() => ['flapping', 'resolved', at(5).toISOString(), at(6).toISOString()]),
+    );
+  });
+
   it('re-makes the last notice’s jobs, same transition, for a redelivered message whose jobs may be lost', async () => {
     const store = new MemoryIncidentStore({ settings: DEFAULT_DEDUP_SETTINGS });
     const router = createRouter({ routes });

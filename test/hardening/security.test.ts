@@ -18,7 +18,7 @@ import { pagerDutyChannel } from '../../shared/channels/pagerduty.ts';
 import { splunkOnCallChannel } from '../../shared/channels/splunk-oncall.ts';
 import { renderSlack, slackChannel } from '../../shared/channels/slack.ts';
 import { renderSms, smsChannel } from '../../shared/channels/sms.ts';
-import { renderTeams, teamsChannel } from '../../shared/channels/teams.ts';
+import { renderTeams, teamsChannel, type TeamsElement } from '../../shared/channels/teams.ts';
 import { webhookChannel } from '../../shared/channels/webhook.ts';
 import { incidentSchema, type Incident } from '../../shared/incident.ts';
 import type { HttpRecorder } from '../helpers/http-recorder.ts';
@@ -53,7 +53,7 @@ describe('rendering hostile text', () => {
     const mime = await buildMime(renderEmail('opened', hostile), target, new Date('2026-11-25T10:01:00Z'));
     const parsed = await simpleParser(mime);
 
-    expect(parsed.subject).toBe('[CRITICAL] firing: Disk full Bcc: evil@example.com X-Injected: yes <!channel> <users/all> <at>Everyone</at> <script>alert(1)</script>');
+    expect(parsed.subject).toBe('🔴 CRITICAL: Disk full Bcc: evil@example.com X-Injected: yes <!channel> <users/all> <at>Everyone</at> <script>alert(1)</script>');
     expect(parsed.bcc).toBeUndefined();
     expect(parsed.headers.has('bcc')).toBe(false);
     expect(parsed.headers.has('x-injected')).toBe(false);
@@ -97,8 +97,10 @@ describe('rendering hostile text', () => {
 
   it('Google Chat: card text is escaped and the message text cannot mention or link', () => {
     const message = renderGoogleChat('opened', hostile).message;
-    expect(message.text).not.toMatch(/<[!@a-z]/i);
-    expect(message.text).toContain('<\u200Busers/all>');
+    // No `text` at all (only a configured mention sets one); the preview text is defused.
+    expect(message.text).toBeUndefined();
+    expect(message.fallbackText).not.toMatch(/<[!@a-z]/i);
+    expect(message.fallbackText).toContain('<\u200Busers/all>');
     const cardTexts = JSON.stringify(message.cardsV2[0].card.sections);
     for (const live of ['<script>', '<users/all>', '<!here>', '<!channel>']) expect(cardTexts).not.toContain(live);
     expect(cardTexts).toContain('&lt;script&gt;');
@@ -115,18 +117,23 @@ describe('rendering hostile text', () => {
       metric: { name: disguised, value: 1 },
     });
     const card = teamsChannel.render('opened', incident).message.attachments[0].content;
-    const markdownTexts = card.body.flatMap((element) =>
-      element.type === 'TextBlock' ? [element.text] : element.facts.flatMap((fact) => [fact.title, fact.value]),
-    );
+    // Every markdown text on the card, in the banner and behind "More" included.
+    const textsOf = (elements: readonly TeamsElement[]): string[] =>
+      elements.flatMap((element) =>
+        element.type === 'TextBlock' ? [element.text] : element.type === 'Container' ? textsOf(element.items) : element.facts.flatMap((fact) => [fact.title, fact.value]),
+      );
+    const showCards = card.actions.filter((action) => action.type === 'Action.ShowCard');
+    const markdownTexts = [...textsOf(card.body), ...showCards.flatMap((action) => textsOf(action.card.body))];
+    expect(markdownTexts.join('\n')).toContain('Re-authenticate');
     // An unescaped `[` followed later by `](` would be a live link; an unescaped `*`/`_`/`` ` ``/`<` markup.
     const live = /(^|[^\\])(\[[^\]]*\]\(|\*\*|_[^_]+_|`|<https?:)/;
-    for (const text of markdownTexts.map((text) => text.replace(/^\*\*(Metric:|Labels)\*\*/, ''))) {
-      // (the card's own `**Metric:**` and `**Labels**` headings are left out of the check)
-      expect(text, text).not.toMatch(live);
-    }
+    for (const text of markdownTexts) expect(text, text).not.toMatch(live);
     expect(JSON.stringify(card.body)).toContain('\\\\[Re-authenticate\\\\](https://evil.example/login)');
     // The only links on the card are its actions, built from the incident's links, never from its text.
-    expect(card.actions.map((action) => action.url)).toEqual(['https://runbooks.example.com/disk']);
+    const urls = [
+      ...card.actions.flatMap((action) => (action.type === 'Action.OpenUrl' ? [action.url] : action.card.actions.map((inner) => inner.url))),
+    ];
+    expect(urls).toEqual(['https://runbooks.example.com/disk']);
   });
 
   it('every channel drops bidi controls (Trojan Source) from every text it renders', () => {
