@@ -18,6 +18,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -157,6 +158,11 @@ export class TocsinPipeline extends Construct {
   readonly deliveriesDeadLetterQueue: sqs.Queue;
   /** Raw payloads that could not be parsed, and sns-ingest events that failed every retry. */
   readonly rejectedQueue: sqs.Queue;
+  /**
+   * Bytes of rejected payloads too large for a queue message (the rejected message points at
+   * the object): private, encrypted, TLS only, deleted after the rejected queue's retention.
+   */
+  readonly rejectedPayloadsBucket: s3.Bucket;
   readonly stateTable: dynamodb.Table;
   readonly configParameter: ssm.StringParameter;
   readonly channelSecret: secretsmanager.ISecret;
@@ -207,6 +213,19 @@ export class TocsinPipeline extends Construct {
       retentionPeriod: DEAD_LETTER_RETENTION,
     });
 
+    this.rejectedPayloadsBucket = new s3.Bucket(this, 'RejectedPayloadsBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: DEAD_LETTER_RETENTION, abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    });
+    Validations.of(this.rejectedPayloadsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Only the two ingest functions write to this bucket, each through its own role, and every write is logged by the function that made it together with the object key; a separate access-log bucket would add cost and nothing a person needs.',
+    });
+
     this.stateTable = new dynamodb.Table(this, 'StateTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -255,6 +274,7 @@ export class TocsinPipeline extends Construct {
       environment: {
         INCIDENTS_QUEUE_URL: this.incidentsQueue.queueUrl,
         REJECTED_QUEUE_URL: this.rejectedQueue.queueUrl,
+        REJECTED_BUCKET_NAME: this.rejectedPayloadsBucket.bucketName,
         ALLOWED_TOPIC_ARNS: allowedTopicArns,
       },
       // SNS invokes asynchronously: an event that fails every retry is kept with the rejects.
@@ -266,6 +286,7 @@ export class TocsinPipeline extends Construct {
       environment: {
         INCIDENTS_QUEUE_URL: this.incidentsQueue.queueUrl,
         REJECTED_QUEUE_URL: this.rejectedQueue.queueUrl,
+        REJECTED_BUCKET_NAME: this.rejectedPayloadsBucket.bucketName,
         ALLOWED_TOPIC_ARNS: allowedTopicArns,
         TOCSIN_CONFIG_PARAMETER: this.configParameter.parameterName,
         TOCSIN_SECRET_ARN: this.channelSecret.secretArn,
@@ -298,8 +319,21 @@ export class TocsinPipeline extends Construct {
     this.functions = { 'sns-ingest': snsIngest, 'http-ingest': httpIngest, dispatch, deliver };
 
     // Wiring and least-privilege grants: each statement names the one resource it needs.
+    const stack = Stack.of(this);
+    const bucketLogicalId = stack.resolve(stack.getLogicalId(this.rejectedPayloadsBucket.node.defaultChild as s3.CfnBucket)) as string;
     for (const fn of [snsIngest, httpIngest]) {
       this.allowSend(fn, this.incidentsQueue, this.rejectedQueue);
+      // Write-only, under rejected/ (shared/runtime/rejected.ts): no read, list or delete.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.rejectedPayloadsBucket.arnForObjects('rejected/*')] }),
+      );
+      if (fn.role !== undefined) {
+        Validations.of(fn.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/rejected/*]`,
+          reason:
+            'Each rejected payload is a new object with a random key under rejected/, so the grant must name the prefix; it allows s3:PutObject only, in this one bucket, and nothing can be read, listed or deleted with it.',
+        });
+      }
     }
     this.alertTopic.addSubscription(new subscriptions.LambdaSubscription(snsIngest));
     (props.allowedTopicArns ?? []).forEach((arn, index) => {

@@ -11,7 +11,11 @@ export interface IncidentMessage {
   readonly receivedAt: string;
 }
 
-/** The rejected queue message: enough to see what was wrong and to replay it. */
+/**
+ * The rejected queue message: enough to see what was wrong and to replay it. The bytes travel
+ * inline (`bodyBase64`) unless they would not fit in a queue message: then they are stored
+ * whole as an object (`bodyObject`, S3 in AWS) and `bodyBase64` is empty.
+ */
 export interface RejectedPayload {
   readonly receivedAt: string;
   readonly endpoint: string;
@@ -21,6 +25,15 @@ export interface RejectedPayload {
   readonly rejections?: readonly { source: string; reason: string }[] | undefined;
   readonly truncated: boolean;
   readonly bodyBase64: string;
+  readonly bodyObject?: RejectedBodyObject | undefined;
+}
+
+/** Where the bytes of a rejected payload too large for a queue message are kept. */
+export interface RejectedBodyObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly bytes: number;
+  readonly sha256: string;
 }
 
 export interface Sink<T> {

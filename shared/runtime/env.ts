@@ -19,6 +19,7 @@ export const ENV = {
   incidentsDlqUrl: 'INCIDENTS_DLQ_URL',
   incidentsMaxReceiveCount: 'INCIDENTS_MAX_RECEIVE_COUNT',
   rejectedQueueUrl: 'REJECTED_QUEUE_URL',
+  rejectedBucketName: 'REJECTED_BUCKET_NAME',
   stateTableName: 'STATE_TABLE_NAME',
   configParameter: 'TOCSIN_CONFIG_PARAMETER',
   secretArn: 'TOCSIN_SECRET_ARN',

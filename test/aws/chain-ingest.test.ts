@@ -1,11 +1,14 @@
 // The AWS chain (test/aws/chain/) under the ingest-side faults of issue 21: a channel whose
 // secret key is missing, config and secret stores that fail, characters SQS refuses, rejected
 // bodies too large for a queue message, and the SNS edges.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FIXTURES } from './support.ts';
-import { CONFIG_PARAMETER, defaultConfig, INGEST_TOKEN, QUEUES, SLACK_PATH, startChain, type Chain } from './chain/chain.ts';
+import type { RejectedPayload } from '../../shared/ingest/forward.ts';
+import { snsSubscriptionConfirmation } from '../helpers/sns-signer.ts';
+import { FIXTURES, fixture } from './support.ts';
+import { CONFIG_PARAMETER, defaultConfig, INGEST_TOKEN, REJECTED_BUCKET, QUEUES, SLACK_PATH, startChain, type Chain } from './chain/chain.ts';
 
 const alertmanagerGroup = (name: string): { raw: string; alerts: number } => {
   const raw = readFileSync(join(FIXTURES, 'alertmanager', name), 'utf8');
@@ -39,6 +42,8 @@ describe('AWS chain: ingest-side faults', () => {
   beforeEach(async () => {
     chain.setSecret({ TOCSIN_INGEST_TOKEN: INGEST_TOKEN, SLACK_WEBHOOK_URL: chain.urls.slack });
     chain.secrets.fail(undefined);
+    chain.snsHttps.failConfirmations = false;
+    chain.setConfig(defaultConfig(chain.urls.webhook));
     await chain.coldStart();
     chain.webhook.requests.length = 0;
     chain.slack.requests.length = 0;
@@ -117,5 +122,54 @@ describe('AWS chain: ingest-side faults', () => {
     expect(kept?.incident.summary).toContain('\uFFFF full on \uFFFE');
     expect(chain.sqs.queue(QUEUES.deliveriesDlq).messages).toEqual([]);
     expect(chain.sqs.queue(QUEUES.incidentsDlq).messages).toEqual([]);
+  });
+
+  it('keeps a rejected body too large for a queue message whole in the bucket, with a pointer on the rejected queue', async () => {
+    // At the default maxBodyBytes (256 KiB) a 200 KiB body is 267 KiB of base64; with a raised
+    // limit a 700 KiB body is far beyond any queue message. Both used to loop on 503.
+    chain.setConfig({ ...defaultConfig(chain.urls.webhook), ingest: { token: '${TOCSIN_INGEST_TOKEN}', maxBodyBytes: 1024 * 1024 } });
+    await chain.coldStart();
+    const bodies = [200 * 1024, 700 * 1024].map((size, index) => `{"receiver": "tocsin", "alerts": [${String(index)}], "padding": "${'\u00e9'.repeat(size / 2)}"`);
+    for (const body of bodies) {
+      const answer = await chain.alertmanager(body);
+      expect(answer.statusCode).toBe(400);
+      expect(answer.json['kept']).toBe(true);
+    }
+
+    const kept = chain.sqs.queue(QUEUES.rejected).bodies<RejectedPayload>();
+    expect(kept).toHaveLength(2);
+    const objects = chain.s3.objects(REJECTED_BUCKET);
+    kept.forEach((payload, index) => {
+      const body = Buffer.from(bodies[index]!, 'utf8');
+      expect(payload).toMatchObject({ status: 400, reason: 'malformed', truncated: false, bodyBase64: '', endpoint: 'alertmanager' });
+      expect(payload.bodyObject).toMatchObject({ bucket: REJECTED_BUCKET, bytes: body.byteLength, sha256: createHash('sha256').update(body).digest('hex') });
+      expect(payload.bodyObject?.key).toMatch(/^rejected\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f-]{36}$/);
+      expect(objects.get(payload.bodyObject!.key)?.body.equals(body)).toBe(true);
+    });
+  });
+
+  it('answers 503 when the subscription confirmation call to SNS fails, so SNS sends it again, and 200 once it works', async () => {
+    // Stamped on the chain's clock: earlier scenarios' retry windows may have moved it past the hour SNS messages stay fresh.
+    const confirmation = snsSubscriptionConfirmation(undefined, new Date(chain.clock.now()).toISOString());
+    chain.snsHttps.failConfirmations = true;
+    const failed = await chain.snsOverHttps(confirmation);
+    expect(failed.statusCode).toBe(503);
+    expect(failed.headers['retry-after']).toBeDefined();
+    expect(chain.snsHttps.requests.some((request) => request.includes('Action=ConfirmSubscription'))).toBe(true);
+
+    chain.snsHttps.failConfirmations = false;
+    expect((await chain.snsOverHttps(confirmation)).statusCode).toBe(200);
+  });
+
+  it('logs why sns-ingest rejected a record, under a key Powertools keeps, with no extra warning', async () => {
+    const outcome = await chain.publish(fixture('cloudwatch', 'rejected-lambda-sns-not-an-alarm.json'));
+    expect(outcome).toEqual({ ok: true, result: { accepted: 0, rejected: 1 } });
+    const logs = chain.functions['sns-ingest'].logs();
+    const rejected = logs.filter((log) => log['message'] === 'record rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatchObject({ level: 'WARN', reason: 'malformed' });
+    expect(String(rejected[0]!['detail'])).not.toBe('');
+    expect(logs.filter((log) => String(log['message']).includes('reserved key'))).toEqual([]);
+    expect(chain.sqs.queue(QUEUES.rejected).bodies<RejectedPayload>()).toEqual([expect.objectContaining({ endpoint: 'sns-ingest', reason: 'malformed', truncated: false })]);
   });
 });

@@ -71,6 +71,7 @@ beforeAll(() => {
     deliveriesQueue: p.deliveriesQueue,
     deliveriesDlq: p.deliveriesDeadLetterQueue,
     rejectedQueue: p.rejectedQueue,
+    rejectedBucket: p.rejectedPayloadsBucket,
     table: p.stateTable,
     configParameter: p.configParameter,
     secret: p.channelSecret,
@@ -105,6 +106,16 @@ describe('queues', () => {
     const timeout = resource(template, id(consumer)).Properties['Timeout'];
     expect(timeout).toBe(30);
     expect(props['VisibilityTimeout']).toBe(180);
+  });
+
+  it('keeps rejected bodies too large for a message in a private, encrypted, TLS-only bucket that forgets them after 14 days', () => {
+    const props = resource(template, id('rejectedBucket')).Properties;
+    expect(props['BucketEncryption']).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+    expect(props['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(props['OwnershipControls']).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    expect(props['LifecycleConfiguration']).toEqual({ Rules: [{ ExpirationInDays: 14, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }] });
+    const policy = Object.values(template.findResources('AWS::S3::BucketPolicy')).find((entry) => JSON.stringify(entry).includes(id('rejectedBucket')));
+    expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":"false"');
   });
 
   it.each(['incidentsDlq', 'deliveriesDlq', 'rejectedQueue'])('%s keeps messages 14 days, encrypted', (queue) => {
@@ -264,12 +275,14 @@ describe('functions', () => {
       ...common,
       INCIDENTS_QUEUE_URL: queueUrl('incidentsQueue'),
       REJECTED_QUEUE_URL: queueUrl('rejectedQueue'),
+      REJECTED_BUCKET_NAME: { Ref: id('rejectedBucket') },
       ALLOWED_TOPIC_ARNS: allowedTopics,
     });
     expect(env('http-ingest')).toEqual({
       ...common,
       INCIDENTS_QUEUE_URL: queueUrl('incidentsQueue'),
       REJECTED_QUEUE_URL: queueUrl('rejectedQueue'),
+      REJECTED_BUCKET_NAME: { Ref: id('rejectedBucket') },
       ALLOWED_TOPIC_ARNS: allowedTopics,
       TOCSIN_CONFIG_PARAMETER: { Ref: id('configParameter') },
       TOCSIN_SECRET_ARN: { Ref: id('secret') },
@@ -386,18 +399,27 @@ describe('IAM', () => {
     [...new Set(statements.flatMap((statement) => [...referencedIds(statement.Resource)]))].sort();
   const idsOf = (...names: string[]): string[] => names.map(id).sort();
 
-  it('sns-ingest only sends to the incidents and rejected queues', () => {
+  /** The one S3 statement: PutObject under rejected/ of the rejected-payloads bucket, nothing else. */
+  const expectRejectedObjectsOnly = (statements: ReturnType<typeof statementsOf>): void => {
+    const s3 = statements.filter((statement) => statement.Action.some((action) => action.startsWith('s3:')));
+    expect(s3.map((statement) => statement.Action)).toEqual([['s3:PutObject']]);
+    expect(s3[0]?.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [id('rejectedBucket'), 'Arn'] }, '/rejected/*']] });
+  };
+
+  it('sns-ingest only sends to the incidents and rejected queues and writes rejected bodies', () => {
     const statements = statementsOf(template, id('sns-ingest:role'));
-    expect(actionsOf(statements)).toEqual([...LOGS, 'sqs:SendMessage', ...XRAY].sort());
-    expect(reached(statements)).toEqual(idsOf('sns-ingest:logs', 'incidentsQueue', 'rejectedQueue'));
+    expect(actionsOf(statements)).toEqual([...LOGS, 's3:PutObject', 'sqs:SendMessage', ...XRAY].sort());
+    expect(reached(statements)).toEqual(idsOf('sns-ingest:logs', 'incidentsQueue', 'rejectedQueue', 'rejectedBucket'));
+    expectRejectedObjectsOnly(statements);
   });
 
   it('http-ingest also reads the config and the secret (for the ingest token)', () => {
     const statements = statementsOf(template, id('http-ingest:role'));
-    expect(actionsOf(statements)).toEqual([...LOGS, ...CONFIG, 'sqs:SendMessage', ...XRAY].sort());
+    expect(actionsOf(statements)).toEqual([...LOGS, ...CONFIG, 's3:PutObject', 'sqs:SendMessage', ...XRAY].sort());
     expect(reached(statements)).toEqual(
-      idsOf('http-ingest:logs', 'incidentsQueue', 'rejectedQueue', 'configParameter', 'secret'),
+      idsOf('http-ingest:logs', 'incidentsQueue', 'rejectedQueue', 'rejectedBucket', 'configParameter', 'secret'),
     );
+    expectRejectedObjectsOnly(statements);
   });
 
   it('dispatch reaches only the incidents queue and its DLQ, the deliveries queue, the table, the config and the secret', () => {
@@ -648,6 +670,8 @@ describe('cdk-nag AwsSolutions', () => {
       [
         ...FUNCTION_NAMES.map(() => 'Annotation::AwsSolutions-L1'),
         ...FUNCTION_NAMES.map(() => 'Annotation::AwsSolutions-IAM5[Resource::*]'),
+        ...['sns-ingest', 'http-ingest'].map(() => `Annotation::AwsSolutions-IAM5[Resource::<${id('rejectedBucket')}.Arn>/rejected/*]`),
+        'Annotation::AwsSolutions-S1',
         'Annotation::AwsSolutions-SMG4',
       ].sort(),
     );

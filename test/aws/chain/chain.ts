@@ -2,7 +2,7 @@
 // (functions/package.ts) in Lambda containers with the environment infra/ gives each function;
 // SNS events into sns-ingest (asynchronous invoke: two retries, then the function's dead-letter
 // queue), function URL events into http-ingest, and SQS event source mappings feeding dispatch
-// and deliver (batches, ReportBatchItemFailures). Behind them: SQS, SSM and Secrets Manager
+// and deliver (batches, ReportBatchItemFailures). Behind them: SQS, SSM, Secrets Manager and S3
 // stand-ins speaking the services' wire protocols, dynalite for the state table, and real HTTP
 // receivers for a webhook and a Slack incoming webhook. Time is a virtual clock (clock.ts).
 //
@@ -24,11 +24,15 @@ import { httpEvent, type HttpEventOptions } from '../support.ts';
 import { VirtualClock } from './clock.ts';
 import { ParameterStoreStandIn, SecretsManagerStandIn } from './config-store.ts';
 import { LambdaFunction, type InvokeOutcome } from './lambda.ts';
+import { S3StandIn } from './s3.ts';
+import { SnsHttpsStandIn } from './sns-https.ts';
+import { makeSigner, signSnsMessage, TOPIC_ARN as HTTPS_TOPIC_ARN, type TestSigner } from '../../helpers/sns-signer.ts';
 import { ACCOUNT, REGION, SqsStandIn, type ReceivedMessage } from './sqs.ts';
 
 export const CONFIG_PARAMETER = '/tocsin/config';
 export const SECRET_NAME = 'tocsin-channels';
 export const STATE_TABLE = 'tocsin-state';
+export const REJECTED_BUCKET = 'tocsin-rejected-payloads';
 export const INGEST_TOKEN = 'chain-ingest-token-4d9a17c3b2';
 export const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-central-1:210987654321:tocsin-alarms';
 /** The Slack webhook path carries the secret part of its URL. */
@@ -111,6 +115,10 @@ export class Chain {
   readonly sqs: SqsStandIn;
   readonly ssm: ParameterStoreStandIn;
   readonly secrets: SecretsManagerStandIn;
+  readonly s3: S3StandIn;
+  readonly snsHttps: SnsHttpsStandIn;
+  /** Signs SNS HTTP messages with the certificate snsHttps serves. */
+  readonly snsSigner: TestSigner;
   readonly dynamo: RunningDynalite;
   readonly webhook: HttpRecorder;
   readonly slack: HttpRecorder;
@@ -126,6 +134,9 @@ export class Chain {
     sqs: SqsStandIn;
     ssm: ParameterStoreStandIn;
     secrets: SecretsManagerStandIn;
+    s3: S3StandIn;
+    snsHttps: SnsHttpsStandIn;
+    snsSigner: TestSigner;
     dynamo: RunningDynalite;
     webhook: HttpRecorder;
     slack: HttpRecorder;
@@ -138,6 +149,9 @@ export class Chain {
     this.sqs = parts.sqs;
     this.ssm = parts.ssm;
     this.secrets = parts.secrets;
+    this.s3 = parts.s3;
+    this.snsHttps = parts.snsHttps;
+    this.snsSigner = parts.snsSigner;
     this.dynamo = parts.dynamo;
     this.webhook = parts.webhook;
     this.slack = parts.slack;
@@ -202,6 +216,12 @@ export class Chain {
       // not JSON: json stays empty
     }
     return { statusCode: outcome.result.statusCode, headers: outcome.result.headers ?? {}, body, json };
+  }
+
+  /** An SNS HTTP(S) subscription delivery (signed with snsSigner) through the function URL. */
+  snsOverHttps(message: Parameters<typeof signSnsMessage>[1]): Promise<HttpAnswer> {
+    const signed = signSnsMessage(this.snsSigner, message);
+    return this.http({ path: '/v1/ingest/aws/sns', query: `token=${INGEST_TOKEN}`, headers: { 'x-amz-sns-message-type': signed.Type }, body: JSON.stringify(signed) });
   }
 
   /** An Alertmanager webhook through the function URL with the bearer token. */
@@ -312,7 +332,7 @@ export class Chain {
 
   async close(): Promise<void> {
     await Promise.all(Object.values(this.functions).map((fn) => fn.close()));
-    await Promise.all([this.sqs.close(), this.ssm.close(), this.secrets.close(), this.dynamo.close(), this.webhook.close(), this.slack.close()]);
+    await Promise.all([this.sqs.close(), this.ssm.close(), this.secrets.close(), this.s3.close(), this.snsHttps.close(), this.dynamo.close(), this.webhook.close(), this.slack.close()]);
     await rm(this.#bundleDir, { recursive: true, force: true });
   }
 }
@@ -331,7 +351,11 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
   const sqs = new SqsStandIn(clock);
   const ssm = new ParameterStoreStandIn();
   const secrets = new SecretsManagerStandIn();
-  await Promise.all([sqs.start(), ssm.start(), secrets.start(), dynamo.createTable(STATE_TABLE)]);
+  const s3 = new S3StandIn();
+  const snsSigner = makeSigner();
+  const snsHttps = new SnsHttpsStandIn(snsSigner.certificatePem);
+  await Promise.all([sqs.start(), ssm.start(), secrets.start(), s3.start(), snsHttps.start(), dynamo.createTable(STATE_TABLE)]);
+  s3.createBucket(REJECTED_BUCKET);
   webhook.respondWith(() => ({ status: 200 }));
 
   const visibility = (fn: FunctionName): number => TIMEOUT_SECONDS[fn] * 6;
@@ -368,6 +392,7 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
     AWS_ENDPOINT_URL_SSM: ssm.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
     POWERTOOLS_SERVICE_NAME: 'tocsin',
     POWERTOOLS_METRICS_NAMESPACE: 'Tocsin',
     NODE_OPTIONS: '--enable-source-maps',
@@ -382,7 +407,8 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
   const ingest = {
     INCIDENTS_QUEUE_URL: incidents.url,
     REJECTED_QUEUE_URL: sqs.queue(QUEUES.rejected).url,
-    ALLOWED_TOPIC_ARNS: ALARM_TOPIC_ARN,
+    ALLOWED_TOPIC_ARNS: `${ALARM_TOPIC_ARN},${HTTPS_TOPIC_ARN}`,
+    REJECTED_BUCKET_NAME: REJECTED_BUCKET,
   };
   // The environment infra/tocsin-pipeline.ts gives each function.
   const environments: Record<FunctionName, Record<string, string>> = {
@@ -394,11 +420,11 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
   const functions = Object.fromEntries(
     (Object.keys(environments) as FunctionName[]).map((name) => [
       name,
-      new LambdaFunction({ name: `tocsin-${name}`, bundle: bundles[name], environment: { ...environments[name], ...options.environment?.[name] }, timeoutMs: TIMEOUT_SECONDS[name] * 1000, clock }),
+      new LambdaFunction({ name: `tocsin-${name}`, bundle: bundles[name], environment: { ...environments[name], ...options.environment?.[name] }, timeoutMs: TIMEOUT_SECONDS[name] * 1000, clock, snsEndpoint: snsHttps.endpoint }),
     ]),
   ) as Record<FunctionName, LambdaFunction>;
 
-  return new Chain({ clock, sqs, ssm, secrets, dynamo, webhook, slack, functions, secretArn, bundleDir: dir, concurrency: options.concurrency });
+  return new Chain({ clock, sqs, ssm, secrets, s3, snsHttps, snsSigner, dynamo, webhook, slack, functions, secretArn, bundleDir: dir, concurrency: options.concurrency });
 }
 
 export { ACCOUNT, REGION };

@@ -34,6 +34,18 @@ globalThis.Date = new Proxy(RealDate, {
   },
 });
 
+// SNS over HTTPS: the certificate download and the confirmation call go to the chain's SNS
+// stand-in (argv[3]) instead of https://sns.<region>.amazonaws.com, as a DNS entry would send them.
+const snsEndpoint = process.argv[3];
+if (snsEndpoint !== undefined && snsEndpoint !== '') {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (/^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(url.hostname)) return realFetch(`${snsEndpoint}${url.pathname}${url.search}`, init);
+    return realFetch(input, init);
+  };
+}
+
 type Handler = (event: unknown, context: Record<string, unknown>) => Promise<unknown>;
 
 const send = (message: unknown): void => {

@@ -36,6 +36,8 @@ export interface LambdaFunctionOptions {
   readonly environment: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly clock: VirtualClock;
+  /** Where the runtime sends fetches to https://sns.<region>.amazonaws.com (certificates, confirmations). */
+  readonly snsEndpoint?: string;
 }
 
 export class LambdaFunction {
@@ -144,7 +146,7 @@ export class LambdaFunction {
 
   #start(): Container {
     this.#coldStarts += 1;
-    const child = fork(RUNTIME, [this.#options.bundle], {
+    const child = fork(RUNTIME, [this.#options.bundle, this.#options.snsEndpoint ?? ''], {
       env: { ...this.#options.environment },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],
