@@ -149,7 +149,8 @@ describe('AWS chain: ingest-side faults', () => {
   });
 
   it('answers 503 when the subscription confirmation call to SNS fails, so SNS sends it again, and 200 once it works', async () => {
-    const confirmation = snsSubscriptionConfirmation();
+    // Stamped on the chain's clock: earlier scenarios' retry windows may have moved it past the hour SNS messages stay fresh.
+    const confirmation = snsSubscriptionConfirmation(undefined, new Date(chain.clock.now()).toISOString());
     chain.snsHttps.failConfirmations = true;
     const failed = await chain.snsOverHttps(confirmation);
     expect(failed.statusCode).toBe(503);
