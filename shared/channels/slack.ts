@@ -34,7 +34,6 @@ import {
 } from './chat-format.ts';
 import { postJson } from './http.ts';
 import { callSlack, parseSlackMessageRef, SLACK_API_URL, slackMessageRef, type SlackApiCall, type SlackApiFailure, type SlackApiOk } from './slack-api.ts';
-import { formatMetric, oneLine } from './text.ts';
 import { buildNotice, isFiringNotice, type Notice } from './notice.ts';
 
 export const SLACK_LIMITS = {

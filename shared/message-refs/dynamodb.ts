@@ -1,12 +1,13 @@
 // Message refs on the DynamoDB state table (shared/dedup/table.ts): one item per incident and
 // channel, `pk = message#<fingerprint>#<channel>`, with `ref` and the table's TTL attribute. A get
-// is one consistent GetItem, a put one unconditional PutItem (the last message posted wins).
+// is one consistent GetItem, a put one unconditional UpdateItem that sets every attribute (the
+// last message posted wins): deliver's grant on the state table is GetItem and UpdateItem only.
 import {
   GetItemCommand,
-  PutItemCommand,
+  UpdateItemCommand,
   type DynamoDBClient,
   type GetItemCommandOutput,
-  type PutItemCommandOutput,
+  type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PARTITION_KEY, TTL_ATTRIBUTE } from '../dedup/table.ts';
@@ -20,7 +21,7 @@ export interface DynamoDbMessageRefsOptions extends MessageRefsOptions {
 /** The two commands used, typed for either client (their `send` unions are not callable as is). */
 interface CommandSender {
   send(command: GetItemCommand): Promise<GetItemCommandOutput>;
-  send(command: PutItemCommand): Promise<PutItemCommandOutput>;
+  send(command: UpdateItemCommand): Promise<UpdateItemCommandOutput>;
 }
 
 export class DynamoDbMessageRefs implements MessageRefs {
@@ -50,15 +51,17 @@ export class DynamoDbMessageRefs implements MessageRefs {
   async put(key: MessageRefKey, ref: string): Promise<void> {
     const now = this.#now();
     await this.#client.send(
-      new PutItemCommand({
+      new UpdateItemCommand({
         TableName: this.#table,
-        Item: {
-          [PARTITION_KEY]: { S: messageRefId(key) },
-          fingerprint: { S: key.fingerprint },
-          channel: { S: key.channel },
-          ref: { S: ref },
-          updatedAt: { S: now.toISOString() },
-          [TTL_ATTRIBUTE]: { N: String(epochSecondsOf(now) + this.#ttlSeconds) },
+        Key: { [PARTITION_KEY]: { S: messageRefId(key) } },
+        UpdateExpression: 'SET fingerprint = :fingerprint, channel = :channel, #ref = :ref, updatedAt = :updatedAt, #ttl = :ttl',
+        ExpressionAttributeNames: { '#ref': 'ref', '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ':fingerprint': { S: key.fingerprint },
+          ':channel': { S: key.channel },
+          ':ref': { S: ref },
+          ':updatedAt': { S: now.toISOString() },
+          ':ttl': { N: String(epochSecondsOf(now) + this.#ttlSeconds) },
         },
       }),
     );

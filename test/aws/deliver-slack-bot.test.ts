@@ -8,6 +8,7 @@ import { handler } from '../../functions/aws/deliver.ts';
 import { incidentSchema, type Incident } from '../../shared/incident.ts';
 import { resetRuntime, type DeliveryMessage } from '../../shared/runtime/index.ts';
 import { CHAT_FIRING, chatResolved } from '../fixtures/channels/incidents.ts';
+import { STATE_TABLE_ACTIONS } from '../../infra/tocsin-pipeline.ts';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite.ts';
 import { startFakeSlack, type FakeSlack } from '../helpers/slack-api.ts';
 import {
@@ -106,5 +107,8 @@ describe('deliver handler, Slack bot mode', () => {
       `🔁 STILL FIRING · CRITICAL: ${incident.title}`,
       `✅ RESOLVED: ${incident.title}`,
     ]);
+    // Every state-table call deliver made (claims and message refs) is one its IAM grant allows.
+    const used = Object.keys(dynalite.calls()).filter((operation) => operation !== 'CreateTable' && operation !== 'DescribeTable');
+    expect(used.map((operation) => `dynamodb:${operation}`).filter((action) => !(STATE_TABLE_ACTIONS as readonly string[]).includes(action))).toEqual([]);
   });
 });
