@@ -150,7 +150,7 @@ describe('silences on the real server and CLI', () => {
   }, 90_000);
 
   it('a silence that runs out and a maintenance window that closes tell what they held then; a held firing that resolves is never told', async () => {
-    const until = new Date(Date.now() + 12_000).toISOString();
+    const until = new Date(Date.now() + 25_000).toISOString();
     const args = await setUp([
       'defaults: { renotifyAfter: 0 }',
       'maintenance:',
