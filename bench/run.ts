@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<{ run: () => Promise<BenchResult[]> }
   dedup: () => import('./dedup.ts'),
   server: () => import('./server.ts'),
   bundles: () => import('./bundles.ts'),
+  'aws-calls': () => import('./aws-calls.ts'),
 };
 
 interface ResultsFile {

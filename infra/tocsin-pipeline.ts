@@ -18,6 +18,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -25,6 +26,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { GENERATED_TOKEN_KEY, loadConfigDocument, withIngestToken, type ConfigSource } from './config-document.ts';
+import { deliveryQueueSettings, type DeliveryQueueSettings } from './delivery-window.ts';
 import { ForwarderAccess, type ForwardersProps } from './forwarders.ts';
 
 export interface TocsinPipelineProps {
@@ -101,6 +103,7 @@ export interface TocsinPipelineProps {
 export type TocsinFunctionName = 'sns-ingest' | 'http-ingest' | 'dispatch' | 'deliver';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The incidents queue's redrive limit (the deliveries queue's follows the config: delivery-window.ts). */
 const MAX_RECEIVE_COUNT = 5;
 const DEAD_LETTER_RETENTION = Duration.days(14);
 const DEFAULT_RESOLVED_TTL = Duration.days(7);
@@ -117,7 +120,7 @@ const TIMEOUTS: Readonly<Record<TocsinFunctionName, Duration>> = {
 };
 
 /** The item-level actions the dedup store and delivery markers use: no queries, scans or deletes. */
-export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 export const DEFAULT_HTTP_INGEST_RESERVED_CONCURRENCY = 10;
 
@@ -155,6 +158,11 @@ export class TocsinPipeline extends Construct {
   readonly deliveriesDeadLetterQueue: sqs.Queue;
   /** Raw payloads that could not be parsed, and sns-ingest events that failed every retry. */
   readonly rejectedQueue: sqs.Queue;
+  /**
+   * Bytes of rejected payloads too large for a queue message (the rejected message points at
+   * the object): private, encrypted, TLS only, deleted after the rejected queue's retention.
+   */
+  readonly rejectedPayloadsBucket: s3.Bucket;
   readonly stateTable: dynamodb.Table;
   readonly configParameter: ssm.StringParameter;
   readonly channelSecret: secretsmanager.ISecret;
@@ -170,6 +178,8 @@ export class TocsinPipeline extends Construct {
   readonly ingestTokenKey: string;
   readonly forwarders: ForwarderAccess;
   readonly alarms: readonly cloudwatch.Alarm[];
+  /** The deliveries queue's redrive limit and retention, derived from the config's retry window. */
+  readonly deliverySettings: DeliveryQueueSettings;
 
   private readonly logRetention: logs.RetentionDays;
   private readonly tracing: lambda.Tracing;
@@ -183,15 +193,37 @@ export class TocsinPipeline extends Construct {
     const config = loadConfigDocument(props.config);
     const { document, tokenKey } = withIngestToken(config.document, props.config, props.channelSecretArn);
     this.ingestTokenKey = tokenKey;
+    this.deliverySettings = deliveryQueueSettings(config.document, typeof props.config === 'string' ? props.config : 'the config');
 
     this.incidentsDeadLetterQueue = this.deadLetterQueue('IncidentsDeadLetterQueue');
-    this.incidentsQueue = this.workQueue('IncidentsQueue', TIMEOUTS.dispatch, this.incidentsDeadLetterQueue);
+    this.incidentsQueue = this.workQueue('IncidentsQueue', TIMEOUTS.dispatch, this.incidentsDeadLetterQueue, MAX_RECEIVE_COUNT);
     this.deliveriesDeadLetterQueue = this.deadLetterQueue('DeliveriesDeadLetterQueue');
-    this.deliveriesQueue = this.workQueue('DeliveriesQueue', TIMEOUTS.deliver, this.deliveriesDeadLetterQueue);
+    // A delivery is retried for as long as the config says (up to 12 hours per wait): the queue
+    // redrives no sooner, and keeps the message for the whole window.
+    this.deliveriesQueue = this.workQueue(
+      'DeliveriesQueue',
+      TIMEOUTS.deliver,
+      this.deliveriesDeadLetterQueue,
+      this.deliverySettings.maxReceiveCount,
+      Duration.seconds(Math.ceil(this.deliverySettings.retentionMs / 1000)),
+    );
     this.rejectedQueue = new sqs.Queue(this, 'RejectedQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DEAD_LETTER_RETENTION,
+    });
+
+    this.rejectedPayloadsBucket = new s3.Bucket(this, 'RejectedPayloadsBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: DEAD_LETTER_RETENTION, abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    });
+    Validations.of(this.rejectedPayloadsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Only the two ingest functions write to this bucket, each through its own role, and every write is logged by the function that made it together with the object key; a separate access-log bucket would add cost and nothing a person needs.',
     });
 
     this.stateTable = new dynamodb.Table(this, 'StateTable', {
@@ -242,6 +274,7 @@ export class TocsinPipeline extends Construct {
       environment: {
         INCIDENTS_QUEUE_URL: this.incidentsQueue.queueUrl,
         REJECTED_QUEUE_URL: this.rejectedQueue.queueUrl,
+        REJECTED_BUCKET_NAME: this.rejectedPayloadsBucket.bucketName,
         ALLOWED_TOPIC_ARNS: allowedTopicArns,
       },
       // SNS invokes asynchronously: an event that fails every retry is kept with the rejects.
@@ -253,6 +286,7 @@ export class TocsinPipeline extends Construct {
       environment: {
         INCIDENTS_QUEUE_URL: this.incidentsQueue.queueUrl,
         REJECTED_QUEUE_URL: this.rejectedQueue.queueUrl,
+        REJECTED_BUCKET_NAME: this.rejectedPayloadsBucket.bucketName,
         ALLOWED_TOPIC_ARNS: allowedTopicArns,
         TOCSIN_CONFIG_PARAMETER: this.configParameter.parameterName,
         TOCSIN_SECRET_ARN: this.channelSecret.secretArn,
@@ -264,7 +298,12 @@ export class TocsinPipeline extends Construct {
     const dispatch = this.function('dispatch', {
       description: 'Tocsin: dedup, route, one delivery job per channel',
       memorySize: 512,
-      environment: stateEnvironment,
+      // An unreadable message, or one still failing at the last receive, goes to the DLQ with its reason.
+      environment: {
+        ...stateEnvironment,
+        INCIDENTS_DLQ_URL: this.incidentsDeadLetterQueue.queueUrl,
+        INCIDENTS_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+      },
     });
     const deliver = this.function('deliver', {
       description: 'Tocsin: send one notification per delivery job',
@@ -273,15 +312,28 @@ export class TocsinPipeline extends Construct {
       environment: {
         ...stateEnvironment,
         DELIVERIES_DLQ_URL: this.deliveriesDeadLetterQueue.queueUrl,
-        // Attempts are capped at the redrive limit, so the last try dead-letters with its reason.
-        DELIVERIES_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+        // At the redrive limit deliver dead-letters itself, so every dead letter has its reason.
+        DELIVERIES_MAX_RECEIVE_COUNT: String(this.deliverySettings.maxReceiveCount),
       },
     });
     this.functions = { 'sns-ingest': snsIngest, 'http-ingest': httpIngest, dispatch, deliver };
 
     // Wiring and least-privilege grants: each statement names the one resource it needs.
+    const stack = Stack.of(this);
+    const bucketLogicalId = stack.resolve(stack.getLogicalId(this.rejectedPayloadsBucket.node.defaultChild as s3.CfnBucket)) as string;
     for (const fn of [snsIngest, httpIngest]) {
       this.allowSend(fn, this.incidentsQueue, this.rejectedQueue);
+      // Write-only, under rejected/ (shared/runtime/rejected.ts): no read, list or delete.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.rejectedPayloadsBucket.arnForObjects('rejected/*')] }),
+      );
+      if (fn.role !== undefined) {
+        Validations.of(fn.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/rejected/*]`,
+          reason:
+            'Each rejected payload is a new object with a random key under rejected/, so the grant must name the prefix; it allows s3:PutObject only, in this one bucket, and nothing can be read, listed or deleted with it.',
+        });
+      }
     }
     this.alertTopic.addSubscription(new subscriptions.LambdaSubscription(snsIngest));
     (props.allowedTopicArns ?? []).forEach((arn, index) => {
@@ -303,7 +355,7 @@ export class TocsinPipeline extends Construct {
         reportBatchItemFailures: true,
       }),
     );
-    this.allowSend(dispatch, this.deliveriesQueue);
+    this.allowSend(dispatch, this.deliveriesQueue, this.incidentsDeadLetterQueue);
     this.allowState(dispatch);
     this.allowConfig(dispatch);
 
@@ -368,14 +420,15 @@ export class TocsinPipeline extends Construct {
     });
   }
 
-  private workQueue(id: string, consumerTimeout: Duration, deadLetters: sqs.IQueue): sqs.Queue {
+  private workQueue(id: string, consumerTimeout: Duration, deadLetters: sqs.IQueue, maxReceiveCount: number, retentionPeriod?: Duration): sqs.Queue {
     return new sqs.Queue(this, id, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       // Lambda's guidance: at least six times the consumer's timeout, so that a batch being
       // retried inside the function is not handed to a second invocation meanwhile.
       visibilityTimeout: Duration.seconds(consumerTimeout.toSeconds() * 6),
-      deadLetterQueue: { queue: deadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount },
+      ...(retentionPeriod === undefined ? {} : { retentionPeriod }),
     });
   }
 
@@ -572,6 +625,14 @@ export class TocsinPipeline extends Construct {
       alarm(`${id}ErrorsAlarm`, fn.metricErrors(fiveMinuteSum), 0, `Tocsin: the ${name} function failed.`);
       alarm(`${id}ThrottlesAlarm`, fn.metricThrottles(fiveMinuteSum), 0, `Tocsin: the ${name} function was throttled.`);
     }
+    // deliver counts jobs for a channel the config names but cannot use (a `${NAME}` key missing
+    // from the channel secret); those deliveries retry, then dead-letter, while the rest flows.
+    alarm(
+      'ChannelUnavailableAlarm',
+      new cloudwatch.Metric({ namespace: 'Tocsin', metricName: 'ChannelUnavailable', dimensionsMap: { service: 'tocsin' }, ...fiveMinuteSum }),
+      0,
+      'Tocsin: a channel cannot send because a key it names is missing from the channel secret; its notifications retry and then go to the deliveries dead-letter queue (the log names the channel and the key).',
+    );
     // http-ingest catches its errors and answers 5xx (so senders retry), which leaves its Errors
     // metric at 0: the function URL's own count of 5xx answers is what shows a broken ingest.
     alarm(

@@ -41,6 +41,18 @@ export class TocsinStack extends Stack {
     });
     new CfnOutput(this, 'IncidentsQueueUrl', { value: pipeline.incidentsQueue.queueUrl });
     new CfnOutput(this, 'RejectedQueueUrl', { value: pipeline.rejectedQueue.queueUrl });
+    // Dead letters keep the work queue's message shape, with the reason as message attributes:
+    // moving them back is SQS's standard redrive, named explicitly (deliver and dispatch send
+    // them to the DLQ themselves, so SQS does not know their source queue).
+    for (const [name, deadLetters, queue] of [
+      ['Deliveries', pipeline.deliveriesDeadLetterQueue, pipeline.deliveriesQueue],
+      ['Incidents', pipeline.incidentsDeadLetterQueue, pipeline.incidentsQueue],
+    ] as const) {
+      new CfnOutput(this, `Redrive${name}Command`, {
+        value: Fn.join('', ['aws sqs start-message-move-task --source-arn ', deadLetters.queueArn, ' --destination-arn ', queue.queueArn]),
+        description: `Moves the ${name.toLowerCase()} dead letters back to their queue, to be processed again`,
+      });
+    }
     for (const [cloud, principals] of [
       ['Azure', pipeline.forwarders.azure],
       ['Gcp', pipeline.forwarders.gcp],

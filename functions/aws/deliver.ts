@@ -1,25 +1,33 @@
 // AWS Lambda: consumer of the deliveries queue. Each record is one DeliveryJob; its attempt is
-// the message's ApproximateReceiveCount. The delivery worker sends it once (delivery markers on
-// the state table) and says what happens next:
-// - delivered / already delivered: the record succeeds and SQS deletes it;
-// - retry: the message's visibility timeout is set to the backoff delay (ChangeMessageVisibility)
-//   and the record is reported failed, so SQS hands it back after the delay, no sooner;
-// - dead letter: `{job, reason, failedAt}` goes to DELIVERIES_DLQ_URL and the record succeeds.
-//   Without DELIVERIES_DLQ_URL the record is reported failed, and SQS's own redrive moves the bare
-//   job to the DLQ after maxReceiveCount (without the reason).
+// the message's ApproximateReceiveCount. The delivery worker claims the job's line (incident ×
+// channel) on the state table before it sends, so copies send once and notices go out in order
+// (shared/delivery/worker.ts), and says what happens next:
+// - delivered / already delivered / superseded: the record succeeds and SQS deletes it;
+// - retry: the message's visibility timeout is set to the backoff delay (ChangeMessageVisibility,
+//   at most SQS's 12 hours) and the record is reported failed, so SQS hands it back after the
+//   delay, no sooner. `defaults.backoff` and `defaults.maxAttempts` set the window; infra derives
+//   the queue's maxReceiveCount, visibility and retention from them;
+// - busy (another worker holds the line's lease): the same, after the lease runs out;
+// - dead letter: the body as received goes to DELIVERIES_DLQ_URL with the reason and attempts as
+//   message attributes (dead-letter.ts), and the record succeeds. Without DELIVERIES_DLQ_URL the
+//   record fails, and SQS's own redrive moves it after maxReceiveCount (without the reason).
+// A body that is not a delivery job is dead-lettered the same way, with why.
 // DELIVERIES_MAX_RECEIVE_COUNT (the queue's maxReceiveCount), when set, caps the config's
-// maxAttempts, so the last attempt is dead-lettered here, with its reason, before SQS's redrive.
-import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+// maxAttempts, and the last receive never ends in a plain failure, so every dead letter carries
+// its reason.
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { TocsinConfig } from '../../shared/config/schema.ts';
-import type { DeliveryMarkers } from '../../shared/delivery/job.ts';
+import type { DeliveryClaims } from '../../shared/delivery/job.ts';
+import type { MessageRefs } from '../../shared/message-refs/port.ts';
 import { runDeliveryJob, type DeliveryOutcome } from '../../shared/delivery/worker.ts';
 import { sqsClient } from '../../shared/runtime/clients.ts';
 import { loadConfigFromEnv } from '../../shared/runtime/config.ts';
 import { ENV, optionalEnv, positiveIntEnv } from '../../shared/runtime/env.ts';
 import { queueUrlFromArn, type SqsRecord } from '../../shared/runtime/events.ts';
-import { deliveryMessageSchema, parseMessageBody, type DeliveryDeadLetter, type DeliveryMessage } from '../../shared/runtime/messages.ts';
+import { deliveryMessageSchema, parseMessageBody, type DeliveryMessage } from '../../shared/runtime/messages.ts';
 import { createLogger, createMetrics, describeError, MetricUnit, type MetricBatch } from '../../shared/runtime/observability.ts';
-import { incidentStoreFromEnv } from '../../shared/runtime/state.ts';
+import { deliveryClaimsFromEnv, messageRefsFromEnv } from '../../shared/runtime/state.ts';
+import { sendToDeadLetterQueue } from './dead-letter.ts';
 import { sqsConsumerHandler } from './sqs-consumer.ts';
 
 const logger = createLogger('deliver');
@@ -27,6 +35,8 @@ const metrics = createMetrics();
 
 /** SQS's longest visibility timeout (12 hours). */
 export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** A claim outlives the invocation by this much: Lambda stops the function at its deadline. */
+const LEASE_MARGIN_MS = 5_000;
 
 /** A retry: the record fails on purpose so that SQS redelivers it after the new visibility timeout. */
 export class DeliveryRetryError extends Error {
@@ -48,17 +58,21 @@ interface DeliverSettings {
   /** Where ChangeMessageVisibility goes (DELIVERIES_QUEUE_URL); else derived from the record's source ARN. */
   readonly queueUrl: string | undefined;
   readonly maxAttempts: number;
+  /** The queue's maxReceiveCount: on this receive a failure is dead-lettered here, with its reason. */
+  readonly lastReceive: number;
 }
 
 async function settingsFromEnv(): Promise<DeliverSettings> {
   const env = process.env;
   const maxReceiveCount = positiveIntEnv(env, ENV.deliveriesMaxReceiveCount);
   const config = await loadConfigFromEnv(env);
+  const maxAttempts = Math.min(config.delivery.maxAttempts, maxReceiveCount ?? Number.POSITIVE_INFINITY);
   return {
     config,
     dlqUrl: optionalEnv(env, ENV.deliveriesDlqUrl),
     queueUrl: optionalEnv(env, ENV.deliveriesQueueUrl),
-    maxAttempts: Math.min(config.delivery.maxAttempts, maxReceiveCount ?? Number.POSITIVE_INFINITY),
+    maxAttempts,
+    lastReceive: maxReceiveCount ?? Number.POSITIVE_INFINITY,
   };
 }
 
@@ -67,21 +81,26 @@ export const handler = sqsConsumerHandler({
   logger,
   metrics,
   recordsMetric: 'DeliveryMessages',
-  async prepare(batch) {
+  async prepare(batch, { context }) {
     const settings = await settingsFromEnv();
-    // Only the delivery markers are used here; dedup settings do not matter to them.
-    const markers = incidentStoreFromEnv(settings.config.dedup, process.env);
-    return (record) => deliverRecord(record, { settings, markers, batch });
+    const claims = deliveryClaimsFromEnv(process.env);
+    // Slack bot mode keeps each incident's message on the state table, to edit it on resolve.
+    const messageRefs = messageRefsFromEnv(process.env);
+    // Lambda ends the invocation at its deadline: a claim taken now cannot be sending after it.
+    const leaseMs = context.getRemainingTimeInMillis() + LEASE_MARGIN_MS;
+    return (record) => deliverRecord(record, { settings, claims, messageRefs, batch, leaseMs });
   },
 });
 
 interface DeliverDeps {
   readonly settings: DeliverSettings;
-  readonly markers: DeliveryMarkers;
+  readonly claims: DeliveryClaims;
+  readonly messageRefs: MessageRefs;
   readonly batch: MetricBatch;
+  readonly leaseMs: number;
 }
 
-async function deliverRecord(record: SqsRecord, { settings, markers, batch }: DeliverDeps): Promise<void> {
+async function deliverRecord(record: SqsRecord, { settings, claims, messageRefs, batch, leaseMs }: DeliverDeps): Promise<void> {
   const attempt = Math.max(1, Number(record.attributes.ApproximateReceiveCount));
   let message: DeliveryMessage;
   try {
@@ -89,61 +108,94 @@ async function deliverRecord(record: SqsRecord, { settings, markers, batch }: De
   } catch (error) {
     logger.error('poison delivery message', { messageId: record.messageId, receiveCount: attempt, ...describeError(error) });
     batch.count('PoisonMessages', { queue: 'deliveries' });
-    throw error;
+    return deadLetter(record, error instanceof Error ? error.message : 'unreadable delivery job', attempt, settings, batch);
   }
   const job: DeliveryMessage = { ...message, attempt };
   const outcome = await runDeliveryJob(job, {
-    markers,
+    claims,
+    messageRefs,
     channelConfigs: settings.config.channels,
+    unavailableChannels: settings.config.unavailableChannels,
     sendTimeoutMs: settings.config.delivery.sendTimeoutMs,
     maxAttempts: settings.maxAttempts,
+    backoff: settings.config.delivery.backoff,
+    leaseMs,
   });
   batch.count('Deliveries', { channel: job.channel, outcome: outcome.kind });
+  if (settings.config.unavailableChannels?.[job.channel] !== undefined) {
+    // Per channel to see which, and without the channel for the construct's one alarm.
+    batch.count('ChannelUnavailable', { channel: job.channel }).count('ChannelUnavailable', {});
+  }
+  const log = { messageId: record.messageId, channel: job.channel, event: job.event, fingerprint: job.incident.fingerprint, transitionId: job.transitionId, attempt };
   switch (outcome.kind) {
-    case 'delivered': {
+    case 'delivered':
       if (job.receivedAt !== undefined) {
         batch.add('DeliveryLatency', MetricUnit.Milliseconds, Math.max(0, Date.now() - Date.parse(job.receivedAt)), { channel: job.channel });
       }
-      const log = { messageId: record.messageId, channel: job.channel, event: job.event, fingerprint: job.incident.fingerprint, attempt };
-      if (outcome.markerError === undefined) logger.info('delivered', log);
-      else logger.warn('delivered, but not recorded; a duplicate job could send again', { ...log, reason: outcome.markerError });
+      if (outcome.recordError === undefined) {
+        logger.info('delivered', log);
+      } else {
+        // The send is done: failing the record would make SQS send it again, a sure duplicate.
+        // Not recorded, a copy arriving after the lease could send again: say so loudly.
+        logger.error('delivered, but not recorded; a copy of this job arriving later could send again', { ...log, reason: outcome.recordError });
+        batch.count('DeliveryRecordFailures', { channel: job.channel });
+      }
       return;
-    }
     case 'already-delivered':
-      logger.info('already delivered; skipped', { messageId: record.messageId, channel: job.channel, fingerprint: job.incident.fingerprint, attempt });
+      logger.info('already delivered; skipped', log);
       return;
+    case 'superseded':
+      logger.info('a later notice of this incident was already told on this channel; dropped', { ...log, toldTransitionId: outcome.toldTransitionId });
+      return;
+    case 'busy':
+      if (attempt >= settings.lastReceive) {
+        return deadLetter(record, 'another worker kept this incident and channel busy until the last receive', attempt, settings, batch, log);
+      }
+      return retryLater(record, { delayMs: outcome.delayMs, reason: 'another worker is sending on this incident and channel' }, settings, log);
     case 'retry':
-      return retryLater(record, job, outcome, settings);
+      if (attempt >= settings.lastReceive) return deadLetter(record, `gave up at the queue's last receive: ${outcome.reason}`, attempt, settings, batch, log);
+      return retryLater(record, outcome, settings, log);
     case 'dead-letter':
-      return deadLetter(record, job, outcome.reason, settings);
+      return deadLetter(record, outcome.reason, attempt, settings, batch, log);
   }
 }
 
-async function retryLater(record: SqsRecord, job: DeliveryMessage, outcome: Extract<DeliveryOutcome, { kind: 'retry' }>, settings: DeliverSettings): Promise<never> {
+async function retryLater(
+  record: SqsRecord,
+  outcome: Pick<Extract<DeliveryOutcome, { kind: 'retry' }>, 'delayMs' | 'reason'>,
+  settings: DeliverSettings,
+  log: Record<string, unknown>,
+): Promise<never> {
   const visibilityTimeout = visibilityTimeoutFor(outcome.delayMs);
   const queueUrl = settings.queueUrl ?? queueUrlFromArn(record.eventSourceARN);
-  const log = { messageId: record.messageId, channel: job.channel, fingerprint: job.incident.fingerprint, attempt: job.attempt, delaySeconds: visibilityTimeout, reason: outcome.reason };
+  const line = { ...log, delaySeconds: visibilityTimeout, reason: outcome.reason };
   if (queueUrl === undefined) {
-    logger.warn('delivery failed; retrying after the queue visibility timeout (queue URL unknown)', log);
+    logger.warn('delivery not done; retrying after the queue visibility timeout (queue URL unknown)', line);
   } else {
     try {
       await sqsClient().send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: visibilityTimeout }));
-      logger.warn('delivery failed; retrying later', log);
+      logger.warn('delivery not done; retrying later', line);
     } catch (error) {
       // The message still comes back, after the queue's own visibility timeout.
-      logger.warn('delivery failed; could not set the retry delay', { ...log, ...describeError(error) });
+      logger.warn('delivery not done; could not set the retry delay', { ...line, ...describeError(error) });
     }
   }
   throw new DeliveryRetryError(`retry in ${String(visibilityTimeout)} s: ${outcome.reason}`);
 }
 
-async function deadLetter(record: SqsRecord, job: DeliveryMessage, reason: string, settings: DeliverSettings): Promise<void> {
-  const log = { messageId: record.messageId, channel: job.channel, fingerprint: job.incident.fingerprint, attempt: job.attempt, reason };
+async function deadLetter(
+  record: SqsRecord,
+  reason: string,
+  attempt: number,
+  settings: DeliverSettings,
+  batch: MetricBatch,
+  log: Record<string, unknown> = { messageId: record.messageId, attempt },
+): Promise<void> {
   if (settings.dlqUrl === undefined) {
-    logger.error('delivery given up; no DELIVERIES_DLQ_URL, leaving it to the queue redrive', log);
+    logger.error('delivery given up; no DELIVERIES_DLQ_URL, leaving it to the queue redrive', { ...log, reason });
     throw new DeadLetterUnavailableError(reason);
   }
-  const letter: DeliveryDeadLetter = { job, reason, failedAt: new Date().toISOString() };
-  await sqsClient().send(new SendMessageCommand({ QueueUrl: settings.dlqUrl, MessageBody: JSON.stringify(letter) }));
-  logger.error('delivery given up; sent to the dead-letter queue', log);
+  await sendToDeadLetterQueue(settings.dlqUrl, record, reason, attempt);
+  batch.count('DeadLettered', { queue: 'deliveries' });
+  logger.error('delivery given up; sent to the dead-letter queue', { ...log, reason });
 }

@@ -114,7 +114,7 @@ export async function handleHttpEvent(event: unknown): Promise<HttpResult> {
     sinks,
   );
 
-  const log = { path, status: answer.status, outcome: answer.outcome, reason: answer.reason, source: answer.source, incidents: answer.incidents, bytes: body.byteLength };
+  const log = { path, status: answer.status, outcome: answer.outcome, reason: answer.reason, source: answer.source, incidents: answer.incidents, bytes: body.byteLength, error: answer.error };
   if (answer.reason === 'token-not-configured') {
     if (!loggedNoToken) logger.error('ingest is closed: the config has no ingest.token; every request is refused with 503 until one is set', log);
     loggedNoToken = true;

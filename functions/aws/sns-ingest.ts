@@ -1,7 +1,8 @@
 // AWS Lambda: CloudWatch alarms delivered by an SNS subscription → incidents queue.
 // Each SNS record is checked against ALLOWED_TOPIC_ARNS, normalized as a CloudWatch payload and
 // sent as an IncidentMessage to INCIDENTS_QUEUE_URL. A record that cannot be used (wrong topic,
-// not an alarm, not JSON) is kept whole on REJECTED_QUEUE_URL with the reason, and the
+// not an alarm, not JSON) is kept whole on REJECTED_QUEUE_URL with the reason (its bytes in
+// REJECTED_BUCKET_NAME when too large for a queue message), and the
 // invocation still succeeds: retrying would not fix it. Only a queue failure throws, so Lambda's
 // asynchronous retries (and then the function's dead-letter queue) take over.
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -24,11 +25,6 @@ const metrics = createMetrics();
 
 /** The endpoint name rejected payloads carry, to tell them from HTTP ones. */
 export const SNS_INGEST_ENDPOINT = 'sns-ingest';
-/**
- * A kept record is base64 inside a JSON message: 160 KiB of it stays under SQS's classic
- * 256 KiB message limit with room for the reasons. Longer records are kept truncated.
- */
-export const MAX_KEPT_BYTES = 160 * 1024;
 
 export interface SnsIngestResult {
   readonly accepted: number;
@@ -53,8 +49,9 @@ function keep(raw: unknown, rejection: Rejection, receivedAt: Date): RejectedPay
     reason: rejection.reason,
     message: rejection.message,
     rejections: rejection.rejections,
-    truncated: bytes.byteLength > MAX_KEPT_BYTES,
-    bodyBase64: bytes.subarray(0, MAX_KEPT_BYTES).toString('base64'),
+    // Whole: the rejected sink stores a record too large for a queue message in the bucket.
+    truncated: false,
+    bodyBase64: bytes.toString('base64'),
   };
 }
 
@@ -106,7 +103,7 @@ export async function ingestSnsEvent(event: unknown): Promise<SnsIngestResult> {
       batch.count('IncidentsAccepted', { source: 'cloudwatch' }, outcome.length);
     } else {
       rejected.push(keep(raw, outcome, receivedAt));
-      logger.warn('record rejected', { record: index, reason: outcome.reason, message: outcome.message });
+      logger.warn('record rejected', { record: index, reason: outcome.reason, detail: outcome.message });
       batch.count('PayloadsRejected', { reason: outcome.reason });
     }
   });

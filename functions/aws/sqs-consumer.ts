@@ -22,7 +22,14 @@ export interface SqsConsumer {
   /** The metric that counts the records each invocation receives. */
   readonly recordsMetric: string;
   /** Per-invocation set-up; returns the handler of one record, which throws to fail that record. */
-  prepare(batch: MetricBatch): Promise<(record: SqsRecord) => Promise<void>>;
+  prepare(batch: MetricBatch, invocation: Invocation): Promise<(record: SqsRecord) => Promise<void>>;
+}
+
+/** What the set-up may want to know about the invocation. */
+export interface Invocation {
+  readonly context: Context;
+  /** The records of this invocation (all are handled concurrently). */
+  readonly records: readonly SqsRecord[];
 }
 
 export function sqsConsumerHandler(consumer: SqsConsumer) {
@@ -38,7 +45,7 @@ export function sqsConsumerHandler(consumer: SqsConsumer) {
     const batch = new MetricBatch();
     let handleRecord: (record: SqsRecord) => Promise<void>;
     try {
-      handleRecord = await consumer.prepare(batch);
+      handleRecord = await consumer.prepare(batch, { context, records: parsed.data.Records });
     } catch (error) {
       logger.error('configuration unavailable; the batch will be retried', describeError(error));
       metrics.addMetric('ConfigUnavailable', MetricUnit.Count, 1);

@@ -30,6 +30,18 @@ export interface SendContext {
    * after a send that timed out on our side but was processed on theirs.
    */
   readonly deliveryId: string;
+  /**
+   * Where the channel may keep the reference of the message it posted for this incident on this
+   * channel (Slack in bot mode, to edit it on resolve and thread reminders under it). Absent
+   * when the deployment keeps no refs: the channel then posts every notice as a new message.
+   */
+  readonly messageRef?: MessageRefSlot | undefined;
+}
+
+/** One incident's message ref on one channel (the worker scopes the MessageRefs port to it). */
+export interface MessageRefSlot {
+  get(): Promise<string | undefined>;
+  put(ref: string): Promise<void>;
 }
 
 export const DEFAULT_SEND_TIMEOUT_MS = 10_000;

@@ -13,6 +13,20 @@ export interface PostOptions {
 const BODY_SNIPPET_CHARS = 200;
 
 export async function postJson(url: string, body: string, options: PostOptions): Promise<SendResult> {
+  const answer = await postForAnswer(url, body, options);
+  return answer.ok ? { ok: true } : answer;
+}
+
+/** A 2xx answer, with its body for channels that read it (Slack's `ts`, an API's own status). */
+export interface HttpAnswer {
+  readonly ok: true;
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Headers;
+}
+
+/** postJson, but a 2xx answer comes back with its status and body instead of a bare success. */
+export async function postForAnswer(url: string, body: string, options: PostOptions): Promise<HttpAnswer | Extract<SendResult, { ok: false }>> {
   let target: URL;
   try {
     target = new URL(url);
@@ -37,11 +51,9 @@ export async function postJson(url: string, body: string, options: PostOptions):
   }
 
   const text = await response.text().catch(() => '');
-  if (response.ok) return { ok: true };
+  if (response.ok) return { ok: true, status: response.status, body: text, headers: response.headers };
 
-  // Redact the whole body first, then cut: cutting first could leave a secret's prefix behind.
-  const snippet = redact(text, url, options.secrets ?? []).slice(0, BODY_SNIPPET_CHARS).replace(/\s+/g, ' ').trim();
-  const reason = `HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`;
+  const reason = `HTTP ${String(response.status)}${bodySnippet(text, url, options.secrets)}`;
   const status = response.status;
   if (status === 429 || status === 503) {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
@@ -51,6 +63,15 @@ export async function postJson(url: string, body: string, options: PostOptions):
   }
   if (status === 408 || status >= 500) return { ok: false, retryable: true, reason };
   return { ok: false, retryable: false, reason };
+}
+
+/**
+ * `: <what the server said>` for a failure reason, or nothing: the URL and the caller's secrets
+ * redacted from the whole body first, then cut (cutting first could leave a secret's prefix behind).
+ */
+export function bodySnippet(text: string, url: string, secrets: readonly string[] = []): string {
+  const snippet = redact(text, url, secrets).slice(0, BODY_SNIPPET_CHARS).replace(/\s+/g, ' ').trim();
+  return snippet ? `: ${snippet}` : '';
 }
 
 /** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */

@@ -8,6 +8,9 @@ import { teamsChannel } from './teams.ts';
 import { googleChatChannel } from './google-chat.ts';
 import { smsChannel } from './sms.ts';
 import { emailChannel } from './email.ts';
+import { pagerDutyChannel } from './pagerduty.ts';
+import { splunkOnCallChannel } from './splunk-oncall.ts';
+import { opsgenieChannel } from './opsgenie.ts';
 
 export const channels: readonly RegisteredChannel[] = [
   consoleChannel,
@@ -17,6 +20,9 @@ export const channels: readonly RegisteredChannel[] = [
   googleChatChannel,
   smsChannel,
   emailChannel,
+  pagerDutyChannel,
+  splunkOnCallChannel,
+  opsgenieChannel,
 ];
 
 export const CHANNEL_TYPES: readonly string[] = channels.map((channel) => channel.type);

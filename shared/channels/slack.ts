@@ -1,4 +1,6 @@
-// Slack incoming webhook channel (Block Kit).
+// Slack channel (Block Kit): an incoming webhook, or a Slack app's bot token and a channel ID,
+// which edits the message in place on resolve and threads reminders under it (sendAsBot below;
+// the Web API transport is ./slack-api.ts).
 //
 // Layout decision: the primary content is top-level `blocks` (header, summary, fields, link
 // buttons), so the top-level `text` is what Slack uses for the push notification and the
@@ -16,7 +18,7 @@
 // retried (postJson does the classification).
 import { z } from 'zod';
 import type { Incident, Severity } from '../incident.ts';
-import { defineChannel, type DeliveryEvent } from './channel.ts';
+import { defineChannel, type DeliveryEvent, type MessageRefSlot, type SendResult } from './channel.ts';
 import {
   TONE_HEX,
   cleanBlock,
@@ -34,6 +36,7 @@ import {
   webhookUrlSchema,
 } from './chat-format.ts';
 import { postJson } from './http.ts';
+import { callSlack, parseSlackMessageRef, SLACK_API_URL, slackMessageRef, type SlackApiCall, type SlackApiFailure, type SlackApiOk } from './slack-api.ts';
 import { formatMetric, oneLine } from './text.ts';
 
 export const SLACK_LIMITS = {
@@ -56,18 +59,38 @@ const LABEL_CHARS = 200;
 /** `<!here>`, `<!channel>`, `<!everyone>`, `<!subteam^ID>` or `<@U…>`, space-separated. */
 const SLACK_MENTION = /^<(?:!here|!channel|!everyone|!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)>(?: <(?:!here|!channel|!everyone|!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)>)*$/;
 
-export const slackConfigSchema = z.strictObject({
-  type: z.literal('slack'),
-  /** Incoming webhook URL (a secret). https only; http for 127.0.0.1/localhost in tests. */
-  webhookUrl: webhookUrlSchema,
-  /** Slack mention syntax, e.g. `<!here>` or `<!subteam^S0123ABC>`, added to firing notices. */
-  mention: z
-    .string()
-    .regex(SLACK_MENTION, { message: 'must be Slack mention syntax such as <!here> or <!subteam^ID>' })
-    .optional(),
-  /** Severities whose firing notices carry the mention (default: critical). */
-  mentionOn: mentionOnSchema,
-});
+export const slackConfigSchema = z
+  .strictObject({
+    type: z.literal('slack'),
+    /** Incoming-webhook mode: the webhook URL (a secret). https only; http for 127.0.0.1/localhost in tests. */
+    webhookUrl: webhookUrlSchema.optional(),
+    /** Bot mode: a Slack app's bot token (a secret) with `chat:write`, invited to the channel. */
+    botToken: z.string().regex(/^xox[bp]-[A-Za-z0-9-]+$/, { message: 'must be a Slack bot token (xoxb-…)' }).optional(),
+    /** Bot mode: the channel's ID (channel details › About), not its #name. */
+    channelId: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, { message: 'must be a Slack channel ID such as C0123ABCDEF, not a #name' }).optional(),
+    /** Bot mode: another Web API base URL (a test server); https://slack.com/api by default. */
+    apiUrl: webhookUrlSchema.optional(),
+    /** Slack mention syntax, e.g. `<!here>` or `<!subteam^S0123ABC>`, added to firing notices. */
+    mention: z
+      .string()
+      .regex(SLACK_MENTION, { message: 'must be Slack mention syntax such as <!here> or <!subteam^ID>' })
+      .optional(),
+    /** Severities whose firing notices carry the mention (default: critical). */
+    mentionOn: mentionOnSchema,
+  })
+  .superRefine((config, ctx) => {
+    const bot = config.botToken !== undefined;
+    if (config.webhookUrl === undefined && !bot) {
+      ctx.addIssue({ code: 'custom', message: 'set webhookUrl (incoming webhook) or botToken and channelId (Slack app)', path: ['webhookUrl'] });
+    }
+    if (config.webhookUrl !== undefined && bot) {
+      ctx.addIssue({ code: 'custom', message: 'set either webhookUrl or botToken, not both', path: ['botToken'] });
+    }
+    if (bot && config.channelId === undefined) ctx.addIssue({ code: 'custom', message: 'is required with botToken', path: ['channelId'] });
+    for (const key of ['channelId', 'apiUrl'] as const) {
+      if (!bot && config[key] !== undefined) ctx.addIssue({ code: 'custom', message: 'is only used with botToken', path: [key] });
+    }
+  });
 export type SlackConfig = z.infer<typeof slackConfigSchema>;
 
 export interface SlackText {
@@ -95,6 +118,8 @@ export interface SlackMessage {
 }
 
 export interface SlackRendered {
+  /** Which notice this is: bot mode edits, threads or posts by it. */
+  readonly event: DeliveryEvent;
   readonly message: SlackMessage;
   readonly severity: Severity;
   /** A firing notice: the target's mention may be added when sending. */
@@ -133,6 +158,7 @@ export function renderSlack(event: DeliveryEvent, incident: Incident): SlackRend
   if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
 
   return {
+    event,
     message: {
       text: fitText(title, FALLBACK_TEXT_CHARS, { escape }),
       blocks,
@@ -187,7 +213,67 @@ export const slackChannel = defineChannel<SlackConfig, SlackRendered>({
       target.mention !== undefined && wantsMention(rendered, target.mentionOn)
         ? withMention(rendered.message, target.mention)
         : rendered.message;
+    if (target.botToken !== undefined && target.channelId !== undefined) {
+      const call = { apiUrl: target.apiUrl ?? SLACK_API_URL, token: target.botToken, timeoutMs: context.timeoutMs };
+      return sendAsBot(rendered.event, message, target.channelId, call, context.messageRef);
+    }
+    if (target.webhookUrl === undefined) return Promise.resolve({ ok: false, retryable: false, reason: 'slack channel has neither webhookUrl nor botToken' });
     return postJson(target.webhookUrl, JSON.stringify(message), { timeoutMs: context.timeoutMs });
   },
 });
 
+/** Slack errors after which a stored message cannot be edited or replied to: post anew instead. */
+const MESSAGE_GONE: ReadonlySet<string> = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed', 'thread_not_found', 'cant_reply_to_message']);
+
+/**
+ * Bot mode (chat.postMessage / chat.update): an opening notice is a new message whose ref is
+ * kept; the resolve edits that message in place and adds a short reply in its thread;
+ * reminders and flapping notices are replies in the thread. Without a stored message (none
+ * kept, expired, another channel, deleted in Slack) a notice is posted as a new message.
+ */
+async function sendAsBot(
+  event: DeliveryEvent,
+  message: SlackMessage,
+  channel: string,
+  call: SlackApiCall,
+  slot: MessageRefSlot | undefined,
+): Promise<SendResult> {
+  let parent: { readonly channel: string; readonly ts: string } | undefined;
+  if (slot !== undefined && event !== 'opened') {
+    try {
+      parent = parseSlackMessageRef(await slot.get());
+    } catch (error) {
+      return { ok: false, retryable: true, reason: `could not read the stored Slack message (${error instanceof Error ? error.name : typeof error})` };
+    }
+    if (parent?.channel !== channel) parent = undefined;
+  }
+  const post = (content: Partial<SlackMessage> = message, threadTs?: string): Promise<SlackApiOk | SlackApiFailure> =>
+    callSlack('chat.postMessage', { channel, ...content, ...(threadTs === undefined ? {} : { thread_ts: threadTs }), unfurl_links: false, unfurl_media: false }, call);
+
+  if (parent !== undefined) {
+    if (event === 'resolved') {
+      const updated = await callSlack('chat.update', { channel, ts: parent.ts, ...message }, call);
+      if (updated.ok) return done(await post({ text: message.text }, parent.ts));
+      if (!MESSAGE_GONE.has(updated.slackError ?? '')) return updated;
+    } else {
+      const replied = await post(message, parent.ts);
+      if (replied.ok || !MESSAGE_GONE.has(replied.slackError ?? '')) return done(replied);
+    }
+  }
+  const posted = await post();
+  // A new top-level message becomes the one to edit, unless it is the resolve itself.
+  if (posted.ok && slot !== undefined && event !== 'resolved' && posted.ts !== undefined) {
+    try {
+      await slot.put(slackMessageRef(posted.channel ?? channel, posted.ts));
+    } catch {
+      // It was posted: failing now would post it twice. The resolve will then post anew.
+    }
+  }
+  return done(posted);
+}
+
+function done(result: SlackApiOk | SlackApiFailure): SendResult {
+  if (result.ok) return { ok: true };
+  const { slackError: _code, ...failure } = result;
+  return failure;
+}

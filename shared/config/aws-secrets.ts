@@ -6,7 +6,7 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { ConfigError, ConfigSourceError } from './errors.ts';
 import type { SecretResolver } from './secrets.ts';
 
 export interface AwsSecretResolverOptions {
@@ -22,9 +22,12 @@ const secretValuesSchema = z.record(z.string(), z.string());
 export function awsSecretResolver(options: AwsSecretResolverOptions): SecretResolver {
   const maxAge = options.maxAgeSeconds ?? 300;
   const read = async (): Promise<Record<string, string>> => {
-    const value = options.provider
-      ? await options.provider.get(options.secretArn, { maxAge })
-      : await getSecret(options.secretArn, { maxAge });
+    let value: unknown;
+    try {
+      value = options.provider ? await options.provider.get(options.secretArn, { maxAge }) : await getSecret(options.secretArn, { maxAge });
+    } catch (error) {
+      throw new ConfigSourceError(`Secrets Manager secret ${options.secretArn}`, error);
+    }
     // Parsed here, not with Powertools' `transform: 'json'`: its error would quote the secret.
     let parsed: unknown;
     try {
@@ -49,6 +52,6 @@ export function awsSecretResolver(options: AwsSecretResolverOptions): SecretReso
     return pending;
   };
   return Object.assign(async (name: string) => (await shared())[name], {
-    describe: (name: string) => `key ${name} of the Tocsin secret`,
+    describe: (name: string) => `key ${name} of the Tocsin secret ${options.secretArn}`,
   });
 }

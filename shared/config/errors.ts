@@ -23,3 +23,33 @@ export class ConfigError extends TocsinError {
     this.sourceName = sourceName;
   }
 }
+
+/**
+ * Where the config or a secret lives could not be read (SSM, Secrets Manager): names the
+ * parameter or secret and the service's error code, never a value. Usually transient (an outage,
+ * throttling) or a deployment slip (a deleted parameter); the caller answers 5xx or retries.
+ */
+export class ConfigSourceError extends TocsinError {
+  override readonly name = 'ConfigSourceError';
+  /** The service's error code (`ParameterNotFound`, `ResourceNotFoundException`, `ThrottlingException`). */
+  readonly code: string;
+
+  constructor(what: string, cause: unknown) {
+    const code = errorCodeOf(cause);
+    const status = httpStatusOf(cause);
+    super(`${what} could not be read: ${code}${status === undefined ? '' : ` (HTTP ${String(status)})`}`, { cause });
+    this.code = code;
+  }
+}
+
+/** The AWS error code behind a failure; Powertools wraps the SDK's error as GetParameterError with it as the cause. */
+function errorCodeOf(error: unknown): string {
+  const inner = error instanceof Error && error.name === 'GetParameterError' && error.cause instanceof Error ? error.cause : error;
+  return inner instanceof Error ? inner.name : typeof inner;
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  const inner = error instanceof Error && error.name === 'GetParameterError' && error.cause !== undefined ? error.cause : error;
+  const metadata = typeof inner === 'object' && inner !== null ? (inner as { $metadata?: { httpStatusCode?: unknown } }).$metadata : undefined;
+  return typeof metadata?.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+}

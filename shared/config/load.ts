@@ -35,12 +35,34 @@ export function parseConfigText(text: string, options: ParseOptions = {}): unkno
 
 export interface ResolveOptions {
   readonly sourceName?: string | undefined;
+  /**
+   * A channel whose placeholders cannot be filled is set aside (TocsinConfig.unavailableChannels)
+   * instead of failing the whole config, so ingest and the other channels keep working while one
+   * channel's secret is missing. Routes may still name it; its deliveries fail with the reason.
+   */
+  readonly isolateChannels?: boolean;
 }
 
 /** Fills `${NAME}` placeholders through `resolver`, then validates; throws ConfigError. */
 export async function resolveConfig(raw: unknown, resolver: SecretResolver, options: ResolveOptions = {}): Promise<TocsinConfig> {
   const substituted = await substitutePlaceholders(raw, resolver);
-  return validate(substituted.value, substituted.problems, substituted.templates, options.sourceName);
+  if (options.isolateChannels !== true) return validate(substituted.value, substituted.problems, substituted.templates, options.sourceName);
+  const { problems, unavailable } = setAsideChannels(substituted.value, substituted.problems);
+  const config = validate(substituted.value, problems, substituted.templates, options.sourceName, Object.keys(unavailable));
+  return Object.keys(unavailable).length === 0 ? config : { ...config, unavailableChannels: unavailable };
+}
+
+/** The channels with unfilled placeholders, with their problems as the reason; the other problems. */
+function setAsideChannels(value: unknown, problems: readonly ConfigProblem[]): { problems: ConfigProblem[]; unavailable: Record<string, string> } {
+  if (!isRecord(value) || !isRecord(value.channels)) return { problems: [...problems], unavailable: {} };
+  const unavailable: Record<string, string> = {};
+  const remaining: ConfigProblem[] = [];
+  for (const problem of problems) {
+    const name = Object.keys(value.channels).find((channel) => isWithin(problem.path, formatPath(['channels', channel])));
+    if (name === undefined) remaining.push(problem);
+    else unavailable[name] = [unavailable[name], `${problem.path}: ${problem.message}`].filter(Boolean).join('; ');
+  }
+  return { problems: remaining, unavailable };
 }
 
 /** Validates a document that holds no placeholders (or whose placeholders were already filled). */
@@ -147,9 +169,10 @@ function validate(
   placeholderProblems: readonly ConfigProblem[],
   templates: ReadonlyMap<string, string>,
   sourceName: string | undefined,
+  setAside: readonly string[] = [],
 ): TocsinConfig {
   const parsed = configFileSchema.safeParse(raw);
-  const channelResult = validateChannels(raw, templates);
+  const channelResult = validateChannels(raw, templates, setAside);
   const problems = [
     ...(parsed.success ? [] : problemsOf(parsed.error)),
     ...channelResult.problems,
@@ -176,16 +199,21 @@ function toTocsinConfig(file: ConfigFile, channels: Record<string, ChannelConfig
       notifyUnknownResolve: defaults.notifyUnknownResolve,
       resolvedTtlSeconds: Math.ceil(defaults.resolvedTtl / 1000),
     },
-    delivery: { maxAttempts: defaults.maxAttempts, sendTimeoutMs: defaults.sendTimeout },
+    delivery: {
+      maxAttempts: defaults.maxAttempts,
+      sendTimeoutMs: defaults.sendTimeout,
+      backoff: { initialMs: defaults.backoff.initial, maxMs: defaults.backoff.max },
+    },
     maintenance: file.maintenance,
     autoResolveAfterMs: defaults.autoResolveAfter,
   };
 }
 
-/** Each channel entry through its own module's schema; the zod pass already checked the shape. */
+/** Each channel entry through its own module's schema (but those set aside); the zod pass already checked the shape. */
 function validateChannels(
   raw: unknown,
   templates: ReadonlyMap<string, string>,
+  setAside: readonly string[],
 ): { channels: Record<string, ChannelConfig>; problems: ConfigProblem[] } {
   const channels: Record<string, ChannelConfig> = {};
   const problems: ConfigProblem[] = [];
@@ -195,7 +223,7 @@ function validateChannels(
     if (!CHANNEL_NAME.test(name)) {
       problems.push({ path, message: 'invalid channel name (use up to 64 letters, digits, - and _)' });
     }
-    if (!isRecord(entry) || typeof entry.type !== 'string' || entry.type === '') continue;
+    if (!isRecord(entry) || typeof entry.type !== 'string' || entry.type === '' || setAside.includes(name)) continue;
     const channel = channelByType(entry.type);
     if (!channel) {
       const typePath = `${path}.type`;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_SEND_TIMEOUT_MS } from '../channels/channel.ts';
 // decide.ts, not the dedup index: the index also loads the DynamoDB adapter and its SDK.
 import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from '../dedup/decide.ts';
+import { DEFAULT_DELIVERY_BACKOFF, type BackoffSettings } from '../delivery/backoff.ts';
 import { CLOUDS, SEVERITIES, SOURCE_KINDS, type Cloud, type Severity, type SourceKind } from '../incident.ts';
 import { maintenanceSchema, type MaintenanceWindow } from '../silences/maintenance.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
@@ -17,6 +18,8 @@ export interface DeliverySettings {
   /** Tries per delivery job, the first included, before it is dead-lettered. */
   readonly maxAttempts: number;
   readonly sendTimeoutMs: number;
+  /** Delays between those tries (equal jitter, shared/delivery/backoff.ts). */
+  readonly backoff: BackoffSettings;
 }
 
 export interface IngestSettings {
@@ -59,6 +62,12 @@ export interface TocsinConfig {
   readonly routes: readonly RouteConfig[];
   readonly dedup: DedupSettings;
   readonly delivery: DeliverySettings;
+  /**
+   * Channels that routes may still name but that cannot send, by name, with why (the key of a
+   * secret that is not set, never a value). Only the cloud loader isolates channels this way
+   * (resolveConfig's `isolateChannels`); locally a missing value stops the start instead.
+   */
+  readonly unavailableChannels?: Readonly<Record<string, string>> | undefined;
   /** Maintenance windows: what they match is held like a silenced incident while they are open. */
   readonly maintenance?: readonly MaintenanceWindow[] | undefined;
   /** `defaults.autoResolveAfter` (ms): resolve a firing incident not heard of for this long; 0 never. */
@@ -66,7 +75,8 @@ export interface TocsinConfig {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
-export const DEFAULT_MAX_ATTEMPTS = 8;
+/** With the default backoff, 12 tries span 66 minutes at least (retryWindow). */
+export const DEFAULT_MAX_ATTEMPTS = 12;
 
 /** The values `defaults:` falls back to, key by key (dedup's own defaults). */
 export const CONFIG_DEFAULTS = {
@@ -76,6 +86,7 @@ export const CONFIG_DEFAULTS = {
   resolvedTtlMs: DEFAULT_DEDUP_SETTINGS.resolvedTtlSeconds * 1000,
   maxAttempts: DEFAULT_MAX_ATTEMPTS,
   sendTimeoutMs: DEFAULT_SEND_TIMEOUT_MS,
+  backoff: DEFAULT_DELIVERY_BACKOFF,
 } as const;
 
 /** z.strictObject whose unknown-key message lists the keys it knows, so a typo is obvious. */
@@ -152,6 +163,12 @@ export const configFileSchema = strictObject({
     resolvedTtl: duration({ positive: true }).default(CONFIG_DEFAULTS.resolvedTtlMs),
     maxAttempts: z.int().min(1).max(100).default(CONFIG_DEFAULTS.maxAttempts),
     sendTimeout: duration({ positive: true }).default(CONFIG_DEFAULTS.sendTimeoutMs),
+    backoff: strictObject({
+      initial: duration({ positive: true }).default(CONFIG_DEFAULTS.backoff.initialMs),
+      max: duration({ positive: true }).default(CONFIG_DEFAULTS.backoff.maxMs),
+    })
+      .refine((backoff) => backoff.initial <= backoff.max, 'initial must not be longer than max')
+      .prefault({}),
     autoResolveAfter: duration({ positive: false }).default(0),
   }).prefault({}),
   maintenance: maintenanceSchema.default([]),

@@ -84,6 +84,29 @@ export function transitionIdOf(version: number, eventTimeMs: number): string {
   return `v${String(version)}.${String(eventTimeMs)}`;
 }
 
+const TRANSITION_ID = /^v(\d+)\.(-?\d+)$/;
+
+/** Whether a string is a transition id as transitionIdOf() makes them (checked where jobs are read). */
+export function isTransitionId(value: string): boolean {
+  return TRANSITION_ID.test(value);
+}
+
+/**
+ * Where a transition stands among the transitions of its incident, as a string that sorts the
+ * same way in JavaScript, SQLite and DynamoDB: the ordering time first, then the version. The
+ * ordering time never decreases within a record (stale events change nothing), so this follows
+ * the version there; it comes first so that a record that was deleted (TTL) and started again
+ * at version 1 still sorts after everything told about the one before. Derived from the id, so
+ * delivery jobs queued before the order existed carry it too.
+ */
+export function transitionOrderOf(transitionId: string): string {
+  const match = TRANSITION_ID.exec(transitionId);
+  if (match === null) throw new Error(`not a transition id: ${JSON.stringify(transitionId.slice(0, 40))}`);
+  const version = match[1] ?? '0';
+  const eventMs = Math.max(0, Number(match[2]));
+  return `${String(eventMs).padStart(16, '0')}.${version.padStart(12, '0')}`;
+}
+
 /**
  * How far an event time may lie ahead of the time it was received and still be taken as sent:
  * enough for the jitter between well-synchronised hosts, small enough that a sender's clock

@@ -24,24 +24,21 @@
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
-  PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
   type QueryCommandOutput,
   type AttributeValue,
   type DynamoDBClient,
   type GetItemCommandOutput,
-  type PutItemCommandOutput,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DeliveryKey } from '../delivery/job.ts';
 import type { Incident } from '../incident.ts';
 import { decide, decideDue, type DecideContext, type DedupDecision, type DedupResult } from './decide.ts';
-import { dueAtOf, epochSeconds, isExpired, parseIncidentRecord, type IncidentRecord } from './record.ts';
-import { DEFAULT_DEDUP_SETTINGS, DEFAULT_MARKER_TTL_SECONDS, type DedupSettings } from './settings.ts';
-import { markerKey, type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';
+import { dueAtOf, isExpired, parseIncidentRecord, type IncidentRecord } from './record.ts';
+import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from './settings.ts';
+import { type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';
 import { DUE_AT_ATTRIBUTE, DUE_INDEX, DUE_SHARD, DUE_SHARD_ATTRIBUTE, PARTITION_KEY, TTL_ATTRIBUTE } from './table.ts';
 
 /** What the scheduler's look at one due record came to. */
@@ -76,11 +73,10 @@ const UNMARSHALL = { wrapNumbers: (text: string): number => Number(text) } as co
 
 type Item = Record<string, AttributeValue>;
 
-/** The three plain commands the store sends. */
+/** The two plain commands the store sends. */
 interface CommandSender {
   send(command: UpdateItemCommand): Promise<UpdateItemCommandOutput>;
   send(command: GetItemCommand): Promise<GetItemCommandOutput>;
-  send(command: PutItemCommand): Promise<PutItemCommandOutput>;
   send(command: QueryCommand): Promise<QueryCommandOutput>;
 }
 
@@ -141,8 +137,6 @@ export class DynamoDbIncidentStore implements IncidentStore {
   readonly #client: CommandSender;
   readonly #table: string;
   readonly #settings: DedupSettings;
-  readonly #now: () => Date;
-  readonly #markerTtlSeconds: number;
   readonly #maxAttempts: number;
   readonly #cacheSize: number;
   readonly #cache = new Map<string, IncidentRecord>();
@@ -155,8 +149,6 @@ export class DynamoDbIncidentStore implements IncidentStore {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#settings = options.settings ?? DEFAULT_DEDUP_SETTINGS;
-    this.#now = options.now ?? (() => new Date());
-    this.#markerTtlSeconds = options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS;
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     this.#cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   }
@@ -314,52 +306,6 @@ export class DynamoDbIncidentStore implements IncidentStore {
       new GetItemCommand({ TableName: this.#table, Key: { [PARTITION_KEY]: { S: fingerprint } }, ConsistentRead: true }),
     );
     return Item ? recordFromItem(Item, this.#table) : undefined;
-  }
-
-  async isDelivered(key: DeliveryKey): Promise<boolean> {
-    const { Item } = await this.#client.send(
-      new GetItemCommand({
-        TableName: this.#table,
-        Key: { [PARTITION_KEY]: { S: markerKey(key) } },
-        ConsistentRead: true,
-        ProjectionExpression: '#expiresAt',
-        ExpressionAttributeNames: { '#expiresAt': TTL_ATTRIBUTE },
-      }),
-    );
-    if (!Item) return false;
-    // An expired marker may linger until DynamoDB deletes it: it no longer counts.
-    const expires = Item[TTL_ATTRIBUTE]?.N;
-    return expires === undefined || Number(expires) > epochSeconds(this.#now());
-  }
-
-  async markDelivered(key: DeliveryKey): Promise<boolean> {
-    const now = this.#now();
-    const nowSeconds = epochSeconds(now);
-    try {
-      await this.#client.send(
-        new PutItemCommand({
-          TableName: this.#table,
-          Item: marshall(
-            {
-              [PARTITION_KEY]: markerKey(key),
-              fingerprint: key.fingerprint,
-              transitionId: key.transitionId,
-              channel: key.channel,
-              deliveredAt: now.toISOString(),
-              [TTL_ATTRIBUTE]: nowSeconds + this.#markerTtlSeconds,
-            },
-            MARSHALL,
-          ),
-          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt <= :now',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#expiresAt': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
   }
 
   #recall(fingerprint: string): IncidentRecord | undefined {

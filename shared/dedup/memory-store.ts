@@ -1,16 +1,15 @@
 // The in-process store for the local pipeline: the same decision as the DynamoDB store, applied
 // synchronously inside `apply` (no await between read and write), so concurrent applies of one
 // fingerprint are serialized by the event loop. It snapshots to JSON for restarts.
-// Expired records and markers behave as absent, as in the DynamoDB store, and are dropped from
-// list() and snapshots.
+// Expired records behave as absent, as in the DynamoDB store, and are dropped from list() and
+// snapshots (with expired markers of older snapshots).
 import { z } from 'zod';
-import type { DeliveryKey } from '../delivery/job.ts';
 import type { Incident } from '../incident.ts';
 import { formatIssues } from '../zod-issues.ts';
 import { decide } from './decide.ts';
 import { epochSeconds, incidentRecordSchema, isExpired, type IncidentRecord } from './record.ts';
-import { DEFAULT_DEDUP_SETTINGS, DEFAULT_MARKER_TTL_SECONDS, type DedupSettings } from './settings.ts';
-import { markerKey, type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';
+import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from './settings.ts';
+import { type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';
 
 const snapshotSchema = z.object({
   version: z.literal(1),
@@ -31,16 +30,14 @@ export interface MemoryStoreOptions extends StoreClockOptions {
 
 export class MemoryIncidentStore implements IncidentStore {
   readonly #records = new Map<string, IncidentRecord>();
-  /** Marker key → expiry (epoch seconds). */
+  /** Delivery markers of older snapshots, marker key → expiry (epoch seconds): carried for the local import, no longer read. */
   readonly #markers = new Map<string, number>();
   readonly #settings: DedupSettings;
   readonly #now: () => Date;
-  readonly #markerTtlSeconds: number;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#settings = options.settings ?? DEFAULT_DEDUP_SETTINGS;
     this.#now = options.now ?? (() => new Date());
-    this.#markerTtlSeconds = options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS;
   }
 
   apply(incident: Incident, now: Date, receivedAt: Date = now): Promise<ApplyResult> {
@@ -53,20 +50,6 @@ export class MemoryIncidentStore implements IncidentStore {
     }
     this.#records.set(incident.fingerprint, result.next);
     return Promise.resolve({ decision: result.decision, record: result.next });
-  }
-
-  isDelivered(key: DeliveryKey): Promise<boolean> {
-    const expires = this.#markers.get(markerKey(key));
-    return Promise.resolve(expires !== undefined && expires > epochSeconds(this.#now()));
-  }
-
-  markDelivered(key: DeliveryKey): Promise<boolean> {
-    const id = markerKey(key);
-    const nowSeconds = epochSeconds(this.#now());
-    const expires = this.#markers.get(id);
-    if (expires !== undefined && expires > nowSeconds) return Promise.resolve(false);
-    this.#markers.set(id, nowSeconds + this.#markerTtlSeconds);
-    return Promise.resolve(true);
   }
 
   /** The live record of a fingerprint, if any. */

@@ -21,9 +21,3 @@ export const DEFAULT_DEDUP_SETTINGS: DedupSettings = {
   notifyUnknownResolve: false,
   resolvedTtlSeconds: 7 * DAY_SECONDS,
 };
-
-/**
- * How long a delivery marker is kept. It only has to outlive the retries of its delivery job
- * (minutes to hours); a week is generous and costs nothing.
- */
-export const DEFAULT_MARKER_TTL_SECONDS = 7 * DAY_SECONDS;

@@ -6,14 +6,14 @@
 // The process holds the database's exclusive lock, so no other writer exists: the last records
 // written are cached (bounded) and read back without parsing. A rolled-back transaction clears
 // the cache, so it never holds a record that is not on disk.
-// Expired records and markers behave as absent, as in the other stores; sweep() deletes them.
+// Expired records behave as absent, as in the other stores; sweep() deletes them (and the
+// delivery markers of schema 1, kept only until they expire).
 import type { LocalDatabase } from '../local/database.ts';
-import type { DeliveryKey } from '../delivery/job.ts';
 import type { Incident, Status } from '../incident.ts';
 import { decide, type DecideContext } from './decide.ts';
 import { dueAtOf, epochSeconds, isExpired, parseIncidentRecord, type IncidentRecord } from './record.ts';
-import { DEFAULT_DEDUP_SETTINGS, DEFAULT_MARKER_TTL_SECONDS, type DedupSettings } from './settings.ts';
-import { markerKey, type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';
+import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from './settings.ts';
+import { type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';
 
 const DEFAULT_CACHE_SIZE = 10_000;
 
@@ -33,7 +33,6 @@ export class SqliteIncidentStore implements IncidentStore {
   readonly #db: LocalDatabase;
   readonly #settings: DedupSettings;
   readonly #now: () => Date;
-  readonly #markerTtlSeconds: number;
   readonly #cacheSize: number;
   readonly #cache = new Map<string, IncidentRecord>();
 
@@ -41,7 +40,6 @@ export class SqliteIncidentStore implements IncidentStore {
     this.#db = database;
     this.#settings = options.settings ?? DEFAULT_DEDUP_SETTINGS;
     this.#now = options.now ?? (() => new Date());
-    this.#markerTtlSeconds = options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS;
     this.#cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
     database.onRollback(() => {
       this.#cache.clear();
@@ -120,26 +118,6 @@ export class SqliteIncidentStore implements IncidentStore {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-  }
-
-  isDelivered(key: DeliveryKey): Promise<boolean> {
-    const row = this.#db.get<{ expires_at: number }>('SELECT expires_at FROM markers WHERE key = ?', markerKey(key));
-    return Promise.resolve(row !== undefined && row.expires_at > epochSeconds(this.#now()));
-  }
-
-  markDelivered(key: DeliveryKey): Promise<boolean> {
-    const nowSeconds = epochSeconds(this.#now());
-    // Group-committed with the other writes of this turn; true when this call set it.
-    return this.#db.commit(() => {
-      const { changes } = this.#db.run(
-        `INSERT INTO markers (key, expires_at) VALUES (?, ?)
-         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE markers.expires_at <= ?`,
-        markerKey(key),
-        nowSeconds + this.#markerTtlSeconds,
-        nowSeconds,
-      );
-      return Number(changes) === 1;
-    });
   }
 
   /** The live record of a fingerprint, if any. */

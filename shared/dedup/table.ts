@@ -2,7 +2,10 @@
 // `expiresAt` (epoch seconds), on-demand capacity. Incident records and delivery markers share it:
 //   incident record:  pk = <fingerprint>                                   (no expiresAt while firing)
 //   delivery marker:  pk = delivery#<fingerprint>#<transitionId>#<channel>  (always an expiresAt)
-// Fingerprints are `<source kind>:<hex>` (shared/fingerprint.ts), so they never start with `delivery#`.
+//   message ref:      pk = message#<fingerprint>#<channel>                  (always an expiresAt;
+//                     shared/message-refs/dynamodb.ts)
+// Fingerprints are `<source kind>:<hex>` (shared/fingerprint.ts), so they never start with
+// `delivery#` or `message#`.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const PARTITION_KEY = 'pk';

@@ -10,7 +10,7 @@ export interface DeliveryJob {
   readonly incident: Incident;
   /** The channel's name in the config file (`ops-chat`), not its type. */
   readonly channel: string;
-  /** Identifies the state change being told (from the dedup store); part of the delivery marker key. */
+  /** Identifies the state change being told (from the dedup store); transitionOrderOf() orders it. */
   readonly transitionId: string;
   /** 1 for the first try; the queue adapter increments it on each retry. */
   readonly attempt: number;
@@ -22,11 +22,45 @@ export interface DeliveryKey {
   readonly channel: string;
 }
 
-/** The delivery markers the worker needs; the dedup store implements them. */
-export interface DeliveryMarkers {
-  isDelivered(key: DeliveryKey): Promise<boolean>;
-  /** A conditional put: true when this call marked it, false when it was already marked. */
-  markDelivered(key: DeliveryKey): Promise<boolean>;
+/** One line of notices: an incident on a channel. Its transitions are told in order, each once. */
+export interface ClaimKey {
+  readonly fingerprint: string;
+  readonly channel: string;
+}
+
+/** A claim this worker holds: the right to send one transition, until `leaseUntilMs`. */
+export interface DeliveryClaim extends DeliveryKey {
+  /** transitionOrderOf(transitionId): what the cursor moves to when the claim completes. */
+  readonly order: string;
+  /** Tells this claim from another worker's claim on the same line. */
+  readonly token: string;
+  readonly leaseUntilMs: number;
+}
+
+export type ClaimResult =
+  | { readonly status: 'claimed'; readonly claim: DeliveryClaim }
+  /** This transition was already told on this channel. */
+  | { readonly status: 'already-delivered' }
+  /** A later transition of the incident was already told on this channel: this older notice is dropped. */
+  | { readonly status: 'superseded'; readonly toldTransitionId: string }
+  /** Another worker holds an unexpired lease on this line: try again once it has run out. */
+  | { readonly status: 'busy'; readonly leaseUntilMs: number };
+
+/**
+ * What the delivery worker needs to send each notice once and in order. Per incident and channel
+ * a cursor records the last transition told; a claim with a lease says who is sending now.
+ * - claim: one conditional write. Claimed only when no later-or-equal transition was told and
+ *   nobody else holds a live lease, so two copies of a job (or two transitions) never send at
+ *   once, and a crashed sender's lease runs out and lets the redelivered job through.
+ * - complete: moves the cursor to the claimed transition and drops the lease; true when this
+ *   claim still held it (false: the lease had run out and someone else claimed the line; the
+ *   cursor is moved forward anyway, never backward).
+ * - release: drops the lease after a failed send, so a retry need not wait for it to run out.
+ */
+export interface DeliveryClaims {
+  claim(key: DeliveryKey, order: string, leaseMs: number, now: Date): Promise<ClaimResult>;
+  complete(claim: DeliveryClaim, now: Date): Promise<boolean>;
+  release(claim: DeliveryClaim): Promise<void>;
 }
 
 /**

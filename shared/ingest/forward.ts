@@ -11,7 +11,11 @@ export interface IncidentMessage {
   readonly receivedAt: string;
 }
 
-/** The rejected queue message: enough to see what was wrong and to replay it. */
+/**
+ * The rejected queue message: enough to see what was wrong and to replay it. The bytes travel
+ * inline (`bodyBase64`) unless they would not fit in a queue message: then they are stored
+ * whole as an object (`bodyObject`, S3 in AWS) and `bodyBase64` is empty.
+ */
 export interface RejectedPayload {
   readonly receivedAt: string;
   readonly endpoint: string;
@@ -21,6 +25,15 @@ export interface RejectedPayload {
   readonly rejections?: readonly { source: string; reason: string }[] | undefined;
   readonly truncated: boolean;
   readonly bodyBase64: string;
+  readonly bodyObject?: RejectedBodyObject | undefined;
+}
+
+/** Where the bytes of a rejected payload too large for a queue message are kept. */
+export interface RejectedBodyObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly bytes: number;
+  readonly sha256: string;
 }
 
 export interface Sink<T> {
@@ -41,6 +54,8 @@ export interface HttpAnswer {
   readonly reason?: RejectReason | UnavailableReason | 'queue-unavailable' | undefined;
   readonly incidents: number;
   readonly source?: string | undefined;
+  /** Why the queue refused, for the log (the queue error's name and message; never a body). */
+  readonly error?: string | undefined;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
@@ -90,7 +105,7 @@ export async function ingestAndForward(request: IngestRequest, settings: IngestS
         };
       }
     }
-  } catch {
+  } catch (error) {
     return {
       status: 503,
       body: { error: 'queue-unavailable', message: 'could not queue the payload; retry later' },
@@ -98,6 +113,7 @@ export async function ingestAndForward(request: IngestRequest, settings: IngestS
       outcome: 'unavailable',
       reason: 'queue-unavailable',
       incidents: 0,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
     };
   }
 }

@@ -265,7 +265,7 @@ export class LocalDatabase {
     this.#pending = [];
     const settled: { item: PendingWork; ok: boolean; value: unknown }[] = [];
     try {
-      this.#db.exec('BEGIN IMMEDIATE');
+      this.statement('BEGIN IMMEDIATE').run();
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
@@ -273,17 +273,17 @@ export class LocalDatabase {
     this.#inTransaction = true;
     try {
       for (const item of batch) {
-        this.#db.exec('SAVEPOINT work');
+        this.statement('SAVEPOINT work').run();
         try {
           const value = item.work();
-          this.#db.exec('RELEASE work');
+          this.statement('RELEASE work').run();
           settled.push({ item, ok: true, value });
         } catch (error) {
           // SQLite may have rolled the whole transaction back itself (a full disk, an I/O
           // error); then the savepoint is gone, and so is everything before it: fail them all.
           try {
             this.#db.exec('ROLLBACK TO work');
-            this.#db.exec('RELEASE work');
+            this.statement('RELEASE work').run();
           } catch {
             throw error;
           }
@@ -291,7 +291,7 @@ export class LocalDatabase {
           settled.push({ item, ok: false, value: error });
         }
       }
-      this.#db.exec('COMMIT');
+      this.statement('COMMIT').run();
       this.#commits += 1;
     } catch (error) {
       this.#rollbackQuietly();

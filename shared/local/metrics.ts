@@ -4,7 +4,13 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export function createMetrics(queueDepth: () => Record<string, number>) {
+/** What the database has done since the process opened it (from SQLite itself). */
+export interface DatabaseActivity {
+  readonly rowWrites: number;
+  readonly commits: number;
+}
+
+export function createMetrics(queueDepth: () => Record<string, number>, databaseActivity?: () => DatabaseActivity) {
   const registry = new Registry();
   const metrics = {
     registry,
@@ -85,6 +91,25 @@ export function createMetrics(queueDepth: () => Record<string, number>) {
       for (const [queue, depth] of Object.entries(queueDepth())) this.set({ queue }, depth);
     },
   });
+  if (databaseActivity !== undefined) {
+    // Gauges read at scrape time: the counts live in SQLite's connection, not in this process.
+    new Gauge({
+      name: 'tocsin_database_rows_written',
+      help: 'Rows inserted, updated or deleted in the local database since start (write amplification: divide by tocsin_incidents_total)',
+      registers: [registry],
+      collect() {
+        this.set(databaseActivity().rowWrites);
+      },
+    });
+    new Gauge({
+      name: 'tocsin_database_commits',
+      help: 'Transactions committed to the local database since start (group commit: several requests per transaction)',
+      registers: [registry],
+      collect() {
+        this.set(databaseActivity().commits);
+      },
+    });
+  }
   return metrics;
 }
 

@@ -7,9 +7,12 @@
 //            incident off the queue. All or nothing, so a crash can neither lose the jobs of a
 //            decision nor make them twice.
 //   deliver  takes due jobs, at most `deliveryConcurrency` at once and one at a time per
-//            fingerprint and channel (queues.ts), runs the shared delivery worker (markers,
-//            backoff, give-up rules), then records the outcome: off the queue, rescheduled with
-//            its next attempt time, or dead-lettered with the reason.
+//            fingerprint and channel (queues.ts), runs the shared delivery worker (claims and
+//            the cursor of each incident and channel, backoff, give-up rules), then records the
+//            outcome: off the queue, rescheduled with its next attempt time, or dead-lettered
+//            with the reason. The queue already keeps each line in order; the claims hold the
+//            same rule as in the cloud (a notice older than one told is dropped), so a redriven
+//            dead letter cannot undo a later notice either.
 //
 // Nothing lives only in memory: after a restart undispatched incidents are dispatched, jobs
 // resume at their due time, and dead letters stay listed. A job whose send was under way when
@@ -18,7 +21,9 @@ import type { TocsinConfig } from '../config/index.ts';
 import { acknowledge, decideDue, type DecideContext } from '../dedup/decide.ts';
 import { dueAtOf } from '../dedup/record.ts';
 import { SqliteIncidentStore } from '../dedup/sqlite-store.ts';
+import { SqliteMessageRefs } from '../message-refs/sqlite.ts';
 import { backoffDelay } from '../delivery/backoff.ts';
+import { SqliteDeliveryClaims } from '../delivery/claims-sqlite.ts';
 import { deliveryIdOf, type DeliveryJob } from '../delivery/job.ts';
 import { deliveryKeyOf, runDeliveryJob, type DeliveryOutcome } from '../delivery/worker.ts';
 import type { Incident, Status } from '../incident.ts';
@@ -106,6 +111,9 @@ export class LocalPipeline {
   readonly config: TocsinConfig;
   readonly database: LocalDatabase;
   readonly store: SqliteIncidentStore;
+  readonly claims: SqliteDeliveryClaims;
+  /** The message each channel posted per incident (Slack bot mode edits it on resolve). */
+  readonly messageRefs: SqliteMessageRefs;
   readonly queues: LocalQueues;
   readonly history: History;
   readonly rejected: RejectedPayloads;
@@ -142,6 +150,8 @@ export class LocalPipeline {
     this.#retentionMs = options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS;
     this.#scheduler = options.scheduler ?? true;
     this.store = new SqliteIncidentStore(options.database, { settings: options.config.dedup, now: this.#now });
+    this.claims = new SqliteDeliveryClaims(options.database);
+    this.messageRefs = new SqliteMessageRefs(options.database, { now: this.#now });
     this.queues = new LocalQueues(options.database);
     this.history = new History(options.database);
     this.rejected = new RejectedPayloads(options.database);
@@ -155,7 +165,7 @@ export class LocalPipeline {
         deliveries_delayed: depths.deliveriesDelayed,
         dead_letters: depths.deadLetters,
       };
-    });
+    }, () => ({ rowWrites: options.database.rowWrites(), commits: options.database.commits }));
   }
 
   /** Starts dispatching and delivering what is queued (after a restart too). */
@@ -501,14 +511,21 @@ export class LocalPipeline {
     let outcome: DeliveryOutcome;
     try {
       outcome = await runDeliveryJob(job, {
-        markers: this.store,
+        claims: this.claims,
+        messageRefs: this.messageRefs,
         channelConfigs: this.config.channels,
         sendTimeoutMs: this.config.delivery.sendTimeoutMs,
         maxAttempts: this.config.delivery.maxAttempts,
+        backoff: this.config.delivery.backoff,
+        now: this.#now,
         ...(this.#random ? { random: this.#random } : {}),
       });
     } catch (error) {
-      outcome = { kind: 'retry', delayMs: backoffDelay(job.attempt, this.#backoffOptions()), reason: `delivery worker threw ${describe(error)}` };
+      outcome = {
+        kind: 'retry',
+        delayMs: backoffDelay(job.attempt, { ...this.config.delivery.backoff, ...this.#backoffOptions() }),
+        reason: `delivery worker threw ${describe(error)}`,
+      };
     }
     const at = this.#now();
     try {
@@ -535,12 +552,17 @@ export class LocalPipeline {
     switch (outcome.kind) {
       case 'delivered':
       case 'already-delivered':
+      case 'superseded':
         this.queues.removeDelivery(row.id);
         this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), {
           ...base,
           outcome: outcome.kind,
-          ...(outcome.kind === 'delivered' && outcome.markerError !== undefined ? { reason: outcome.markerError } : {}),
+          ...(outcome.kind === 'delivered' && outcome.recordError !== undefined ? { reason: outcome.recordError } : {}),
+          ...(outcome.kind === 'superseded' ? { reason: `a later notice (${outcome.toldTransitionId}) was already told` } : {}),
         });
+        return;
+      case 'busy':
+        this.queues.postponeDelivery(row.id, nowMs + outcome.delayMs, nowMs);
         return;
       case 'retry': {
         const dueAtMs = nowMs + outcome.delayMs;
@@ -597,9 +619,13 @@ export class LocalPipeline {
         this.metrics.delivered.inc({ channel });
         this.metrics.deliverySeconds.observe({ channel }, Math.max(0, nowMs - receivedAtMs) / 1000);
         if (job.attempt > 1) this.#log(`tocsin: delivered ${what} at attempt ${String(job.attempt)}`);
-        if (outcome.markerError !== undefined) this.#log(`tocsin: delivered ${what}, but ${outcome.markerError}`);
+        if (outcome.recordError !== undefined) this.#log(`tocsin: delivered ${what}, but ${outcome.recordError}`);
+        return;
+      case 'superseded':
+        this.#log(`tocsin: dropped ${what}: a later notice of this incident was already told on ${channel}`);
         return;
       case 'already-delivered':
+      case 'busy':
         return;
       case 'retry':
         this.metrics.deliveryFailures.inc({ channel, outcome: 'retry' });
@@ -620,6 +646,8 @@ export class LocalPipeline {
     try {
       this.database.transaction(() => {
         this.store.sweep();
+        this.claims.sweep(now);
+        this.messageRefs.sweep();
         this.silences.prune(now.getTime() - SILENCE_RETENTION_MS);
         this.history.prune(new Date(now.getTime() - this.#retentionMs).toISOString());
       });

@@ -77,11 +77,14 @@ export class LocalQueues {
     }
   }
 
-  /** The oldest ready incidents due by `nowMs`, in arrival order. */
+  /**
+   * The ready incidents due by `nowMs`, soonest due first (arrival order for all but retries).
+   * Ordered as the (state, due_at, id) index is, so a backlog is never sorted on every take.
+   */
   takeIncidents(nowMs: number, limit: number): QueuedIncidentRow[] {
     return this.#db
       .all<{ id: number; body: string; received_at: number; attempt: number }>(
-        "SELECT id, body, received_at, attempt FROM incident_queue WHERE state = 'ready' AND due_at <= ? ORDER BY id LIMIT ?",
+        "SELECT id, body, received_at, attempt FROM incident_queue WHERE state = 'ready' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
         nowMs,
         limit,
       )
@@ -146,6 +149,11 @@ export class LocalQueues {
 
   retryDelivery(id: number, dueAtMs: number, reason: string, nowMs: number): void {
     this.#db.run('UPDATE delivery_queue SET attempt = attempt + 1, due_at = ?, reason = ?, updated_at = ? WHERE id = ?', dueAtMs, reason, nowMs, id);
+  }
+
+  /** Looks at the job again at `dueAtMs` without counting an attempt (its line was busy). */
+  postponeDelivery(id: number, dueAtMs: number, nowMs: number): void {
+    this.#db.run('UPDATE delivery_queue SET due_at = ?, updated_at = ? WHERE id = ?', dueAtMs, nowMs, id);
   }
 
   deadLetterDelivery(id: number, reason: string, nowMs: number): void {

@@ -3,7 +3,8 @@
 //
 // records         one per fingerprint: the dedup record (IncidentRecord as JSON) and the columns
 //                 the pages and the TTL sweep read
-// markers         delivery markers, one per fingerprint × transition × channel
+// markers         delivery markers of schema 1 (no longer read)
+// delivery_cursors per fingerprint × channel, the last transition told (schema 2)
 // incident_queue  accepted incidents not yet dispatched (dedup + routing), in arrival order
 // delivery_queue  delivery jobs: ready (due now or later, with their attempt) or dead (given
 //                 up, with the reason); jobs of one fingerprint and channel run in queue order
@@ -11,6 +12,8 @@
 // rejected        raw bytes of refused requests, with the reason, until replayed
 // history         per fingerprint: received → decision → each delivery attempt
 // meta            key/value: when the database was created, last started, imports done
+// message_refs    per incident × channel: the message a channel posted (Slack's channel and ts),
+//                 so a resolve can edit it in place; with an expiry, swept like markers
 // silences        one per silence (JSON), by end time (active ones are those not yet ended)
 // record_timers   one per firing record that the scheduler must look at: when (dueAtOf in
 //                 shared/dedup/record.ts) and the silence holding it, if any
@@ -87,7 +90,24 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX history_fingerprint ON history (fingerprint, id);
   CREATE INDEX history_at ON history (at);
   `,
-  // 3 in the merged numbering (issue 15: silences and the scheduler's timers; new tables only).
+  // 2: message refs (shared/message-refs/sqlite.ts): the message a channel posted per incident
+  // and channel (Slack's channel and ts), so a resolve can edit it in place.
+  `
+  CREATE TABLE IF NOT EXISTS message_refs (key TEXT PRIMARY KEY, ref TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS message_refs_expires_at ON message_refs (expires_at);
+  `,
+  // 3: delivery cursors (shared/delivery/claims-sqlite.ts) replace the per-transition markers:
+  // per incident and channel, the last transition told. `markers` stays for older databases.
+  `
+  CREATE TABLE delivery_cursors (
+    line TEXT PRIMARY KEY,
+    told TEXT NOT NULL,
+    told_transition TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX delivery_cursors_expires_at ON delivery_cursors (expires_at);
+  `,
+  // 4: silences and the scheduler's timers (issue 15; new tables only).
   `
   CREATE TABLE silences (
     id TEXT PRIMARY KEY,

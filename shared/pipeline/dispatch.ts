@@ -35,10 +35,11 @@ export interface DispatchDeps<Decision extends DispatchDecision> {
   /** When the incident reached Tocsin (bounds future-stamped event times); `now` when absent. */
   readonly receivedAt?: Date | undefined;
   /**
-   * The queue delivered this incident before (SQS ApproximateReceiveCount > 1): the earlier
-   * attempt may have written the dedup record and then failed to queue its delivery jobs. If the
-   * record's last notice is for this same state, its jobs are made again; the delivery markers
-   * (keyed by the same transition) keep a notice that did go out from going out twice.
+   * The queue delivered this incident before (SQS ApproximateReceiveCount > 1, or a redriven
+   * dead letter): the earlier attempt may have written the dedup record and then failed to queue
+   * its delivery jobs. If the record's last notice is for this same state, its jobs are made
+   * again; the delivery claims (the same transition) keep a notice that did go out from going
+   * out twice.
    */
   readonly redelivered?: boolean | undefined;
 }

@@ -4,10 +4,12 @@
 // default chain (AWS_REGION and the execution role on Lambda; AWS_ENDPOINT_URL_<SERVICE> for
 // local endpoints).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 let sqs: SQSClient | undefined;
 let dynamoDb: DynamoDBClient | undefined;
+let s3: S3Client | undefined;
 
 export function sqsClient(): SQSClient {
   sqs ??= new SQSClient({});
@@ -19,10 +21,17 @@ export function dynamoDbClient(): DynamoDBClient {
   return dynamoDb;
 }
 
+export function s3Client(): S3Client {
+  s3 ??= new S3Client({});
+  return s3;
+}
+
 /** For tests: drop the clients so the next use builds them from the current environment. */
 export function resetClients(): void {
   sqs?.destroy();
   dynamoDb?.destroy();
+  s3?.destroy();
   sqs = undefined;
   dynamoDb = undefined;
+  s3 = undefined;
 }

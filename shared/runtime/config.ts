@@ -8,7 +8,7 @@ import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { awsSecretResolver } from '../config/aws-secrets.ts';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError, ConfigSourceError } from '../config/errors.ts';
 import { parseConfigText, resolveConfig } from '../config/load.ts';
 import type { TocsinConfig } from '../config/schema.ts';
 import type { SecretResolver } from '../config/secrets.ts';
@@ -76,12 +76,18 @@ export class CloudConfigLoader {
   async #load(): Promise<TocsinConfig> {
     const { parameterName } = this.#options;
     const sourceName = `SSM parameter ${parameterName}`;
-    const text = await (this.#options.readParameter ?? readParameter)(parameterName, this.#maxAgeMs / 1000);
+    let text: string | undefined;
+    try {
+      text = await (this.#options.readParameter ?? readParameter)(parameterName, this.#maxAgeMs / 1000);
+    } catch (error) {
+      throw new ConfigSourceError(sourceName, error);
+    }
     if (text === undefined || text.trim() === '') {
       throw new ConfigError([{ path: '(root)', message: 'the parameter is empty' }], sourceName);
     }
     const raw = parseConfigText(text, { format: text.trimStart().startsWith('{') ? 'json' : 'yaml', sourceName });
-    const config = await resolveConfig(raw, this.#resolver, { sourceName });
+    // One channel's missing secret key fails that channel's deliveries, not the whole pipeline.
+    const config = await resolveConfig(raw, this.#resolver, { sourceName, isolateChannels: true });
     this.#cached = { config, expiresAt: this.#now() + this.#maxAgeMs };
     return config;
   }

@@ -21,6 +21,8 @@ export const sqsRecordSchema = z.looseObject({
   receiptHandle: z.string().min(1),
   body: z.string(),
   attributes: z.looseObject({ ApproximateReceiveCount: z.string().regex(/^\d+$/) }),
+  /** Lambda's shape of SQS message attributes (`stringValue`, `dataType`). */
+  messageAttributes: z.record(z.string(), z.looseObject({ stringValue: z.string().optional(), dataType: z.string() })).optional(),
   eventSource: z.literal('aws:sqs'),
   eventSourceARN: z.string().min(1),
 });

@@ -22,3 +22,4 @@ export function resetRuntime(): void {
   resetIncidentStore();
   resetClients();
 }
+export * from './rejected.ts';

@@ -1,10 +1,11 @@
 // The SQS message bodies between the cloud stages, validated where they are read: the
 // incidents queue (IncidentMessage, from every ingest function), the deliveries queue
-// (DeliveryMessage, from dispatch) and the deliveries dead-letter queue (DeliveryDeadLetter,
-// from deliver). A body that does not match is poison: the consumer fails it, and SQS moves it
-// to the queue's DLQ after maxReceiveCount.
+// (DeliveryMessage, from dispatch). Their dead-letter queues hold the same bodies, with the
+// reason as message attributes (functions/aws/dead-letter.ts), so a redriven message reads the
+// same. A body that does not match is poison: the consumer dead-letters it with why.
 import { z } from 'zod';
 import { DELIVERY_EVENTS } from '../channels/channel.ts';
+import { isTransitionId } from '../dedup/decide.ts';
 import type { DeliveryJob } from '../delivery/job.ts';
 import { incidentSchema } from '../incident.ts';
 import type { IncidentMessage } from '../ingest/forward.ts';
@@ -26,17 +27,10 @@ export const deliveryMessageSchema = z.object({
   event: z.enum(DELIVERY_EVENTS),
   incident: incidentSchema,
   channel: z.string().min(1),
-  transitionId: z.string().min(1),
+  transitionId: z.string().refine(isTransitionId, 'is not a transition id (v<version>.<event time>)'),
   attempt: z.int().min(1),
   receivedAt: isoDateTime.optional(),
 }) satisfies z.ZodType<DeliveryMessage>;
-
-/** What deliver puts on the deliveries DLQ: the job as last tried, why it was given up, when. */
-export interface DeliveryDeadLetter {
-  readonly job: DeliveryMessage;
-  readonly reason: string;
-  readonly failedAt: string;
-}
 
 /** Thrown for a body that is not the expected message; names the problem, never quotes the body. */
 export class PoisonMessageError extends Error {

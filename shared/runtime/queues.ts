@@ -3,7 +3,8 @@
 import type { ForwardSinks, IncidentMessage, RejectedPayload } from '../ingest/forward.ts';
 import { SqsJobQueue } from '../queue/sqs.ts';
 import { sqsClient } from './clients.ts';
-import { ENV, requireEnv, type Env } from './env.ts';
+import { ENV, optionalEnv, requireEnv, type Env } from './env.ts';
+import { RejectedSink } from './rejected.ts';
 
 const queues = new Map<string, SqsJobQueue<unknown>>();
 
@@ -17,13 +18,16 @@ export function queueAt<T>(queueUrl: string): SqsJobQueue<T> {
   return queue;
 }
 
-/** The ingest functions' sinks: INCIDENTS_QUEUE_URL and REJECTED_QUEUE_URL. */
+/**
+ * The ingest functions' sinks: INCIDENTS_QUEUE_URL, and REJECTED_QUEUE_URL with bodies too large
+ * for a message stored in REJECTED_BUCKET_NAME (see ./rejected.ts).
+ */
 export function ingestSinksFromEnv(env: Env = process.env): ForwardSinks {
   const incidentsUrl = requireEnv(env, ENV.incidentsQueueUrl);
   const rejectedUrl = requireEnv(env, ENV.rejectedQueueUrl);
   return {
     incidents: queueAt<IncidentMessage>(incidentsUrl),
-    rejected: queueAt<RejectedPayload>(rejectedUrl),
+    rejected: new RejectedSink({ queue: queueAt<RejectedPayload>(rejectedUrl), bucket: optionalEnv(env, ENV.rejectedBucketName) }),
   };
 }
 

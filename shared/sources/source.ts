@@ -38,11 +38,13 @@ export interface RegisteredSource {
 export function defineSource<Payload>(source: AlertSource<Payload>): AlertSource<Payload> & RegisteredSource {
   // zod's ahead-of-time compiled parser: the same schema, about twice as fast on valid payloads
   // (bench/normalize.ts). It falls back to the runtime parser on a failure, so rejections give
-  // exactly the runtime's issues, and it leaves a schema it cannot model uncompiled.
-  const compiled = z.compile(source.schema);
+  // exactly the runtime's issues, and it leaves a schema it cannot model uncompiled. Compiled on
+  // first use: a process that never sees a source does not carry its parser (about 3 MiB each).
+  let compiled: z.ZodType<Payload> | undefined;
   return {
     ...source,
     normalize(payload: unknown, context: NormalizeContext): Incident[] {
+      compiled ??= z.compile(source.schema);
       const parsed = compiled.safeParse(payload);
       if (!parsed.success) {
         throw new PayloadRejectedError(`payload rejected by source ${source.kind}`, [

@@ -1,17 +1,18 @@
 // deliver with SQS events of DeliveryJobs: a webhook channel pointing at a real HTTP server on
 // 127.0.0.1 (its URL, with a secret path, comes from the mocked Secrets Manager secret), the
-// delivery markers on a real state table (dynalite), and the exact SQS calls for retries
-// (ChangeMessageVisibility) and dead letters (SendMessage to the DLQ).
+// delivery claims on a real state table (dynalite), and the exact SQS calls for retries
+// (ChangeMessageVisibility) and dead letters (SendMessage to the DLQ: the body as received, the
+// reason and attempts as message attributes).
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, visibilityTimeoutFor } from '../../functions/aws/deliver.ts';
-import { markerKey } from '../../shared/dedup/store.ts';
+import { claimLineId } from '../../shared/delivery/claims.ts';
 import type { Incident } from '../../shared/incident.ts';
 import { normalize } from '../../shared/normalize.ts';
-import { resetRuntime, type DeliveryDeadLetter, type DeliveryMessage } from '../../shared/runtime/index.ts';
+import { resetRuntime, type DeliveryMessage } from '../../shared/runtime/index.ts';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite.ts';
 import { startRecorder, type HttpRecorder } from '../helpers/http-recorder.ts';
 import {
@@ -111,7 +112,7 @@ describe('deliver handler', () => {
     vi.unstubAllEnvs();
   });
 
-  it('delivers a job once, records the marker, and a redelivered copy does not send again', async () => {
+  it('delivers a job once, moves the cursor, and a redelivered copy does not send again', async () => {
     const job = jobFor('hook');
     expect(await deliver([deliveryRecord(job)])).toEqual({ batchItemFailures: [] });
     expect(hookRequests()).toHaveLength(1);
@@ -119,10 +120,12 @@ describe('deliver handler', () => {
     expect(JSON.parse(hookRequests()[0]!.body)).toEqual({ event: 'opened', incident: job.incident });
     expect(hookRequests()[0]!.headers['x-tocsin-fingerprint']).toBe(job.incident.fingerprint);
 
-    const marker = await dynalite.client.send(
-      new GetItemCommand({ TableName: table, Key: { pk: { S: markerKey({ fingerprint: job.incident.fingerprint, transitionId: job.transitionId, channel: 'hook' }) } } }),
+    const cursor = await dynalite.client.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: claimLineId({ fingerprint: job.incident.fingerprint, channel: 'hook' }) } } }),
     );
-    expect(marker.Item?.['channel']).toEqual({ S: 'hook' });
+    expect(cursor.Item?.['channel']).toEqual({ S: 'hook' });
+    expect(cursor.Item?.['toldTransitionId']).toEqual({ S: job.transitionId });
+    expect(cursor.Item).not.toHaveProperty('claimToken');
 
     // SQS delivers at least once: the same job again (a later receive) is skipped.
     expect(await deliver([deliveryRecord(job, 2)])).toEqual({ batchItemFailures: [] });
@@ -142,16 +145,16 @@ describe('deliver handler', () => {
   it('on a 500, delays the message by the backoff (ChangeMessageVisibility) and reports it failed', async () => {
     recorder.respondWith(() => ({ status: 500, body: 'upstream broke' }));
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
-    // Third receive: backoff ceiling 4 s, half of it with random() = 0.5 → 2 s.
+    // Third receive: backoff ceiling 40 s (10 s doubled twice), half of it plus half the rest → 30 s.
     const record = deliveryRecord(jobFor('hook'), 3);
     expect(await deliver([record])).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
     expect(hookRequests()).toHaveLength(1);
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input)).toEqual([
-      { QueueUrl: DELIVERIES_QUEUE_URL, ReceiptHandle: record.receiptHandle, VisibilityTimeout: 2 },
+      { QueueUrl: DELIVERIES_QUEUE_URL, ReceiptHandle: record.receiptHandle, VisibilityTimeout: 30 },
     ]);
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
-    const retry = output.records().find((line) => line['message'] === 'delivery failed; retrying later');
-    expect(retry).toMatchObject({ channel: 'hook', attempt: 3, delaySeconds: 2, reason: 'HTTP 500: upstream broke' });
+    const retry = output.records().find((line) => line['message'] === 'delivery not done; retrying later');
+    expect(retry).toMatchObject({ channel: 'hook', attempt: 3, delaySeconds: 30, reason: 'HTTP 500: upstream broke' });
   });
 
   it('honours Retry-After on a 429 as the least delay', async () => {
@@ -171,17 +174,23 @@ describe('deliver handler', () => {
     ]);
   });
 
-  it('sends a permanent failure (404) to the DLQ with its reason and reports the record handled', async () => {
+  it('sends a permanent failure (404) to the DLQ as received, with its reason and attempts as attributes, and reports the record handled', async () => {
     const job = jobFor('gone');
     const record = deliveryRecord(job, 2);
     const before = Date.now();
     expect(await deliver([record])).toEqual({ batchItemFailures: [] });
     const sends = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
     expect(sends).toHaveLength(1);
-    expect(sends[0]!.QueueUrl).toBe(DELIVERIES_DLQ_URL);
-    const letter = JSON.parse(sends[0]!.MessageBody!) as DeliveryDeadLetter;
-    expect(letter).toEqual({ job: { ...job, attempt: 2 }, reason: 'HTTP 404: no such hook', failedAt: letter.failedAt });
-    expect(Date.parse(letter.failedAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(sends[0]).toEqual({
+      QueueUrl: DELIVERIES_DLQ_URL,
+      MessageBody: record.body,
+      MessageAttributes: {
+        TocsinReason: { DataType: 'String', StringValue: 'HTTP 404: no such hook' },
+        TocsinAttempts: { DataType: 'Number', StringValue: '2' },
+        TocsinFailedAt: { DataType: 'String', StringValue: expect.any(String) as string },
+      },
+    });
+    expect(Date.parse(sends[0]!.MessageAttributes!['TocsinFailedAt']!.StringValue!)).toBeGreaterThanOrEqual(before - 1000);
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
     expect(output.metrics()).toContainEqual({ namespace: 'Tocsin', dimensions: { service: 'tocsin', channel: 'gone', outcome: 'dead-letter' }, values: { Deliveries: 1 } });
   });
@@ -191,7 +200,7 @@ describe('deliver handler', () => {
     const record = deliveryRecord(jobFor('hook'), MAX_ATTEMPTS);
     expect(await deliver([record])).toEqual({ batchItemFailures: [] });
     const [send] = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
-    expect((JSON.parse(send!.MessageBody!) as DeliveryDeadLetter).reason).toBe(`gave up after ${String(MAX_ATTEMPTS)} attempts: HTTP 502: bad gateway`);
+    expect(send!.MessageAttributes!['TocsinReason']!.StringValue).toBe(`gave up after ${String(MAX_ATTEMPTS)} attempts: HTTP 502: bad gateway`);
   });
 
   it('caps the attempts at DELIVERIES_MAX_RECEIVE_COUNT, so its reason is kept before SQS redrives it', async () => {
@@ -200,7 +209,7 @@ describe('deliver handler', () => {
     const record = deliveryRecord(jobFor('hook'), 2);
     expect(await deliver([record])).toEqual({ batchItemFailures: [] });
     const [send] = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
-    expect((JSON.parse(send!.MessageBody!) as DeliveryDeadLetter).reason).toBe('gave up after 2 attempts: HTTP 500: still down');
+    expect(send!.MessageAttributes!['TocsinReason']!.StringValue).toBe('gave up after 2 attempts: HTTP 500: still down');
   });
 
   it('without DELIVERIES_DLQ_URL, fails a dead-lettered record so the queue redrive keeps it', async () => {
@@ -214,15 +223,19 @@ describe('deliver handler', () => {
     const job = jobFor('retired-channel');
     expect(await deliver([deliveryRecord(job)])).toEqual({ batchItemFailures: [] });
     const [send] = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
-    expect(JSON.parse(send!.MessageBody!)).toMatchObject({ job: { channel: 'retired-channel' }, reason: 'unknown channel "retired-channel"' });
+    expect(JSON.parse(send!.MessageBody!)).toEqual(job);
+    expect(send!.MessageAttributes!['TocsinReason']!.StringValue).toBe('unknown channel "retired-channel"');
     expect(recorder.requests).toHaveLength(0);
   });
 
-  it('fails only the poison record of a batch; the good jobs are delivered', async () => {
+  it('dead-letters only the poison record of a batch, as received and with why; the good jobs are delivered', async () => {
     const first = deliveryRecord(jobFor('hook'));
     const poison = deliveryRecord('{"event": "opened", "channel": "hook"}');
     const second = deliveryRecord(jobFor('hook', incidentOf('lambda-sns-composite-alarm.json'), 'v1.1795571800000'));
-    expect(await deliver([first, poison, second])).toEqual({ batchItemFailures: [{ itemIdentifier: poison.messageId }] });
+    expect(await deliver([first, poison, second])).toEqual({ batchItemFailures: [] });
+    const [letter] = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    expect(letter!.MessageBody).toBe(poison.body);
+    expect(letter!.MessageAttributes!['TocsinReason']!.StringValue).toMatch(/^invalid delivery job message: /);
     expect(hookRequests().map((request) => (JSON.parse(request.body) as { incident: Incident }).incident.source.rule).sort()).toEqual(
       [incidentOf('lambda-sns-single-metric-alarm.json').source.rule, incidentOf('lambda-sns-composite-alarm.json').source.rule].sort(),
     );

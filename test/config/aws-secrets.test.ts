@@ -64,7 +64,7 @@ describe('awsSecretResolver', () => {
     const resolver = awsSecretResolver({ secretArn: SECRET_ARN, provider: provider() });
     const result = await substitutePlaceholders({ channels: { ops: { webhookUrl: '${SLACK_WEBHOOK_URL}' } } }, resolver);
     expect(result.problems).toEqual([
-      { path: 'channels.ops.webhookUrl', message: 'key SLACK_WEBHOOK_URL of the Tocsin secret is not set' },
+      { path: 'channels.ops.webhookUrl', message: `key SLACK_WEBHOOK_URL of the Tocsin secret ${SECRET_ARN} is not set` },
     ]);
   });
 
@@ -82,13 +82,17 @@ describe('awsSecretResolver', () => {
     expect((error as ConfigError).message).not.toContain('NOTJSONSECRET');
   });
 
-  it('lets a Secrets Manager failure through (the function cannot start without its secret)', async () => {
+  it('lets a Secrets Manager failure through, naming the secret and the error code (the function cannot start without its secret)', async () => {
     recorder.respondWith(() => ({
       status: 400,
       headers: { 'content-type': 'application/x-amz-json-1.1' },
       body: JSON.stringify({ __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }),
     }));
     const resolver = awsSecretResolver({ secretArn: SECRET_ARN, provider: provider() });
-    await expect(resolver('A')).rejects.toThrow(/can't find the specified secret/);
+    await expect(resolver('A')).rejects.toMatchObject({
+      name: 'ConfigSourceError',
+      code: 'ResourceNotFoundException',
+      message: `Secrets Manager secret ${SECRET_ARN} could not be read: ResourceNotFoundException (HTTP 400)`,
+    });
   });
 });

@@ -69,7 +69,7 @@ describe('loading a valid config', () => {
       notifyUnknownResolve: false,
       resolvedTtlSeconds: 7 * 86_400,
     });
-    expect(config.delivery).toEqual({ maxAttempts: 8, sendTimeoutMs: 10_000 });
+    expect(config.delivery).toEqual({ maxAttempts: 12, sendTimeoutMs: 10_000, backoff: { initialMs: 10_000, maxMs: 1_800_000 } });
   });
 
   it('turns every defaults duration into numbers, 0 included', async () => {
@@ -81,6 +81,7 @@ describe('loading a valid config', () => {
   resolvedTtl: 2d
   maxAttempts: 3
   sendTimeout: 2500ms
+  backoff: { initial: 2s, max: 1h }
 ingest:
   token: \${TOKEN}
   maxBodyBytes: 1024
@@ -93,7 +94,7 @@ ingest:
       notifyUnknownResolve: true,
       resolvedTtlSeconds: 2 * 86_400,
     });
-    expect(config.delivery).toEqual({ maxAttempts: 3, sendTimeoutMs: 2_500 });
+    expect(config.delivery).toEqual({ maxAttempts: 3, sendTimeoutMs: 2_500, backoff: { initialMs: 2_000, maxMs: 3_600_000 } });
     expect(config.ingest).toEqual({ token: 'tok-123', maxBodyBytes: 1024 });
   });
 
@@ -142,11 +143,37 @@ routes: [{ channels: [a, b] }]
     expect(config.channels.b).toEqual({ type: 'webhook', url: 'http://127.0.0.1:1/b' });
   });
 
+  it('with isolateChannels, sets aside a channel whose placeholder cannot be filled and keeps the rest', async () => {
+    const resolver: SecretResolver = Object.assign((name: string) => Promise.resolve(name === 'HOOK' ? 'http://127.0.0.1:1/a' : undefined), {
+      describe: (name: string) => `key ${name} of the test secret`,
+    });
+    const raw = parseConfigText(`channels:
+  a: { type: webhook, url: "\${HOOK}" }
+  chat: { type: slack, webhookUrl: "\${SLACK_WEBHOOK_URL}" }
+routes: [{ channels: [a, chat] }]
+`);
+    const config = await resolveConfig(raw, resolver, { isolateChannels: true });
+    expect(Object.keys(config.channels)).toEqual(['a']);
+    expect(config.unavailableChannels).toEqual({ chat: 'channels.chat.webhookUrl: key SLACK_WEBHOOK_URL of the test secret is not set' });
+    // Without isolation (locally) the same document is an error; outside channels it still is.
+    await expect(resolveConfig(raw, resolver)).rejects.toThrow(/SLACK_WEBHOOK_URL/);
+    const token = parseConfigText(`ingest: { token: "\${TOKEN}" }
+channels: { a: { type: webhook, url: "\${HOOK}" } }
+routes: [{ channels: [a] }]
+`);
+    await expect(resolveConfig(token, resolver, { isolateChannels: true })).rejects.toThrow(/ingest\.token: key TOKEN/);
+    // Every channel set aside still loads: ingest keeps working.
+    const onlyChat = parseConfigText(`channels: { chat: { type: slack, webhookUrl: "\${SLACK_WEBHOOK_URL}" } }
+routes: [{ channels: [chat] }]
+`);
+    expect((await resolveConfig(onlyChat, resolver, { isolateChannels: true })).unavailableChannels).toHaveProperty('chat');
+  });
+
   it('defaultConfig sends every incident to the console', () => {
     const config = defaultConfig();
     expect(config.channels).toEqual({ console: { type: 'console', stream: 'stdout' } });
     expect(config.routes).toEqual([{ channels: ['console'], continue: false }]);
-    expect(config.delivery.maxAttempts).toBe(8);
+    expect(config.delivery.maxAttempts).toBe(12);
   });
 
   it('loads a file from disk, naming it in errors', async () => {
@@ -228,7 +255,7 @@ describe('one error per kind of mistake, naming the path', () => {
     expect(await problems('channels: { ops: { type: slak } }\nroutes: [{ channels: [ops] }]\n')).toEqual([
       {
         path: 'channels.ops.type',
-        message: 'unknown channel type "slak" (expected one of console, webhook, slack, teams, google-chat, sms, email)',
+        message: 'unknown channel type "slak" (expected one of console, webhook, slack, teams, google-chat, sms, email, pagerduty, splunk-oncall, opsgenie)',
       },
     ]);
   });
@@ -355,7 +382,7 @@ defaults: { renotifyAfter: soon }
       [
         'invalid Tocsin config in tocsin.yaml (3 problems):',
         '  defaults.renotifyAfter: expected a duration such as 4h, 30m, 90s, 1h30m or 0',
-        '  channels.ops.type: unknown channel type "slak" (expected one of console, webhook, slack, teams, google-chat, sms, email)',
+        '  channels.ops.type: unknown channel type "slak" (expected one of console, webhook, slack, teams, google-chat, sms, email, pagerduty, splunk-oncall, opsgenie)',
         '  routes[0].channels[0]: unknown channel "missing"',
       ].join('\n'),
     );
@@ -377,7 +404,7 @@ describe('secrets never appear in errors', () => {
       {
         path: 'channels.ops.type',
         message:
-          'unknown channel type "${CHANNEL_TYPE}" (resolved value not shown) (expected one of console, webhook, slack, teams, google-chat, sms, email)',
+          'unknown channel type "${CHANNEL_TYPE}" (resolved value not shown) (expected one of console, webhook, slack, teams, google-chat, sms, email, pagerduty, splunk-oncall, opsgenie)',
       },
     ]);
     expect(error.message).not.toContain('SECRET-TYPE');

@@ -17,6 +17,9 @@ const env = {
   GOOGLE_CHAT_WEBHOOK_URL: 'https://chat.googleapis.com/v1/spaces/AAAA/messages?key=k&token=t',
   SMTP_USER: 'mailer',
   SMTP_PASSWORD: 'smtp-password-1',
+  PAGERDUTY_ROUTING_KEY: '0123456789abcdef0123456789abcdef',
+  SPLUNK_ONCALL_API_KEY: 'c0ffee00-5ec7-4e7a-9b1d-000000000001',
+  OPSGENIE_API_KEY: 'eb243592-faa2-4ba2-a551-000000000001',
 };
 
 function incident(overrides: Partial<Incident>): Incident {
@@ -46,7 +49,7 @@ describe('examples/tocsin.example.yaml', () => {
       notifyUnknownResolve: false,
       resolvedTtlSeconds: 604_800,
     });
-    expect(config.delivery).toEqual({ maxAttempts: 8, sendTimeoutMs: 10_000 });
+    expect(config.delivery).toEqual({ maxAttempts: 12, sendTimeoutMs: 10_000, backoff: { initialMs: 10_000, maxMs: 1_800_000 } });
   });
 
   it('uses every channel type and every matcher', async () => {
@@ -73,6 +76,7 @@ describe('examples/tocsin.example.yaml', () => {
     const azureData = incident({ source: { kind: 'azure-monitor', cloud: 'azure', rule: 'r' }, labels: { team: 'data' } });
     expect(router.route(azureData).channels).toEqual(['data-space', 'team-mail']);
     expect(router.route(incident({ labels: { tocsin_test: 'true' } })).channels).toEqual(['console']);
+    expect(router.route(incident({ labels: { team: 'payments' } })).channels).toEqual(['payments-pager', 'payments-oncall', 'payments-genie']);
   });
 
   it('names the variable a missing secret would come from', async () => {

@@ -7,7 +7,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DedupConflictError, DynamoDbIncidentStore, type DedupSettings } from '../../shared/dedup/index.ts';
 import { countCommands, dynamoClient, emulateReturnValuesOnConditionCheckFailure, startDynalite, type RunningDynalite } from '../helpers/dynalite.ts';
-import { at, firingAt, freshFingerprint, label, ManualClock, resolvedAt } from './fixtures.ts';
+import { at, firingAt, freshFingerprint, label, resolvedAt } from './fixtures.ts';
 
 const TABLE = 'tocsin-state';
 const settings: DedupSettings = { renotifyAfterMs: 60 * 60_000, flap: { changes: 4, windowMs: 30 * 60_000 }, notifyUnknownResolve: false, resolvedTtlSeconds: 86_400 };
@@ -79,21 +79,6 @@ describe('DynamoDB store: table and items', () => {
     const reopened = await storedItem(fp);
     expect(reopened).toMatchObject({ status: 'firing', version: 3, occurrences: 3 });
     expect(reopened).not.toHaveProperty('expiresAt');
-  });
-
-  it('writes delivery markers as their own items, with a TTL', async () => {
-    const clock = new ManualClock(at(0));
-    const store = new DynamoDbIncidentStore({ client: dynalite.client, tableName: TABLE, now: clock.now });
-    const key = { fingerprint: freshFingerprint(), transitionId: 'v7.1795600800000', channel: 'audit' };
-    expect(await store.markDelivered(key)).toBe(true);
-    expect(await storedItem(`delivery#${key.fingerprint}#v7.1795600800000#audit`)).toEqual({
-      pk: `delivery#${key.fingerprint}#v7.1795600800000#audit`,
-      fingerprint: key.fingerprint,
-      transitionId: 'v7.1795600800000',
-      channel: 'audit',
-      deliveredAt: at(0).toISOString(),
-      expiresAt: Math.floor(at(0).getTime() / 1000) + 604_800,
-    });
   });
 });
 

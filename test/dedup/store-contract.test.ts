@@ -20,7 +20,7 @@ import {
 import { SqliteIncidentStore } from '../../shared/dedup/sqlite-store.ts';
 import { LocalDatabase } from '../../shared/local/database.ts';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite.ts';
-import { at, firingAt, freshFingerprint, label, ManualClock, resolvedAt } from './fixtures.ts';
+import { at, firingAt, freshFingerprint, label, resolvedAt } from './fixtures.ts';
 
 const TABLE = 'tocsin-state';
 const settings: DedupSettings = { renotifyAfterMs: 60 * 60_000, flap: { changes: 3, windowMs: 10 * 60_000 }, notifyUnknownResolve: false, resolvedTtlSeconds: 3_600 };
@@ -155,23 +155,6 @@ describe.each(adapters)('%s store', (_name, makeStore) => {
     expect(reopened.decision).toEqual({ action: 'opened', transitionId: `v3.${String(at(5).getTime())}` });
     expect(reopened.record).toMatchObject({ version: 3, occurrences: 1, firstSeen: at(71).toISOString() });
     expect(reopened.record.expiresAt).toBeUndefined();
-  });
-
-  it('marks a delivery once; the marker expires after its TTL', async () => {
-    const clock = new ManualClock(at(0));
-    const store = makeStore({ now: clock.now, markerTtlSeconds: 600 });
-    const key = { fingerprint: freshFingerprint(), transitionId: 'v1.1795600800000', channel: 'ops-chat' };
-    expect(await store.isDelivered(key)).toBe(false);
-    expect(await store.markDelivered(key)).toBe(true);
-    expect(await store.markDelivered(key)).toBe(false);
-    expect(await store.isDelivered(key)).toBe(true);
-    expect(await store.isDelivered({ ...key, channel: 'team-mail' })).toBe(false);
-    expect(await store.isDelivered({ ...key, transitionId: 'v2.1795600800000' })).toBe(false);
-    clock.advanceSeconds(599);
-    expect(await store.isDelivered(key)).toBe(true);
-    clock.advanceSeconds(1);
-    expect(await store.isDelivered(key)).toBe(false);
-    expect(await store.markDelivered(key)).toBe(true);
   });
 
   it('gives exactly the decisions and records of decide() over random event sequences', async () => {

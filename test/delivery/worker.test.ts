@@ -1,32 +1,33 @@
 // The delivery worker with the real webhook channel against a real HTTP server on 127.0.0.1,
-// and an in-memory DeliveryMarkers.
+// and in-memory DeliveryClaims (the adapters have their own contract suite).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineChannel } from '../../shared/channels/channel.ts';
-import { deliveryIdOf, type DeliveryJob, type DeliveryKey, type DeliveryMarkers } from '../../shared/delivery/job.ts';
+import { MemoryDeliveryClaims } from '../../shared/delivery/claims.ts';
+import { deliveryIdOf, type ClaimResult, type DeliveryClaim, type DeliveryClaims, type DeliveryJob, type DeliveryKey } from '../../shared/delivery/job.ts';
 import { runDeliveryJob, type DeliveryWorkerDeps } from '../../shared/delivery/worker.ts';
 import type { Incident } from '../../shared/incident.ts';
 import { startRecorder, type HttpRecorder } from '../helpers/http-recorder.ts';
 
-class MapMarkers implements DeliveryMarkers {
-  readonly delivered = new Set<string>();
-  failOn: 'isDelivered' | 'markDelivered' | undefined;
+/** In-process claims that can be told to fail, and remember the transitions completed. */
+class FlakyClaims implements DeliveryClaims {
+  readonly #claims: DeliveryClaims = new MemoryDeliveryClaims();
+  readonly completed: string[] = [];
+  failOn: 'claim' | 'complete' | undefined;
 
-  isDelivered(key: DeliveryKey): Promise<boolean> {
-    if (this.failOn === 'isDelivered') return Promise.reject(new Error('store down at https://db.example/SECRET'));
-    return Promise.resolve(this.delivered.has(MapMarkers.id(key)));
+  claim(key: DeliveryKey, order: string, leaseMs: number, now: Date): Promise<ClaimResult> {
+    if (this.failOn === 'claim') return Promise.reject(new Error('store down at https://db.example/SECRET'));
+    return this.#claims.claim(key, order, leaseMs, now);
   }
 
-  markDelivered(key: DeliveryKey): Promise<boolean> {
-    if (this.failOn === 'markDelivered') return Promise.reject(new Error('store down'));
-    const id = MapMarkers.id(key);
-    const fresh = !this.delivered.has(id);
-    this.delivered.add(id);
-    return Promise.resolve(fresh);
+  async complete(claim: DeliveryClaim, now: Date): Promise<boolean> {
+    if (this.failOn === 'complete') throw new Error('store down');
+    this.completed.push(`${claim.fingerprint}|${claim.transitionId}|${claim.channel}`);
+    return this.#claims.complete(claim, now);
   }
 
-  static id(key: DeliveryKey): string {
-    return `${key.fingerprint}|${key.transitionId}|${key.channel}`;
+  release(claim: DeliveryClaim): Promise<void> {
+    return this.#claims.release(claim);
   }
 }
 
@@ -45,11 +46,13 @@ const job = (overrides: Partial<DeliveryJob> = {}): DeliveryJob => ({
   event: 'opened',
   incident,
   channel: 'audit',
-  transitionId: 't-1',
+  transitionId: T1,
   attempt: 1,
   ...overrides,
 });
 const SECRET_PATH = '/hook/XXsecretTOKENxx';
+const T1 = 'v1.1795571770000';
+const T2 = 'v2.1795571830000';
 
 /** Webhook channel configs by name, as the config loader would produce them. */
 function webhookChannels(urls: Record<string, string>): Record<string, { type: string; url: string }> {
@@ -58,7 +61,7 @@ function webhookChannels(urls: Record<string, string>): Record<string, { type: s
 
 describe('runDeliveryJob', () => {
   let recorder: HttpRecorder;
-  let markers: MapMarkers;
+  let claims: FlakyClaims;
   let deps: DeliveryWorkerDeps;
   beforeAll(async () => {
     recorder = await startRecorder();
@@ -69,9 +72,9 @@ describe('runDeliveryJob', () => {
   beforeEach(() => {
     recorder.requests.length = 0;
     recorder.respondWith(() => ({ status: 200 }));
-    markers = new MapMarkers();
+    claims = new FlakyClaims();
     deps = {
-      markers,
+      claims,
       channelConfigs: webhookChannels({ audit: `${recorder.url}${SECRET_PATH}` }),
       sendTimeoutMs: 2_000,
       maxAttempts: 3,
@@ -79,12 +82,12 @@ describe('runDeliveryJob', () => {
     };
   });
 
-  it('delivers through the configured channel and marks the delivery', async () => {
+  it('delivers through the configured channel and completes its claim', async () => {
     await expect(runDeliveryJob(job(), deps)).resolves.toEqual({ kind: 'delivered' });
     expect(recorder.requests).toHaveLength(1);
     expect(recorder.requests[0]!.path).toBe(SECRET_PATH);
     expect(JSON.parse(recorder.requests[0]!.body)).toEqual({ event: 'opened', incident });
-    expect([...markers.delivered]).toEqual(['fp-api-5xx|t-1|audit']);
+    expect(claims.completed).toEqual([`fp-api-5xx|${T1}|audit`]);
   });
 
   it('never sends a job twice: a re-run after delivery is already-delivered', async () => {
@@ -98,35 +101,58 @@ describe('runDeliveryJob', () => {
     await runDeliveryJob(job(), deps);
     recorder.respondWith(() => ({ status: 200 }));
     await runDeliveryJob(job({ attempt: 2 }), deps);
-    await runDeliveryJob(job({ transitionId: 't-2', event: 'resolved' }), deps);
+    await runDeliveryJob(job({ transitionId: T2, event: 'resolved' }), deps);
     const ids = recorder.requests.map((request) => request.headers['x-tocsin-delivery-id']);
-    const key = { fingerprint: 'fp-api-5xx', transitionId: 't-1', channel: 'audit' };
+    const key = { fingerprint: 'fp-api-5xx', transitionId: T1, channel: 'audit' };
     expect(ids[0]).toBe(deliveryIdOf(key));
     expect(ids[1]).toBe(ids[0]);
-    expect(ids[2]).toBe(deliveryIdOf({ ...key, transitionId: 't-2' }));
+    expect(ids[2]).toBe(deliveryIdOf({ ...key, transitionId: T2 }));
     expect(ids[2]).not.toBe(ids[0]);
     expect(deliveryIdOf({ ...key, channel: 'mirror' })).not.toBe(ids[0]);
     // Pinned: receivers store these ids, so the derivation is part of the contract.
     expect(deliveryIdOf(key)).toMatch(/^[0-9a-f]{32}$/);
-    expect(deliveryIdOf(key)).toBe('9910ef3bdc0b1d9b60381679f36934da');
+    expect(deliveryIdOf({ ...key, transitionId: 't-1' })).toBe('9910ef3bdc0b1d9b60381679f36934da');
   });
 
   it('sends again for another transition or another channel of the same incident', async () => {
     deps = { ...deps, channelConfigs: webhookChannels({ audit: `${recorder.url}${SECRET_PATH}`, mirror: `${recorder.url}/mirror` }) };
     await runDeliveryJob(job(), deps);
-    await runDeliveryJob(job({ transitionId: 't-2', event: 'resolved' }), deps);
+    await runDeliveryJob(job({ transitionId: T2, event: 'resolved' }), deps);
     await runDeliveryJob(job({ channel: 'mirror' }), deps);
     expect(recorder.requests.map((request) => request.path)).toEqual([SECRET_PATH, SECRET_PATH, '/mirror']);
   });
 
-  it('retries a retryable failure with backoff, leaving it unmarked', async () => {
+  it('retries a retryable failure with backoff, releasing its claim so the retry need not wait for the lease', async () => {
     recorder.respondWith(() => ({ status: 500, body: 'upstream broke' }));
     await expect(runDeliveryJob(job({ attempt: 2 }), deps)).resolves.toEqual({
       kind: 'retry',
-      delayMs: 1_000,
+      delayMs: 1_500,
       reason: 'HTTP 500: upstream broke',
     });
-    expect(markers.delivered.size).toBe(0);
+    expect(claims.completed).toHaveLength(0);
+    recorder.respondWith(() => ({ status: 200 }));
+    await expect(runDeliveryJob(job({ attempt: 3 }), deps)).resolves.toEqual({ kind: 'delivered' });
+  });
+
+  it('takes the backoff from the config', async () => {
+    recorder.respondWith(() => ({ status: 500 }));
+    const outcome = await runDeliveryJob(job({ attempt: 4 }), { ...deps, maxAttempts: 12, backoff: { initialMs: 10_000, maxMs: 60_000 } });
+    expect(outcome).toMatchObject({ kind: 'retry', delayMs: 45_000 });
+  });
+
+  it('drops a notice older than one already told on the channel, and waits while another worker sends', async () => {
+    await runDeliveryJob(job({ transitionId: T2, event: 'resolved' }), deps);
+    await expect(runDeliveryJob(job(), deps)).resolves.toEqual({ kind: 'superseded', toldTransitionId: T2 });
+    const now = new Date('2026-11-25T10:00:00Z');
+    const held = await claims.claim({ fingerprint: 'fp-api-5xx', transitionId: T1, channel: 'mirror' }, '0', 20_000, now);
+    expect(held.status).toBe('claimed');
+    const busy = await runDeliveryJob(job({ channel: 'mirror' }), {
+      ...deps,
+      channelConfigs: webhookChannels({ audit: `${recorder.url}${SECRET_PATH}`, mirror: `${recorder.url}/mirror` }),
+      now: () => now,
+    });
+    expect(busy).toEqual({ kind: 'busy', delayMs: 20_000 });
+    expect(recorder.requests).toHaveLength(1);
   });
 
   it('waits at least as long as Retry-After asks', async () => {
@@ -137,7 +163,7 @@ describe('runDeliveryJob', () => {
   it('retries a timeout', async () => {
     recorder.respondWith(() => ({ status: 200, delayMs: 1_000 }));
     const outcome = await runDeliveryJob(job(), { ...deps, sendTimeoutMs: 50 });
-    expect(outcome).toEqual({ kind: 'retry', delayMs: 500, reason: 'timed out after 50 ms' });
+    expect(outcome).toEqual({ kind: 'retry', delayMs: 750, reason: 'timed out after 50 ms' });
   });
 
   it('dead-letters a retryable failure on the last attempt, with the reason', async () => {
@@ -191,24 +217,24 @@ describe('runDeliveryJob', () => {
       channelConfigs: { audit: { type: 'exploding' } },
       channelByType: (type) => (type === 'exploding' ? exploding : undefined),
     });
-    expect(outcome).toEqual({ kind: 'retry', delayMs: 500, reason: 'exploding channel threw TypeError' });
+    expect(outcome).toEqual({ kind: 'retry', delayMs: 750, reason: 'exploding channel threw TypeError' });
   });
 
-  it('retries when the markers cannot be read, without sending', async () => {
-    markers.failOn = 'isDelivered';
+  it('retries when the line cannot be claimed, without sending', async () => {
+    claims.failOn = 'claim';
     await expect(runDeliveryJob(job(), deps)).resolves.toEqual({
       kind: 'retry',
-      delayMs: 500,
-      reason: 'delivery marker check failed (Error)',
+      delayMs: 750,
+      reason: 'delivery claim failed (Error)',
     });
     expect(recorder.requests).toHaveLength(0);
   });
 
-  it('reports delivered when the send worked but the marker write failed (a retry would send twice)', async () => {
-    markers.failOn = 'markDelivered';
+  it('reports delivered, not recorded, when the send worked but completing the claim kept failing (a retry would send twice)', async () => {
+    claims.failOn = 'complete';
     await expect(runDeliveryJob(job(), deps)).resolves.toEqual({
       kind: 'delivered',
-      markerError: 'could not record the delivery (Error)',
+      recordError: 'could not record the delivery (Error)',
     });
     expect(recorder.requests).toHaveLength(1);
   });

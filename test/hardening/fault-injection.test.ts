@@ -182,7 +182,7 @@ describe('delivery under injected faults', () => {
       config: (receiverUrl) => ({
         channels: { 'hook-a': { type: 'webhook', url: `${receiverUrl}/a` }, 'hook-b': { type: 'webhook', url: `${receiverUrl}/b` } },
         routes: [{ channels: ['hook-a', 'hook-b'] }],
-        defaults: { maxAttempts: MAX_ATTEMPTS, sendTimeout: `${SEND_TIMEOUT_MS}ms`, renotifyAfter: '10ms', flap: { changes: 2, window: '30m' } },
+        defaults: { maxAttempts: MAX_ATTEMPTS, sendTimeout: `${SEND_TIMEOUT_MS}ms`, backoff: { initial: '1s', max: '2s' }, renotifyAfter: '10ms', flap: { changes: 2, window: '30m' } },
       }),
       dataPrefix: 'tocsin-faults-data-',
       // renotifyAfter 10ms makes every repeat below a reminder; reminders on a timer would add

@@ -10,6 +10,7 @@ export const ALERTMANAGER_BIN = process.env['ALERTMANAGER_BIN'] ?? 'prometheus-a
 
 export interface RunningAlertmanager {
   readonly url: string;
+  readonly pid: number | undefined;
   /** POSTs alerts to Alertmanager's v2 API, as Prometheus would. */
   postAlerts(alerts: readonly PostableAlert[]): Promise<void>;
   readonly output: () => string;
@@ -51,10 +52,13 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
   throw new Error(`alertmanager did not become ready:\n${output()}`);
 }
 
-/** `webhookUrl` receives every notification; intervals are short so repeats happen in seconds. */
-export async function startAlertmanager(webhookUrl: string): Promise<RunningAlertmanager> {
+/**
+ * `webhookUrl` receives every notification; intervals are short so repeats happen in seconds.
+ * Without one, alerts go to a receiver with no integrations (the benchmark's null receiver).
+ */
+export async function startAlertmanager(webhookUrl?: string): Promise<RunningAlertmanager> {
   const dir = await mkdtemp(join(tmpdir(), 'tocsin-am-'));
-  const config = `route:
+  const config = webhookUrl === undefined ? 'route:\n  receiver: none\nreceivers:\n  - name: none\n' : `route:
   receiver: tocsin
   group_by: ['alertname', 'instance']
   group_wait: 1s
@@ -86,6 +90,7 @@ receivers:
   await waitReady(url, child, () => log);
   return {
     url,
+    pid: child.pid,
     output: () => log,
     async postAlerts(alerts) {
       const response = await fetch(`${url}/api/v2/alerts`, {

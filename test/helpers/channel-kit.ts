@@ -13,6 +13,8 @@ export interface HttpChannelKitOptions {
   /** Strings that must never appear in a failure reason (tokens, secrets) besides the URL. */
   readonly secrets?: readonly string[];
   readonly incident: Incident;
+  /** Where the channel POSTs for a configured URL path (an API adds its own path); the path itself by default. */
+  readonly requestPath?: (configuredPath: string) => string;
 }
 
 const SECRET_PATH = '/hooks/T0SECRET/B0SECRET/XXXXsecretTOKENxxxx';
@@ -43,7 +45,7 @@ export function describeHttpChannelKit(options: HttpChannelKitOptions): void {
       await expect(send()).resolves.toEqual({ ok: true });
       const request = recorder.requests[before]!;
       expect(request.method).toBe('POST');
-      expect(request.path).toBe(SECRET_PATH);
+      expect(request.path).toBe(options.requestPath?.(SECRET_PATH) ?? SECRET_PATH);
       expect(request.headers['content-type']).toMatch(/^application\/json/);
       expect(() => JSON.parse(request.body) as unknown).not.toThrow();
     });

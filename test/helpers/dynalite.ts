@@ -23,6 +23,8 @@ export interface RunningDynalite {
   readonly client: DynamoDBClient;
   /** Creates a table shaped like the store's (createTableInput) and waits until ACTIVE. */
   createTable(name: string): Promise<void>;
+  /** Requests the server has answered so far, by operation (`UpdateItem`: 3, ...), from any client or process. */
+  calls(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,11 @@ export function dynamoClient(endpoint: string): DynamoDBClient {
 
 export async function startDynalite(): Promise<RunningDynalite> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const calls = new Map<string, number>();
+  server.on('request', (request: { headers: Record<string, string | string[] | undefined> }) => {
+    const operation = String(request.headers['x-amz-target'] ?? '').split('.').at(-1) ?? '';
+    calls.set(operation, (calls.get(operation) ?? 0) + 1);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
   const client = dynamoClient(endpoint);
@@ -48,6 +55,7 @@ export async function startDynalite(): Promise<RunningDynalite> {
       await client.send(new CreateTableCommand(createTableInput(name)));
       await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.2 }, { TableName: name });
     },
+    calls: () => Object.fromEntries(calls),
     async close() {
       client.destroy();
       await new Promise<void>((resolve) => server.close(() => { resolve(); }));

@@ -72,7 +72,15 @@ describe('a minimal pipeline (console channel, existing secret, no tracing, no f
       .findAll()
       .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
       .flatMap((m) => Object.keys(m.data as Record<string, string>));
-    expect(acknowledged).toEqual(Array.from({ length: 4 }, () => 'Annotation::AwsSolutions-L1'));
+    // Besides the runtime (L1): the rejected-payloads bucket's access logs (S1) and the two
+    // ingest roles' PutObject under rejected/ (IAM5 on that one prefix).
+    expect(acknowledged.sort()).toEqual(
+      [
+        ...Array.from({ length: 4 }, () => 'Annotation::AwsSolutions-L1'),
+        'Annotation::AwsSolutions-S1',
+        ...Array.from({ length: 2 }, () => `Annotation::AwsSolutions-IAM5[Resource::<${logicalId(stack, pipeline.rejectedPayloadsBucket)}.Arn>/rejected/*]`),
+      ].sort(),
+    );
   });
 });
 

@@ -71,6 +71,7 @@ beforeAll(() => {
     deliveriesQueue: p.deliveriesQueue,
     deliveriesDlq: p.deliveriesDeadLetterQueue,
     rejectedQueue: p.rejectedQueue,
+    rejectedBucket: p.rejectedPayloadsBucket,
     table: p.stateTable,
     configParameter: p.configParameter,
     secret: p.channelSecret,
@@ -89,22 +90,33 @@ beforeAll(() => {
     if (principals.role) named[`${cloud}:role`] = principals.role;
   }
   for (const [name, construct] of Object.entries(named)) ids[name] = logicalId(stack, construct);
-});
+  // Four esbuild bundles and a cdk-nag pass: seconds on a quiet machine, over a minute on a busy one.
+}, 240_000);
 
 describe('queues', () => {
   it.each([
-    ['incidentsQueue', 'incidentsDlq', 'dispatch'],
-    ['deliveriesQueue', 'deliveriesDlq', 'deliver'],
-  ])('%s: SQS-managed encryption, redrive to its DLQ after 5 receives, visibility 6x the consumer timeout', (queue, dlq, consumer) => {
+    ['incidentsQueue', 'incidentsDlq', 'dispatch', 5],
+    ['deliveriesQueue', 'deliveriesDlq', 'deliver', 17],
+  ])('%s: SQS-managed encryption, redrive to its DLQ (incidents after 5 receives, deliveries after the config’s 12 attempts + 5), visibility 6x the consumer timeout', (queue, dlq, consumer, receives) => {
     const props = resource(template, id(queue)).Properties;
     expect(props['SqsManagedSseEnabled']).toBe(true);
     expect(props['RedrivePolicy']).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': [id(dlq), 'Arn'] },
-      maxReceiveCount: 5,
+      maxReceiveCount: receives,
     });
     const timeout = resource(template, id(consumer)).Properties['Timeout'];
     expect(timeout).toBe(30);
     expect(props['VisibilityTimeout']).toBe(180);
+  });
+
+  it('keeps rejected bodies too large for a message in a private, encrypted, TLS-only bucket that forgets them after 14 days', () => {
+    const props = resource(template, id('rejectedBucket')).Properties;
+    expect(props['BucketEncryption']).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+    expect(props['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(props['OwnershipControls']).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    expect(props['LifecycleConfiguration']).toEqual({ Rules: [{ ExpirationInDays: 14, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }] });
+    const policy = Object.values(template.findResources('AWS::S3::BucketPolicy')).find((entry) => JSON.stringify(entry).includes(id('rejectedBucket')));
+    expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":"false"');
   });
 
   it.each(['incidentsDlq', 'deliveriesDlq', 'rejectedQueue'])('%s keeps messages 14 days, encrypted', (queue) => {
@@ -264,12 +276,14 @@ describe('functions', () => {
       ...common,
       INCIDENTS_QUEUE_URL: queueUrl('incidentsQueue'),
       REJECTED_QUEUE_URL: queueUrl('rejectedQueue'),
+      REJECTED_BUCKET_NAME: { Ref: id('rejectedBucket') },
       ALLOWED_TOPIC_ARNS: allowedTopics,
     });
     expect(env('http-ingest')).toEqual({
       ...common,
       INCIDENTS_QUEUE_URL: queueUrl('incidentsQueue'),
       REJECTED_QUEUE_URL: queueUrl('rejectedQueue'),
+      REJECTED_BUCKET_NAME: { Ref: id('rejectedBucket') },
       ALLOWED_TOPIC_ARNS: allowedTopics,
       TOCSIN_CONFIG_PARAMETER: { Ref: id('configParameter') },
       TOCSIN_SECRET_ARN: { Ref: id('secret') },
@@ -282,8 +296,8 @@ describe('functions', () => {
       TOCSIN_SECRET_ARN: { Ref: id('secret') },
       TOCSIN_RESOLVED_TTL_SECONDS: String(7 * 24 * 3600),
     };
-    expect(env('dispatch')).toEqual(stateful);
-    expect(env('deliver')).toEqual({ ...stateful, DELIVERIES_DLQ_URL: queueUrl('deliveriesDlq'), DELIVERIES_MAX_RECEIVE_COUNT: '5' });
+    expect(env('dispatch')).toEqual({ ...stateful, INCIDENTS_DLQ_URL: queueUrl('incidentsDlq'), INCIDENTS_MAX_RECEIVE_COUNT: '5' });
+    expect(env('deliver')).toEqual({ ...stateful, DELIVERIES_DLQ_URL: queueUrl('deliveriesDlq'), DELIVERIES_MAX_RECEIVE_COUNT: '17' });
   });
 
   it('bundles each entry with the local esbuild as minified ESM with a source map', () => {
@@ -386,32 +400,41 @@ describe('IAM', () => {
     [...new Set(statements.flatMap((statement) => [...referencedIds(statement.Resource)]))].sort();
   const idsOf = (...names: string[]): string[] => names.map(id).sort();
 
-  it('sns-ingest only sends to the incidents and rejected queues', () => {
+  /** The one S3 statement: PutObject under rejected/ of the rejected-payloads bucket, nothing else. */
+  const expectRejectedObjectsOnly = (statements: ReturnType<typeof statementsOf>): void => {
+    const s3 = statements.filter((statement) => statement.Action.some((action) => action.startsWith('s3:')));
+    expect(s3.map((statement) => statement.Action)).toEqual([['s3:PutObject']]);
+    expect(s3[0]?.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [id('rejectedBucket'), 'Arn'] }, '/rejected/*']] });
+  };
+
+  it('sns-ingest only sends to the incidents and rejected queues and writes rejected bodies', () => {
     const statements = statementsOf(template, id('sns-ingest:role'));
-    expect(actionsOf(statements)).toEqual([...LOGS, 'sqs:SendMessage', ...XRAY].sort());
-    expect(reached(statements)).toEqual(idsOf('sns-ingest:logs', 'incidentsQueue', 'rejectedQueue'));
+    expect(actionsOf(statements)).toEqual([...LOGS, 's3:PutObject', 'sqs:SendMessage', ...XRAY].sort());
+    expect(reached(statements)).toEqual(idsOf('sns-ingest:logs', 'incidentsQueue', 'rejectedQueue', 'rejectedBucket'));
+    expectRejectedObjectsOnly(statements);
   });
 
   it('http-ingest also reads the config and the secret (for the ingest token)', () => {
     const statements = statementsOf(template, id('http-ingest:role'));
-    expect(actionsOf(statements)).toEqual([...LOGS, ...CONFIG, 'sqs:SendMessage', ...XRAY].sort());
+    expect(actionsOf(statements)).toEqual([...LOGS, ...CONFIG, 's3:PutObject', 'sqs:SendMessage', ...XRAY].sort());
     expect(reached(statements)).toEqual(
-      idsOf('http-ingest:logs', 'incidentsQueue', 'rejectedQueue', 'configParameter', 'secret'),
+      idsOf('http-ingest:logs', 'incidentsQueue', 'rejectedQueue', 'rejectedBucket', 'configParameter', 'secret'),
     );
+    expectRejectedObjectsOnly(statements);
   });
 
-  it('dispatch reaches only the incidents and deliveries queues, the table, the config and the secret', () => {
+  it('dispatch reaches only the incidents queue and its DLQ, the deliveries queue, the table, the config and the secret', () => {
     const statements = statementsOf(template, id('dispatch:role'));
     expect(actionsOf(statements)).toEqual(
       [...LOGS, ...CONFIG, ...CONSUME, 'sqs:SendMessage', ...STATE_TABLE_ACTIONS, ...XRAY].sort(),
     );
     expect(reached(statements)).toEqual(
-      idsOf('dispatch:logs', 'incidentsQueue', 'deliveriesQueue', 'table', 'configParameter', 'secret'),
+      idsOf('dispatch:logs', 'incidentsQueue', 'incidentsDlq', 'deliveriesQueue', 'table', 'configParameter', 'secret'),
     );
     const consume = statements.find((s) => s.Action.includes('sqs:ReceiveMessage'));
     expect(referencedIds(consume?.Resource)).toEqual(new Set([id('incidentsQueue')]));
     const send = statements.find((s) => s.Action.includes('sqs:SendMessage'));
-    expect(referencedIds(send?.Resource)).toEqual(new Set([id('deliveriesQueue')]));
+    expect(referencedIds(send?.Resource)).toEqual(new Set([id('deliveriesQueue'), id('incidentsDlq')]));
   });
 
   it('deliver reaches only the deliveries queue and its DLQ, the table, the config, the secret, SMS and the SES identity', () => {
@@ -449,7 +472,7 @@ describe('IAM', () => {
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(
       [...STATE_TABLE_ACTIONS, ...STATE_TABLE_ACTIONS].sort(),
     );
-    expect([...STATE_TABLE_ACTIONS]).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect([...STATE_TABLE_ACTIONS]).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
   });
 
   it('lets deliver send only to its dead-letter queue (retries wait on the same message)', () => {
@@ -602,9 +625,21 @@ describe('the pipeline watches itself', () => {
     });
   });
 
+  it('alarms when deliver meets a channel whose secret key is missing (the ChannelUnavailable count deliver publishes)', () => {
+    expect(alarms().find((alarm) => alarm['MetricName'] === 'ChannelUnavailable')).toMatchObject({
+      Namespace: 'Tocsin',
+      Dimensions: [{ Name: 'service', Value: 'tocsin' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('sends every alarm and its recovery to the health topic, never into the pipeline', () => {
     const all = alarms();
-    expect(all).toHaveLength(3 + 2 + 2 * FUNCTION_NAMES.length + 1);
+    expect(all).toHaveLength(3 + 2 + 2 * FUNCTION_NAMES.length + 2);
     for (const alarm of all) {
       expect(alarm['AlarmActions']).toEqual([{ Ref: id('healthTopic') }]);
       expect(alarm['OKActions']).toEqual([{ Ref: id('healthTopic') }]);
@@ -636,6 +671,8 @@ describe('cdk-nag AwsSolutions', () => {
       [
         ...FUNCTION_NAMES.map(() => 'Annotation::AwsSolutions-L1'),
         ...FUNCTION_NAMES.map(() => 'Annotation::AwsSolutions-IAM5[Resource::*]'),
+        ...['sns-ingest', 'http-ingest'].map(() => `Annotation::AwsSolutions-IAM5[Resource::<${id('rejectedBucket')}.Arn>/rejected/*]`),
+        'Annotation::AwsSolutions-S1',
         'Annotation::AwsSolutions-SMG4',
       ].sort(),
     );

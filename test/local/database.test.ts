@@ -10,6 +10,7 @@ import type { DeliveryJob } from '../../shared/delivery/job.ts';
 import type { Incident } from '../../shared/incident.ts';
 import { isDiskFull, LocalDatabase, LocalDatabaseError } from '../../shared/local/database.ts';
 import { LocalQueues } from '../../shared/local/queues.ts';
+import { SCHEMA_VERSION } from '../../shared/local/schema.ts';
 
 let dir: string;
 let count = 0;
@@ -98,7 +99,24 @@ describe('opening', () => {
     raw.exec('PRAGMA user_version = 99');
     raw.close();
     expect(() => LocalDatabase.open({ file })).toThrow(LocalDatabaseError);
-    expect(() => LocalDatabase.open({ file })).toThrow(/was written by a newer Tocsin \(schema 99, this one knows \d+\); it was left untouched/);
+    expect(() => LocalDatabase.open({ file })).toThrow(new RegExp(`was written by a newer Tocsin \\(schema 99, this one knows ${String(SCHEMA_VERSION)}\\); it was left untouched`));
+  });
+
+  it('upgrades a schema 2 database (before delivery cursors), keeping what it holds', async () => {
+    const file = join(dir, 'schema1', 'tocsin.db');
+    const database = LocalDatabase.open({ file });
+    await database.commit(() => {
+      new LocalQueues(database).enqueueIncidents([incident('fp-before-upgrade')], 1);
+    });
+    database.close();
+    const raw = new DatabaseSync(file);
+    raw.exec('DROP TABLE delivery_cursors; PRAGMA user_version = 2');
+    raw.close();
+    const upgraded = LocalDatabase.open({ file });
+    expect(upgraded.get<{ user_version: number }>('PRAGMA user_version')?.user_version).toBe(SCHEMA_VERSION);
+    expect(upgraded.all<{ name: string }>("SELECT name FROM sqlite_master WHERE name = 'delivery_cursors'")).toEqual([{ name: 'delivery_cursors' }]);
+    expect(new LocalQueues(upgraded).takeIncidents(10, 10).map((row) => row.incident.fingerprint)).toEqual(['fp-before-upgrade']);
+    upgraded.close();
   });
 
   it('keeps what was committed across close and open', async () => {

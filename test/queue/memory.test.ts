@@ -113,7 +113,7 @@ describe('MemoryQueue', () => {
       name: 'jobs',
       concurrency: 1,
       maxAttempts: 2,
-      backoff: { baseMs: 2, random: () => 0.5 },
+      backoff: { initialMs: 2, random: () => 0.5 },
       handler: () => {
         calls += 1;
         throw new TypeError('cannot reach https://hooks.example.com/SECRET');

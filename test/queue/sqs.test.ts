@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { QueueSendError, SqsJobQueue } from '../../shared/queue/sqs.ts';
+import { QueueSendError, SqsJobQueue, sqsMessageBody } from '../../shared/queue/sqs.ts';
 import { startRecorder, type HttpRecorder, type RecordedRequest, type Reply } from '../helpers/http-recorder.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tocsin-deliveries';
@@ -122,5 +122,16 @@ describe('SqsJobQueue', () => {
     recorder.respondWith((request) => sqsReply(request, () => ({ Code: 'InternalError', SenderFault: false })));
     await expect(queue.send([{ n: 0 }])).rejects.toThrow('did not accept 1 of 1 messages (InternalError)');
     expect(recorder.requests).toHaveLength(3);
+  });
+});
+
+describe('sqsMessageBody', () => {
+  it('escapes the characters SQS refuses so JSON.parse gives back the exact value', () => {
+    const value = { summary: 'a\uFFFEb\uFFFFc', emoji: '\u{1F525}', tab: '\t', control: '\u0001', lone: '\uD800' };
+    const body = sqsMessageBody(value);
+    expect(body).not.toMatch(/[\uFFFE\uFFFF]/);
+    // Everything left is in SQS's allowed set (#x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF).
+    expect(body).toMatch(/^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u);
+    expect(JSON.parse(body)).toEqual(value);
   });
 });
