@@ -40,6 +40,8 @@ export interface StartOptions {
   readonly log?: (line: string) => void;
   /** Timeouts and connection caps (defaults in guards.ts). */
   readonly limits?: Partial<ServerLimits> | undefined;
+  /** Run the scheduler (reminders, holds ending, auto-resolve); on by default (tests turn it off). */
+  readonly scheduler?: boolean | undefined;
   /** Listen off loopback without a token (`--insecure-open-ingest`): anyone reaching it may post and read. */
   readonly allowOpenNetwork?: boolean | undefined;
 }
@@ -71,7 +73,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   const database = LocalDatabase.open({ file: databaseFile, durability: options.durability, maxBytes: options.maxDatabaseBytes });
   let server: LocalServer | undefined;
   try {
-    const pipeline = new LocalPipeline({ config, database, log, deliveryConcurrency: options.deliveryConcurrency });
+    const pipeline = new LocalPipeline({ config, database, log, deliveryConcurrency: options.deliveryConcurrency, ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }) });
     const imported = importLegacyFiles(dataDir, { database, store: pipeline.store, rejected: pipeline.rejected, settings: config.dedup });
     const allowedTopics = options.sns?.allowedTopicArns ?? env['ALLOWED_TOPIC_ARNS']?.split(',').map((arn) => arn.trim()).filter(Boolean);
     server = new LocalServer({

@@ -24,7 +24,9 @@
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
+  QueryCommand,
   UpdateItemCommand,
+  type QueryCommandOutput,
   type AttributeValue,
   type DynamoDBClient,
   type GetItemCommandOutput,
@@ -33,11 +35,17 @@ import {
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Incident } from '../incident.ts';
-import { decide, type DedupResult } from './decide.ts';
-import { isExpired, parseIncidentRecord, type IncidentRecord } from './record.ts';
+import { decide, decideDue, type DecideContext, type DedupDecision, type DedupResult } from './decide.ts';
+import { dueAtOf, isExpired, parseIncidentRecord, type IncidentRecord } from './record.ts';
 import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from './settings.ts';
 import { type ApplyResult, type IncidentStore, type StoreClockOptions } from './store.ts';
-import { PARTITION_KEY, TTL_ATTRIBUTE } from './table.ts';
+import { DUE_AT_ATTRIBUTE, DUE_INDEX, DUE_SHARD, DUE_SHARD_ATTRIBUTE, PARTITION_KEY, TTL_ATTRIBUTE } from './table.ts';
+
+/** What the scheduler's look at one due record came to. */
+export type DueOutcome =
+  | { readonly kind: 'done'; readonly record: IncidentRecord; readonly incident: Incident; readonly decision?: DedupDecision | undefined }
+  /** Nothing to do (gone, resolved), or another run wrote it first: nothing to tell from here. */
+  | { readonly kind: 'skipped' };
 
 const DEFAULT_MAX_ATTEMPTS = 5;
 const DEFAULT_CACHE_SIZE = 10_000;
@@ -69,12 +77,19 @@ type Item = Record<string, AttributeValue>;
 interface CommandSender {
   send(command: UpdateItemCommand): Promise<UpdateItemCommandOutput>;
   send(command: GetItemCommand): Promise<GetItemCommandOutput>;
+  send(command: QueryCommand): Promise<QueryCommandOutput>;
 }
 
 function recordFromItem(item: Item, tableName: string): IncidentRecord {
   const attributes: Record<string, unknown> = unmarshall(item, UNMARSHALL);
   const { [PARTITION_KEY]: key, ...fields } = attributes;
   return parseIncidentRecord({ ...fields, fingerprint: key }, `table ${tableName}`);
+}
+
+/** The sparse index's attributes: present only while the record has a timer. */
+function setDue(update: UpdateExpression, next: IncidentRecord): void {
+  const dueAt = dueAtOf(next);
+  update.set(DUE_SHARD_ATTRIBUTE, dueAt === undefined ? undefined : DUE_SHARD).set(DUE_AT_ATTRIBUTE, dueAt);
 }
 
 /** Collects one UpdateItem's expression, attribute names and values. */
@@ -194,6 +209,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
     if (result.write === 'touch') {
       update.set('incident', next.incident).set('lastSeen', next.lastSeen).set('lastEventTime', next.lastEventTime);
       update.set('held', next.held).set('autoResolveAt', next.autoResolveAt);
+      setDue(update, next);
       if (next.expiresAt !== undefined) update.set(TTL_ATTRIBUTE, next.expiresAt);
       update.add('occurrences', 1);
     } else {
@@ -216,6 +232,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
         .set('reminders', next.reminders)
         .set('nextReminderAt', next.nextReminderAt)
         .set('autoResolveAt', next.autoResolveAt);
+      setDue(update, next);
       // A new (or expired, hence restarted) record sets the count; a known one adds to it, so
       // repeats counted concurrently by other writers are not lost.
       if (next.occurrences === 1) update.set('occurrences', 1);
@@ -246,6 +263,42 @@ export class DynamoDbIncidentStore implements IncidentStore {
     );
     if (!output.Attributes) throw new Error('dedup: UpdateItem returned no attributes');
     return recordFromItem(output.Attributes, this.#table);
+  }
+
+  /** Fingerprints whose timer is due at `nowMs` (a query on the sparse due index, earliest first). */
+  async listDue(nowMs: number, limit: number): Promise<string[]> {
+    const output = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: DUE_INDEX,
+        KeyConditionExpression: '#shard = :shard AND #dueAt <= :now',
+        ExpressionAttributeNames: { '#shard': DUE_SHARD_ATTRIBUTE, '#dueAt': DUE_AT_ATTRIBUTE },
+        ExpressionAttributeValues: { ':shard': { S: DUE_SHARD }, ':now': { N: String(nowMs) } },
+        Limit: limit,
+      }),
+    );
+    return (output.Items ?? []).flatMap((item) => (item[PARTITION_KEY]?.S === undefined ? [] : [item[PARTITION_KEY].S]));
+  }
+
+  /**
+   * The scheduler's decision (decideDue) on one due record, written conditioned on the version
+   * it read: of two runs looking at the same record, one makes the transition and the other is
+   * `skipped`, so a reminder is one transition however many runs there are.
+   */
+  async applyDue(fingerprint: string, now: Date, context: DecideContext = {}): Promise<DueOutcome> {
+    const known = await this.#read(fingerprint);
+    if (known === undefined) return { kind: 'skipped' };
+    const result = decideDue(known, now, this.#settings, context);
+    if (result.write === 'none') return { kind: 'skipped' };
+    try {
+      const stored = await this.#write({ decision: result.decision ?? { action: 'suppressed', reason: 'duplicate' }, write: 'state', next: result.next }, known, result.incident, now);
+      this.#remember(stored);
+      return { kind: 'done', record: stored, incident: result.incident, decision: result.decision };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { kind: 'skipped' };
+      this.#cache.delete(fingerprint);
+      throw error;
+    }
   }
 
   async #read(fingerprint: string): Promise<IncidentRecord | undefined> {

@@ -10,6 +10,15 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const PARTITION_KEY = 'pk';
 export const TTL_ATTRIBUTE = 'expiresAt';
+/**
+ * The sparse index of records the scheduler must look at: only a firing record with a timer
+ * (dueAtOf) carries `dueShard` ("due") and `dueAt` (epoch ms), so a query for what is due reads
+ * those and nothing else, never the whole table.
+ */
+export const DUE_INDEX = 'due';
+export const DUE_SHARD_ATTRIBUTE = 'dueShard';
+export const DUE_AT_ATTRIBUTE = 'dueAt';
+export const DUE_SHARD = 'due';
 
 /** What infra must create (it adds point-in-time recovery and encryption). */
 export const tableDefinition = {
@@ -26,7 +35,21 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
     BillingMode: tableDefinition.billingMode,
-    AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: tableDefinition.partitionKey.type }],
+    AttributeDefinitions: [
+      { AttributeName: PARTITION_KEY, AttributeType: tableDefinition.partitionKey.type },
+      { AttributeName: DUE_SHARD_ATTRIBUTE, AttributeType: 'S' },
+      { AttributeName: DUE_AT_ATTRIBUTE, AttributeType: 'N' },
+    ],
     KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: DUE_INDEX,
+        KeySchema: [
+          { AttributeName: DUE_SHARD_ATTRIBUTE, KeyType: 'HASH' },
+          { AttributeName: DUE_AT_ATTRIBUTE, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
   };
 }

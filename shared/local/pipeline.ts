@@ -50,6 +50,11 @@ export interface LocalPipelineOptions {
   readonly random?: () => number;
   /** How long history entries and accepted requests are kept; 14 days by default. */
   readonly historyRetentionMs?: number;
+  /**
+   * Run the scheduler (reminders on a timer, holds that end, auto-resolve); on by default. Off,
+   * only news from the sources moves incidents (for tests that count what repeats alone make).
+   */
+  readonly scheduler?: boolean;
 }
 
 export interface AcceptedRequest {
@@ -120,6 +125,7 @@ export class LocalPipeline {
   readonly #log: (line: string) => void;
   readonly #random: (() => number) | undefined;
   readonly #retentionMs: number;
+  readonly #scheduler: boolean;
   readonly #sending = new Map<number, Promise<void>>();
   /** Outcomes that could not be committed (a full disk): held here, off the queue's takes, until they can. */
   readonly #unrecorded = new Map<number, { readonly row: QueuedDeliveryRow; readonly outcome: DeliveryOutcome; readonly at: Date }>();
@@ -142,6 +148,7 @@ export class LocalPipeline {
     this.#log = options.log ?? (() => undefined);
     this.#random = options.random;
     this.#retentionMs = options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS;
+    this.#scheduler = options.scheduler ?? true;
     this.store = new SqliteIncidentStore(options.database, { settings: options.config.dedup, now: this.#now });
     this.claims = new SqliteDeliveryClaims(options.database);
     this.messageRefs = new SqliteMessageRefs(options.database, { now: this.#now });
@@ -221,7 +228,7 @@ export class LocalPipeline {
 
   /** Handles the records whose timer fell due: reminders, holds that ended, auto-resolve. */
   async #runDue(): Promise<void> {
-    if (this.#ticking || this.#stopping || !this.#running || this.#now().getTime() < this.#pausedUntilMs) return;
+    if (!this.#scheduler || this.#ticking || this.#stopping || !this.#running || this.#now().getTime() < this.#pausedUntilMs) return;
     this.#ticking = true;
     let more = false;
     try {
@@ -475,7 +482,7 @@ export class LocalPipeline {
     try {
       const incidents = this.queues.nextIncidentDueAtMs();
       const deliveries = this.queues.nextDeliveryDueAtMs(new Set([...this.#sending.keys(), ...this.#unrecorded.keys()]));
-      const timers = this.store.nextDueAtMs();
+      const timers = this.#scheduler ? this.store.nextDueAtMs() : undefined;
       const candidates = [
         incidents === undefined ? undefined : Math.max(incidents, this.#pausedUntilMs),
         deliveries,

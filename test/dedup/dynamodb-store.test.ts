@@ -50,10 +50,17 @@ async function storedAttributeTypes(pk: string): Promise<Record<string, string[]
 }
 
 describe('DynamoDB store: table and items', () => {
-  it('creates the table the store expects: pk string hash key, on demand', async () => {
+  it('creates the table the store expects: pk string hash key, on demand, and the sparse due index', async () => {
     const { Table } = await dynalite.client.send(new DescribeTableCommand({ TableName: TABLE }));
     expect(Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
-    expect(Table?.AttributeDefinitions).toEqual([{ AttributeName: 'pk', AttributeType: 'S' }]);
+    expect(Table?.AttributeDefinitions).toEqual([
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'dueShard', AttributeType: 'S' },
+      { AttributeName: 'dueAt', AttributeType: 'N' },
+    ]);
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.KeySchema, index.Projection?.ProjectionType])).toEqual([
+      ['due', [{ AttributeName: 'dueShard', KeyType: 'HASH' }, { AttributeName: 'dueAt', KeyType: 'RANGE' }], 'KEYS_ONLY'],
+    ]);
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
   });
 

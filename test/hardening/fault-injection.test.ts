@@ -185,6 +185,9 @@ describe('delivery under injected faults', () => {
         defaults: { maxAttempts: MAX_ATTEMPTS, sendTimeout: `${SEND_TIMEOUT_MS}ms`, backoff: { initial: '1s', max: '2s' }, renotifyAfter: '10ms', flap: { changes: 2, window: '30m' } },
       }),
       dataPrefix: 'tocsin-faults-data-',
+      // renotifyAfter 10ms makes every repeat below a reminder; reminders on a timer would add
+      // their own every 10 ms (test/local/oncall.test.ts covers those).
+      scheduler: false,
     });
     ({ receiver, local } = harness);
   });

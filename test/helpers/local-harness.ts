@@ -39,6 +39,8 @@ interface CommonOptions {
   /** Timeouts and connection caps (guards.ts defaults otherwise). */
   readonly limits?: StartOptions['limits'];
   readonly allowOpenNetwork?: boolean;
+  /** Run the scheduler (on by default). */
+  readonly scheduler?: boolean;
 }
 
 export interface RecorderHarnessOptions extends CommonOptions {
@@ -87,6 +89,7 @@ export async function startLocalHarness(
       ...(options.host === undefined ? {} : { host: options.host }),
       limits: options.limits,
       allowOpenNetwork: options.allowOpenNetwork,
+      ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
     });
     const dir = dataDir;
     return {
