@@ -5,6 +5,7 @@
 // stays readable in the console and to ReceiveMessage (MessageAttributeNames=All).
 import { SendMessageCommand, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../../shared/runtime/clients.ts';
+import { sqsAttributeText } from '../../shared/queue/sqs.ts';
 import type { SqsRecord } from '../../shared/runtime/events.ts';
 
 export const DEAD_LETTER_ATTRIBUTES = {
@@ -17,7 +18,7 @@ export const DEAD_LETTER_ATTRIBUTES = {
 const MAX_REASON_CHARS = 1_000;
 
 export function deadLetterAttributes(reason: string, attempts: number, failedAt: Date): Record<string, MessageAttributeValue> {
-  const text = reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS - 1)}…` : reason;
+  const text = sqsAttributeText(reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS - 1)}…` : reason);
   return {
     [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: 'String', StringValue: text === '' ? 'unknown' : text },
     [DEAD_LETTER_ATTRIBUTES.attempts]: { DataType: 'Number', StringValue: String(attempts) },

@@ -22,6 +22,21 @@ const SQS_REFUSED = /[\uFFFE\uFFFF]/g;
 export function sqsMessageBody(item: unknown): string {
   return JSON.stringify(item).replace(SQS_REFUSED, (character) => `\\u${character.charCodeAt(0).toString(16)}`);
 }
+
+/**
+ * Free text (a message attribute such as a dead letter's reason) that SQS accepts: each
+ * character outside its set (control characters, lone surrogates, U+FFFE, U+FFFF) becomes
+ * U+FFFD. A reason can quote a receiver's answer, which may hold anything.
+ */
+export function sqsAttributeText(text: string): string {
+  let out = '';
+  for (const character of text) {
+    const code = character.codePointAt(0) ?? 0;
+    const allowed = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || code >= 0x10000;
+    out += allowed ? character : '\uFFFD';
+  }
+  return out;
+}
 const MAX_BATCH_BYTES = 256 * 1024;
 /** SQS's longest per-message delay. */
 export const MAX_SQS_DELAY_SECONDS = 900;

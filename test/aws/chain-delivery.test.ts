@@ -53,6 +53,7 @@ describe('AWS chain: delivery once, in order, through an outage, and dead letter
   /** How the webhook answers a request (status), given the event and fingerprint. */
   let answer: (event: string, fingerprint: string) => number;
   let delayMs: number;
+  let replyBody: string;
 
   beforeAll(async () => {
     chain = await startChain();
@@ -65,11 +66,12 @@ describe('AWS chain: delivery once, in order, through an outage, and dead letter
     told = [];
     answer = () => 200;
     delayMs = 0;
+    replyBody = '';
     chain.webhook.respondWith((request) => {
       const body = JSON.parse(request.body) as { event: string; incident: { fingerprint: string } };
       const status = answer(body.event, body.incident.fingerprint);
       told.push({ event: body.event, fingerprint: body.incident.fingerprint, deliveryId: String(request.headers['x-tocsin-delivery-id']), status });
-      return { status, delayMs };
+      return { status, delayMs, body: replyBody };
     });
   });
   afterEach(() => {
@@ -180,5 +182,19 @@ describe('AWS chain: delivery once, in order, through an outage, and dead letter
     // Taken off the DLQs for the next scenario.
     chain.sqs.queue(QUEUES.deliveriesDlq).messages.splice(0);
     chain.sqs.queue(QUEUES.incidentsDlq).messages.splice(0);
+  });
+
+  it('a receiver refusing with characters SQS does not take: the dead letter still lands, its reason cleaned', async () => {
+    const name = `OddReason${String(scenario)}`;
+    answer = () => 400;
+    replyBody = 'refused \uFFFF\u0001\uD800 here';
+    const fingerprint = await post(alertOf('firing', name, now()));
+    await chain.settle();
+
+    const letters = chain.sqs.queue(QUEUES.deliveriesDlq).messages.filter((message) => message.body.includes(fingerprint));
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.messageAttributes['TocsinReason']?.StringValue).toMatch(/^HTTP 400.*refused \uFFFD\uFFFD\uFFFD here/);
+    expect(chain.sqs.queue(QUEUES.deliveries).messages).toEqual([]);
+    chain.sqs.queue(QUEUES.deliveriesDlq).messages.splice(0);
   });
 });
