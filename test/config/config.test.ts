@@ -341,7 +341,7 @@ routes:
 `;
     expect(await problems(text)).toEqual([
       { path: 'routes[0].mach', message: 'unknown key (expected one of match, channels, continue, severity, autoResolveAfter)' },
-      { path: 'routs', message: 'unknown key (expected one of ingest, channels, routes, defaults, maintenance)' },
+      { path: 'routs', message: 'unknown key (expected one of ingest, channels, routes, defaults, maintenance, rateLimits)' },
     ]);
   });
 
