@@ -103,7 +103,7 @@ describe('deliver handler, rate limits', () => {
       routes: [{ channels: ['hook'] }],
       defaults: { maxAttempts: MAX_ATTEMPTS, sendTimeout: '5s' },
       rateLimits: { channels: { hook: { limit: 1, per: '1s' } } },
-    });
+    }, {});
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -159,7 +159,7 @@ describe('deliver handler, rate limits', () => {
       routes: [{ channels: ['hook'] }],
       defaults: { maxAttempts: MAX_ATTEMPTS, sendTimeout: '5s' },
       rateLimits: { channels: { hook: { limit: 1, per: '1h' } } },
-    });
+    }, {});
     expect(await deliver([recordOf(jobFor(1))])).toEqual({ batchItemFailures: [] });
     // Three failed attempts before (two receives of an earlier message, one of this): still within maxAttempts.
     expect(await deliver([recordOf(jobFor(2, { priorAttempts: 2 }), 1)])).toEqual({ batchItemFailures: [] });
