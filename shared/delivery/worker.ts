@@ -140,7 +140,8 @@ export async function runDeliveryJob(job: DeliveryJob, deps: DeliveryWorkerDeps)
     return failed(job, deps, { ok: false, retryable: true, reason: `delivery claim failed (${errorName(error)})` });
   }
 
-  if (limits?.dailyCap !== undefined) {
+  // A resolve is told wherever its firing was (the contract): never held by the cap, nor counted.
+  if (limits?.dailyCap !== undefined && job.event !== 'resolved') {
     const capped = await applyDailyCap(job, target, channel, claim, { ...limits, dailyCap: limits.dailyCap }, deps);
     if (capped !== undefined) return capped;
   }

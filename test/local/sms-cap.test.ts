@@ -1,7 +1,8 @@
 // The SMS daily cap on the local pipeline (real database file, real webhook receiver, SNS
 // Publish served by the SMS tests' stand-in, aws-sdk-client-mock): past the cap one text says
-// so, the rest are told on the route's other channels (never dropped), the count survives a
-// restart, and a route with nothing but SMS keeps its notices for the next UTC day.
+// so, the rest are told on the route's other channels (never dropped), a resolve still goes
+// wherever its firing went, the count survives a restart, and a route with nothing but SMS
+// keeps its notices for the next UTC day.
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -98,6 +99,17 @@ describe('SMS daily cap', () => {
       expect(outcomes(3)).toEqual(['delivered']);
       expect(outcomes(4)).toEqual(['capped']);
       expect(outcomes(5)).toEqual(['capped']);
+
+      // A resolve is told wherever its firing was: db-1's goes by SMS, cap or no cap.
+      await pipeline.accept({
+        incidents: [{ ...incident(1), status: 'resolved', endsAt: '2026-12-02T09:00:00.000Z' }],
+        receivedAt: clock,
+        path: '/v1/ingest/alertmanager',
+        body: new Uint8Array(),
+      });
+      expect(await pipeline.drain(10_000)).toBe(true);
+      expect(texts()).toHaveLength(CAP + 2);
+      expect(texts().at(-1)).toMatch(/^\[OK\] RESOLVED after 1h: DiskFull on db-1/);
     } finally {
       await pipeline.stop(1_000);
       database.close();
@@ -107,7 +119,7 @@ describe('SMS daily cap', () => {
     ({ pipeline, database } = open('capped.db', [{ channels: ['pager', 'hook'] }]));
     try {
       await fire(pipeline, 6, 1);
-      expect(texts()).toHaveLength(CAP + 1);
+      expect(texts()).toHaveLength(CAP + 2);
       expect(hooked()).toContain('DiskFull on db-6');
 
       // A new UTC day starts a new count.
