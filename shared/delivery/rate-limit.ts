@@ -59,6 +59,12 @@ export const DEFAULT_THROTTLE_WAIT_MS = 5_000;
 /** A reserved slot this close is sent now: waking a job for a few ms costs more than it saves. */
 export const SLOT_TOLERANCE_MS = 20;
 
+/**
+ * A held slot this far in the past is not honoured: the job is a redriven dead letter or was
+ * kept from its slot for long, and a batch of those must not all go at once.
+ */
+export const STALE_SLOT_MS = 5 * 60_000;
+
 /** What the store keeps per target (rate) or per channel (daily cap). */
 export interface RateState {
   /** GCRA's theoretical arrival time of the next message (epoch ms). */
@@ -151,13 +157,14 @@ export async function takeSlot(
   heldSlotMs: number | undefined,
 ): Promise<SlotDecision> {
   if (heldSlotMs !== undefined && heldSlotMs > nowMs + SLOT_TOLERANCE_MS) return { kind: 'wait', slotMs: heldSlotMs };
+  const held = heldSlotMs !== undefined && heldSlotMs >= nowMs - STALE_SLOT_MS ? heldSlotMs : undefined;
   let latest = nowMs;
   for (const key of keys) {
     const slotMs = await store.update(
       key,
       (state) => {
         // The held slot stands unless the destination blocked the target since.
-        if (heldSlotMs !== undefined && (state?.blockedUntilMs ?? 0) <= nowMs) return { state: state ?? {}, result: nowMs };
+        if (held !== undefined && (state?.blockedUntilMs ?? 0) <= nowMs) return { state: state ?? {}, result: nowMs };
         const reserved = reserveSlot(state, rate, nowMs);
         return { state: reserved.state, result: reserved.slotMs };
       },

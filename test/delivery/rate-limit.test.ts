@@ -73,6 +73,13 @@ describe('takeSlot and blocks', () => {
     expect(await takeSlot(store, keys, ONE_PER_SECOND, T0 + 2_000, T0 + 2_000)).toEqual({ kind: 'wait', slotMs: T0 + 10_000 });
   });
 
+  it('does not honour a slot long past (a redriven dead letter): it takes a new one', async () => {
+    const store = new MemoryRateLimitStore();
+    const keys = [rateKeyOf('webhook', 'https://hooks.example/2')];
+    expect(await takeSlot(store, keys, ONE_PER_SECOND, T0, undefined)).toEqual({ kind: 'go' });
+    expect(await takeSlot(store, keys, ONE_PER_SECOND, T0, T0 - 3_600_000)).toEqual({ kind: 'wait', slotMs: T0 + 1_000 });
+  });
+
   it('waits for the slowest of several targets (an SMS channel with two numbers)', async () => {
     const store = new MemoryRateLimitStore();
     const [a, b] = [rateKeyOf('sms', '+15555550100'), rateKeyOf('sms', '+15555550101')];
