@@ -1,5 +1,5 @@
 // The construct library's entry point: `import { TocsinPipeline } from 'tocsin/infra'`
-// (package.json exports, compiled to dist/ by `npm run build`).
+// (package.json exports, compiled to lib/ by `npm run build`).
 export {
   DEFAULT_DELIVER_BATCH_SIZE,
   DEFAULT_HTTP_INGEST_RESERVED_CONCURRENCY,

@@ -178,7 +178,7 @@ export const FUNCTION_NAMES: readonly TocsinFunctionName[] = ['sns-ingest', 'htt
 
 /**
  * The package's root, where functions/aws/*.ts are: one level up from infra/ in a checkout, two
- * from dist/infra/ in an installed package.
+ * from lib/infra/ in an installed package.
  */
 const PACKAGE_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
 /**

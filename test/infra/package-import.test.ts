@@ -1,5 +1,5 @@
 // Bring your own stack: another CDK app that installed Tocsin imports the construct by package
-// name (`tocsin/infra`, package.json exports → the compiled dist/) and drops it into its own stack
+// name (`tocsin/infra`, package.json exports → the compiled lib/) and drops it into its own stack
 // with resources it already has. The app lives in a temporary directory whose node_modules/tocsin
 // links to this checkout (as `npm link` or a workspace would), sharing one aws-cdk-lib; it is
 // type-checked against the published declarations and synthesised by a real `node` child process.
