@@ -406,10 +406,10 @@ describe('IAM', () => {
     expect(s3[0]?.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [id('rejectedBucket'), 'Arn'] }, '/rejected/*']] });
   };
 
-  it('sns-ingest only sends to the incidents and rejected queues and writes rejected bodies', () => {
+  it('sns-ingest only sends to the incidents and rejected queues (and, as Lambda, its own DLQ) and writes rejected bodies', () => {
     const statements = statementsOf(template, id('sns-ingest:role'));
     expect(actionsOf(statements)).toEqual([...LOGS, 's3:PutObject', 'sqs:SendMessage'].sort());
-    expect(reached(statements)).toEqual(idsOf('sns-ingest:logs', 'incidentsQueue', 'rejectedQueue', 'rejectedBucket'));
+    expect(reached(statements)).toEqual(idsOf('sns-ingest:logs', 'incidentsQueue', 'rejectedQueue', 'rejectedBucket', 'alertEventsDlq'));
     expectRejectedObjectsOnly(statements);
   });
 
