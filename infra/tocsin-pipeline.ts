@@ -798,7 +798,11 @@ export class TocsinPipeline extends Construct {
     // hours), so the age of the oldest message says nothing there. What shows deliver falling
     // behind is a message ready to be sent that stays unsent: messages visible in every minute of
     // the whole maxQueueAge.
-    const stuckMinutes = Math.max(1, Math.ceil(maxQueueAge.toSeconds() / 60));
+    const stuckMinutes = maxQueueAge.toSeconds({ integral: false }) / 60;
+    if (!Number.isInteger(stuckMinutes) || stuckMinutes < 1) {
+      // The deliveries alarm counts one-minute periods: anything else would be rounded silently.
+      throw new Error(`maxQueueAge must be a whole number of minutes, at least 1: ${maxQueueAge.toString()}`);
+    }
     alarm(
       'DeliveriesQueueBacklogAlarm',
       this.deliveriesQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MINIMUM }),

@@ -232,6 +232,7 @@ describe('refused at synth time', () => {
     [{ functionProps: { 'sns-ingest': { reservedConcurrentExecutions: -1 } } }, /reservedConcurrentExecutions must be a whole number/],
     [{ metricsNamespace: 'AWS/Lambda' }, /metricsNamespace "AWS\/Lambda" is not a CloudWatch namespace for custom metrics/],
     [{ resolvedTtl: Duration.millis(1500) }, /resolvedTtl must be a positive whole number of seconds/],
+    [{ maxQueueAge: Duration.seconds(90) }, /maxQueueAge must be a whole number of minutes, at least 1/],
   ] as [Partial<TocsinPipelineProps>, RegExp][])('%o', (given, message) => {
     expect(() => build(() => given)).toThrow(message);
   });
