@@ -6,8 +6,6 @@
 //   Alertmanager / Grafana ─► http-ingest (URL) ───┼─► incidents queue ─► dispatch ─► deliveries queue ─► deliver
 //   Azure / GCP forwarders (IAM principals) ───────┘        │ DLQ                        │ DLQ
 //   unparseable payloads ─► rejected queue                   ▼                            ▼
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -16,7 +14,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -28,6 +25,7 @@ import { Construct } from 'constructs';
 import { GENERATED_TOKEN_KEY, loadConfigDocument, withIngestToken, type ConfigSource } from './config-document.ts';
 import { deliveryQueueSettings, type DeliveryQueueSettings } from './delivery-window.ts';
 import { ForwarderAccess, type ForwardersProps } from './forwarders.ts';
+import { packagedFunctionCode } from './packaged-code.ts';
 
 export interface TocsinPipelineProps {
   /** The routing config: a path to a YAML or JSON file, or the config object. */
@@ -102,7 +100,6 @@ export interface TocsinPipelineProps {
 
 export type TocsinFunctionName = 'sns-ingest' | 'http-ingest' | 'dispatch' | 'deliver';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The incidents queue's redrive limit (the deliveries queue's follows the config: delivery-window.ts). */
 const MAX_RECEIVE_COUNT = 5;
 const DEAD_LETTER_RETENTION = Duration.days(14);
@@ -123,25 +120,6 @@ const TIMEOUTS: Readonly<Record<TocsinFunctionName, Duration>> = {
 export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 export const DEFAULT_HTTP_INGEST_RESERVED_CONCURRENCY = 10;
-
-// ESM output needs `require` for the CommonJS dependencies that load Node built-ins.
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __tocsinCreateRequire } from 'node:module'; const require = __tocsinCreateRequire(import.meta.url);";
-
-const BUNDLING: nodejs.BundlingOptions = {
-  forceDockerBundling: false,
-  format: nodejs.OutputFormat.ESM,
-  target: 'node22',
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  mainFields: ['module', 'main'],
-  // Bundle the SDK version we test with instead of the runtime's.
-  bundleAwsSDK: true,
-  banner: ESM_REQUIRE_BANNER,
-  // Warnings and errors only: no per-file size report on every synth.
-  logLevel: nodejs.LogLevel.WARNING,
-};
 
 interface FunctionSpec {
   readonly description: string;
@@ -172,7 +150,7 @@ export class TocsinPipeline extends Construct {
   readonly alertTopic: sns.Topic;
   /** The pipeline's own health alarms (e-mail), kept out of the pipeline it watches. */
   readonly healthTopic: sns.Topic;
-  readonly functions: Readonly<Record<TocsinFunctionName, nodejs.NodejsFunction>>;
+  readonly functions: Readonly<Record<TocsinFunctionName, lambda.Function>>;
   readonly httpIngestUrl: lambda.FunctionUrl;
   /** The channel-secret key the ingest token is read from (the config's `ingest.token` placeholder). */
   readonly ingestTokenKey: string;
@@ -493,7 +471,7 @@ export class TocsinPipeline extends Construct {
     return topic;
   }
 
-  private function(name: TocsinFunctionName, spec: FunctionSpec): nodejs.NodejsFunction {
+  private function(name: TocsinFunctionName, spec: FunctionSpec): lambda.Function {
     const id = name
       .split('-')
       .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
@@ -506,11 +484,10 @@ export class TocsinPipeline extends Construct {
       description: `Runs the Tocsin ${name} function`,
     });
     logGroup.grantWrite(role);
-    const fn = new nodejs.NodejsFunction(this, id, {
-      entry: join(REPO_ROOT, 'functions', 'aws', `${name}.ts`),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+    const fn = new lambda.Function(this, id, {
+      // The bundle `npm run package` builds and the bench measures (./packaged-code.ts).
+      code: packagedFunctionCode(name),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       description: spec.description,
@@ -525,7 +502,6 @@ export class TocsinPipeline extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...spec.environment,
       },
-      bundling: BUNDLING,
       ...(spec.reservedConcurrentExecutions === undefined
         ? {}
         : { reservedConcurrentExecutions: spec.reservedConcurrentExecutions }),
