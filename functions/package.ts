@@ -41,6 +41,8 @@ const ESM_REQUIRE_BANNER =
  * `import { z } from 'zod'` carries `z.locales`, every translation of zod's messages (about 300 KB
  * minified), which no bundler can drop from a namespace object. Tocsin never switches zod's
  * locale (zod registers English itself), so the locale index is cut down to English.
+ * Tocsin's own code imports `* as z`, whose unused parts (locales included) esbuild drops; the
+ * plugin stays for any module, ours or a dependency's, that takes the namespace as a value.
  */
 export const zodEnglishOnly: Plugin = {
   name: 'zod-english-only',
