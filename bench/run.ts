@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<{ run: () => Promise<BenchResult[]> }
   server: () => import('./server.ts'),
   bundles: () => import('./bundles.ts'),
   'aws-calls': () => import('./aws-calls.ts'),
+  footprint: () => import('./footprint.ts'),
 };
 
 interface ResultsFile {

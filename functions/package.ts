@@ -5,6 +5,10 @@
 // Bundles are ESM, minified and tree-shaken, for node22, with a linked source map (set
 // NODE_OPTIONS=--enable-source-maps to use it). The AWS SDK is bundled, so the code runs on the
 // SDK version the tests ran with, not the Lambda runtime's.
+// Code splitting is on: what the code imports with `import()` (the S3 client, the email and SMS
+// channels' SDK clients and nodemailer, the YAML parser, the SDK's rarer credential providers)
+// goes to chunks/ next to index.mjs and is read only when a run needs it, so a cold start loads
+// index.mjs and the chunks it imports statically (`startBytes`), not the whole folder.
 //
 // What stays outside a bundle, and why:
 // - Azure: `@azure/functions`. It talks to the Functions host through `@azure/functions-core`, a
@@ -17,13 +21,15 @@
 //   listed too, at the installed version (it satisfies the framework's range, so npm installs a
 //   single copy).
 //
-// Usage: node functions/package.ts [--out DIR]   (default: dist). Prints the bundle sizes; exits
-// non-zero when a build fails.
+// Usage: node functions/package.ts [--out DIR] [--cloud aws|azure|gcp|local] [--quiet]   (default:
+// dist, every cloud; `local` is `tocsin` itself, dist/local/tocsin/index.mjs, which `npm start`
+// builds and runs). Prints the bundle sizes; exits non-zero when a build fails. The CDK app deploys the
+// AWS bundles this builds (infra/packaged-code.ts), so what is measured is what ships.
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build, type Plugin } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -35,6 +41,8 @@ const ESM_REQUIRE_BANNER =
  * `import { z } from 'zod'` carries `z.locales`, every translation of zod's messages (about 300 KB
  * minified), which no bundler can drop from a namespace object. Tocsin never switches zod's
  * locale (zod registers English itself), so the locale index is cut down to English.
+ * Tocsin's own code imports `* as z`, whose unused parts (locales included) esbuild drops; the
+ * plugin stays for any module, ours or a dependency's, that takes the namespace as a value.
  */
 export const zodEnglishOnly: Plugin = {
   name: 'zod-english-only',
@@ -47,7 +55,8 @@ export const zodEnglishOnly: Plugin = {
   },
 };
 
-export type Cloud = 'aws' | 'azure' | 'gcp';
+/** Where a bundle runs; `local` is `tocsin` itself, which `npm start` runs bundled. */
+export type Cloud = 'aws' | 'azure' | 'gcp' | 'local';
 
 export interface BundleSpec {
   readonly cloud: Cloud;
@@ -58,6 +67,8 @@ export interface BundleSpec {
   readonly external: readonly string[];
   /** Writes the files the platform needs besides the bundle. */
   readonly extras?: (dir: string) => Promise<void>;
+  /** Keep names (whitespace and syntax are still minified): readable stack traces without a map. */
+  readonly keepNames?: boolean;
 }
 
 export interface BundleResult {
@@ -65,7 +76,12 @@ export interface BundleResult {
   readonly name: string;
   /** Absolute path of index.mjs. */
   readonly file: string;
+  /** index.mjs alone. */
   readonly bytes: number;
+  /** What a cold start loads: index.mjs and the chunks it imports statically, transitively. */
+  readonly startBytes: number;
+  /** Every .mjs file of the bundle, the chunks loaded on demand included. */
+  readonly totalBytes: number;
 }
 
 interface PackageJson {
@@ -130,21 +146,34 @@ export const BUNDLES: readonly BundleSpec[] = [
   },
 ];
 
+/**
+ * `tocsin` (the local pipeline and its CLI) as one bundle, for `npm start`: running the
+ * TypeScript sources directly costs Node's type stripping and ~100 module loads on every start
+ * (about 35 MiB and most of a second here), where one compiled bundle with its dependencies costs
+ * neither. `npm run tocsin` and the bin keep running the sources; both are the same code.
+ */
+export const LOCAL_BUNDLE: BundleSpec = { cloud: 'local', name: 'tocsin', entry: 'functions/local/tocsin.js', external: [], keepNames: true };
+
 async function bundle(spec: BundleSpec, outDir: string): Promise<BundleResult> {
   const dir = join(outDir, spec.cloud, spec.name);
   // Only this function's own folder is replaced: stale files from an older build must not ship.
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'index.mjs');
-  await build({
+  const { metafile } = await build({
     absWorkingDir: REPO_ROOT,
-    entryPoints: [join(REPO_ROOT, spec.entry)],
-    outfile: file,
+    entryPoints: { index: join(REPO_ROOT, spec.entry) },
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     format: 'esm',
     platform: 'node',
     target: 'node22',
-    minify: true,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    minifyIdentifiers: spec.keepNames !== true,
     treeShaking: true,
     sourcemap: 'linked',
     sourcesContent: false,
@@ -154,10 +183,28 @@ async function bundle(spec: BundleSpec, outDir: string): Promise<BundleResult> {
     external: [...spec.external],
     banner: { js: ESM_REQUIRE_BANNER },
     plugins: [zodEnglishOnly],
+    metafile: true,
     logLevel: 'warning',
   });
   await spec.extras?.(dir);
-  return { cloud: spec.cloud, name: spec.name, file, bytes: (await stat(file)).size };
+  const sizes = loadedBytes(metafile, file);
+  return { cloud: spec.cloud, name: spec.name, file, bytes: (await stat(file)).size, ...sizes };
+}
+
+/** The bytes a start loads (the entry and its static imports among the outputs) and all output code. */
+function loadedBytes(metafile: Metafile, entryFile: string): { startBytes: number; totalBytes: number } {
+  const outputs = new Map(Object.entries(metafile.outputs).map(([path, output]) => [resolve(REPO_ROOT, path), output]));
+  const loaded = new Set<string>();
+  const visit = (path: string): void => {
+    const output = outputs.get(path);
+    if (output === undefined || loaded.has(path)) return;
+    loaded.add(path);
+    for (const imported of output.imports) if (imported.kind === 'import-statement') visit(resolve(REPO_ROOT, imported.path));
+  };
+  visit(entryFile);
+  const code = [...outputs].filter(([path]) => path.endsWith('.mjs'));
+  const sum = (entries: readonly (readonly [string, { bytes: number }])[]): number => entries.reduce((total, [, output]) => total + output.bytes, 0);
+  return { startBytes: sum(code.filter(([path]) => loaded.has(path))), totalBytes: sum(code) };
 }
 
 /** Builds every bundle into `outDir`; rejects on the first build error (esbuild has printed it). */
@@ -166,21 +213,41 @@ export async function packageAll(outDir: string, specs: readonly BundleSpec[] = 
   return Promise.all(specs.map((spec) => bundle(spec, out)));
 }
 
+/** One row per bundle: index.mjs, what a start loads, and every chunk (bytes and KiB each). */
 export function sizeTable(results: readonly BundleResult[], base = process.cwd()): string {
-  const rows = results.map((result) => [`${result.cloud}/${result.name}`, relative(base, result.file), String(result.bytes), (result.bytes / 1024).toFixed(1)]);
-  const header = ['bundle', 'file', 'bytes', 'KiB'];
+  const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
+  const rows = results.map((result) => [
+    `${result.cloud}/${result.name}`,
+    relative(base, result.file),
+    String(result.bytes),
+    kib(result.bytes),
+    kib(result.startBytes),
+    kib(result.totalBytes),
+  ]);
+  const header = ['bundle', 'file', 'bytes', 'KiB', 'start KiB', 'all KiB'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
   const line = (cells: readonly string[]): string =>
     cells.map((cell, column) => (column >= 2 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ');
-  const total = results.reduce((sum, result) => sum + result.bytes, 0);
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line), line(['total', '', String(total), (total / 1024).toFixed(1)])].join('\n');
+  const total = (key: 'bytes' | 'startBytes' | 'totalBytes'): number => results.reduce((sum, result) => sum + result[key], 0);
+  return [
+    line(header),
+    line(widths.map((width) => '-'.repeat(width))),
+    ...rows.map(line),
+    line(['total', '', String(total('bytes')), kib(total('bytes')), kib(total('startBytes')), kib(total('totalBytes'))]),
+  ].join('\n');
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist' } } });
+  const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist' }, cloud: { type: 'string' }, quiet: { type: 'boolean', default: false } } });
+  const specs = values.cloud === undefined ? BUNDLES : [...BUNDLES, LOCAL_BUNDLE].filter((spec) => spec.cloud === values.cloud);
+  if (specs.length === 0) {
+    process.stderr.write(`packaging failed: no cloud ${values.cloud ?? ''} (aws, azure, gcp or local)\n`);
+    process.exitCode = 2;
+    return;
+  }
   try {
-    const results = await packageAll(values.out);
-    process.stdout.write(`${sizeTable(results)}\n`);
+    const results = await packageAll(values.out, specs);
+    if (!values.quiet) process.stdout.write(`${sizeTable(results)}\n`);
   } catch (error) {
     // esbuild has already printed its errors with file and line; this says which step failed.
     process.stderr.write(`packaging failed: ${error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error)}\n`);

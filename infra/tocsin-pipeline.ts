@@ -16,8 +16,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -29,6 +29,7 @@ import { Construct } from 'constructs';
 import { GENERATED_TOKEN_KEY, loadConfigDocument, withIngestToken, type ConfigSource } from './config-document.ts';
 import { deliverySendSettings, deliveryQueueSettings, type DeliveryQueueSettings } from './delivery-window.ts';
 import { ForwarderAccess, type ForwardersProps } from './forwarders.ts';
+import { packagedFunctionCode } from './packaged-code.ts';
 
 export interface TocsinPipelineProps {
   /** The routing config: a path to a YAML or JSON file, or the config object. */
@@ -193,6 +194,33 @@ function packageRoot(from: string): string {
   }
   throw new Error(`cannot find Tocsin's functions/aws above ${from}: is the package installed with its sources?`);
 }
+
+// An installed copy of the construct (lib/infra, compiled) cannot run the packager, a TypeScript
+// program, from node_modules: there NodejsFunction bundles the sources with the app's esbuild.
+// ESM output needs `require` for the CommonJS dependencies that load Node built-ins.
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __tocsinCreateRequire } from 'node:module'; const require = __tocsinCreateRequire(import.meta.url);";
+
+const INSTALLED_BUNDLING: nodejs.BundlingOptions = {
+  forceDockerBundling: false,
+  format: nodejs.OutputFormat.ESM,
+  target: 'node22',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  // Bundle the SDK version we test with instead of the runtime's.
+  bundleAwsSDK: true,
+  banner: ESM_REQUIRE_BANNER,
+  // Warnings and errors only: no per-file size report on every synth.
+  logLevel: nodejs.LogLevel.WARNING,
+};
+
+/**
+ * In this repository (the construct running from its TypeScript sources) the functions deploy
+ * exactly the bundles `npm run package` builds and the bench measures (./packaged-code.ts).
+ */
+const FROM_CHECKOUT = import.meta.url.endsWith('.ts');
 /** The incidents queue's redrive limit (the deliveries queue's follows the config: delivery-window.ts). */
 const MAX_RECEIVE_COUNT = 5;
 const DEAD_LETTER_RETENTION = Duration.days(14);
@@ -222,25 +250,6 @@ const MAX_TIMEOUT_SECONDS = 900;
 export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 export const DEFAULT_HTTP_INGEST_RESERVED_CONCURRENCY = 10;
-
-// ESM output needs `require` for the CommonJS dependencies that load Node built-ins.
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __tocsinCreateRequire } from 'node:module'; const require = __tocsinCreateRequire(import.meta.url);";
-
-const BUNDLING: nodejs.BundlingOptions = {
-  forceDockerBundling: false,
-  format: nodejs.OutputFormat.ESM,
-  target: 'node22',
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  mainFields: ['module', 'main'],
-  // Bundle the SDK version we test with instead of the runtime's.
-  bundleAwsSDK: true,
-  banner: ESM_REQUIRE_BANNER,
-  // Warnings and errors only: no per-file size report on every synth.
-  logLevel: nodejs.LogLevel.WARNING,
-};
 
 interface FunctionSpec {
   readonly description: string;
@@ -282,7 +291,7 @@ export class TocsinPipeline extends Construct {
   readonly healthTopic: sns.ITopic | undefined;
   /** What every health alarm triggers, on ALARM and on OK. */
   readonly alarmAction: cloudwatch.IAlarmAction;
-  readonly functions: Readonly<Record<TocsinFunctionName, nodejs.NodejsFunction>>;
+  readonly functions: Readonly<Record<TocsinFunctionName, lambda.Function>>;
   readonly logGroups: Readonly<Record<TocsinFunctionName, logs.LogGroup>>;
   readonly httpIngestUrl: lambda.FunctionUrl;
   /** The channel-secret key the ingest token is read from (the config's `ingest.token` placeholder). */
@@ -645,7 +654,7 @@ export class TocsinPipeline extends Construct {
     return topic;
   }
 
-  private function(name: TocsinFunctionName, spec: FunctionSpec): nodejs.NodejsFunction {
+  private function(name: TocsinFunctionName, spec: FunctionSpec): lambda.Function {
     const id = name
       .split('-')
       .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
@@ -665,11 +674,7 @@ export class TocsinPipeline extends Construct {
       description: `Runs the Tocsin ${name} function`,
     });
     logGroup.grantWrite(role);
-    const fn = new nodejs.NodejsFunction(this, id, {
-      entry: join(PACKAGE_ROOT, 'functions', 'aws', `${name}.ts`),
-      handler: 'handler',
-      ...(LOCK_FILE === undefined ? {} : { projectRoot: PACKAGE_ROOT, depsLockFilePath: LOCK_FILE }),
-      runtime: lambda.Runtime.NODEJS_22_X,
+    const common: lambda.FunctionOptions = {
       architecture: lambda.Architecture.ARM_64,
       description: spec.description,
       memorySize: settings.memorySize,
@@ -685,10 +690,19 @@ export class TocsinPipeline extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...spec.environment,
       },
-      bundling: BUNDLING,
       ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }),
       ...(spec.deadLetterQueue === undefined ? {} : { deadLetterQueue: spec.deadLetterQueue }),
-    });
+    };
+    const fn = FROM_CHECKOUT
+      ? new lambda.Function(this, id, { ...common, code: packagedFunctionCode(name), handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X })
+      : new nodejs.NodejsFunction(this, id, {
+          ...common,
+          entry: join(PACKAGE_ROOT, 'functions', 'aws', `${name}.ts`),
+          handler: 'handler',
+          runtime: lambda.Runtime.NODEJS_22_X,
+          ...(LOCK_FILE === undefined ? {} : { projectRoot: PACKAGE_ROOT, depsLockFilePath: LOCK_FILE }),
+          bundling: INSTALLED_BUNDLING,
+        });
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason:

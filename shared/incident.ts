@@ -1,6 +1,6 @@
 // The incident: the one schema every alert source is mapped into (schema version 1).
 // The table in ../shared/docs/design.md ("The incident") is the contract this file implements.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 export const STATUSES = ['firing', 'resolved'] as const;

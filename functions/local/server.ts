@@ -17,7 +17,7 @@ import { STATUSES, type Status } from '../../shared/incident.ts';
 import { LocalSilences } from '../../shared/local/silences.ts';
 import { makeSilence, newSilenceSchema } from '../../shared/silences/silence.ts';
 import { formatIssues } from '../../shared/zod-issues.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PAGE_CSS, PAGE_HEADERS, PAGE_JS, renderPage, renderSignIn } from './page.ts';
 import {
   checkRequest,

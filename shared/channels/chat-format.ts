@@ -3,7 +3,7 @@
 // breaks a character or an escape sequence, and the webhook URL / mention rules of their configs.
 // Fitting lives here because chat limits must be met after escaping and per grapheme.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SEVERITIES, type Incident, type IncidentLink, type Severity } from '../incident.ts';
 import type { DeliveryEvent } from './channel.ts';
 import { buildNotice, webUrl, type NoticeAction, type Tone } from './notice.ts';

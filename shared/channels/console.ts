@@ -2,7 +2,7 @@
 // so a newcomer sees incidents with no account anywhere. The line is plain text (the title is
 // reduced to one line with control characters removed, so a payload cannot forge log lines or
 // send terminal escapes); colour is added only when writing to a terminal and NO_COLOR is unset.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineChannel, type DeliveryEvent, type SendResult } from './channel.ts';
 import { eventTime, type Incident } from '../incident.ts';
 import { oneLine, shortFingerprint, truncate } from './text.ts';

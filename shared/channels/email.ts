@@ -17,11 +17,13 @@
 // re-sent mail is recognisable as the same message; reminders and flapping notices repeat
 // within an episode, so theirs end with the send time (`....renotified.<unix ms>@…`).
 import { createHash } from 'node:crypto';
-import { SendEmailCommand, SESv2Client, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
-import nodemailer from 'nodemailer';
+// The SES client, nodemailer's transport and its MIME composer load on the first send: a
+// process that validates or renders email config (every cloud function, a local run without an
+// email channel) never pays their import time and memory. addressparser is small and the
+// config schema needs it.
+import type { SESv2Client, SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import addressparser from 'nodemailer/lib/addressparser';
-import MailComposer from 'nodemailer/lib/mail-composer';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineChannel, type DeliveryEvent, type SendContext, type SendResult } from './channel.ts';
 import type { Incident } from '../incident.ts';
 import { classifyAwsError, type AwsErrorRules } from './aws-errors.ts';
@@ -226,6 +228,7 @@ export async function buildMime(message: EmailMessage, target: EmailConfig, now:
   const domain = (mailboxOf(target.from) ?? '').split('@').pop()?.toLowerCase() ?? 'tocsin.local';
   const local = message.uniquePerSend ? `${message.messageIdLocal}.${now.getTime()}` : message.messageIdLocal;
   const root = message.threadRootLocal !== undefined ? `<${message.threadRootLocal}@${domain}>` : undefined;
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({
     from: target.from,
     to: target.to,
@@ -295,6 +298,7 @@ async function sendViaSmtp(
   const { smtp } = target;
   // No pool: one connection per mail, so a transport per send costs nothing extra and never
   // holds a socket open across Lambda freezes.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,
@@ -327,11 +331,13 @@ async function sendViaSmtp(
 
 // Clients live at module scope (one per region), created on first use.
 const sesClients = new Map<string, SESv2Client>();
-function sesClient(region: string | undefined): SESv2Client {
+async function sesClient(region: string | undefined): Promise<SESv2Client> {
   const key = region ?? '';
   let client = sesClients.get(key);
   if (!client) {
-    client = new SESv2Client(region !== undefined ? { region } : {});
+    const { SESv2Client } = await import('@aws-sdk/client-sesv2');
+    // Checked again: another send may have created it while the module loaded.
+    client = sesClients.get(key) ?? new SESv2Client(region !== undefined ? { region } : {});
     sesClients.set(key, client);
   }
   return client;
@@ -362,7 +368,8 @@ export function sesInput(mime: Buffer, target: EmailConfig): SendEmailCommandInp
 
 async function sendViaSes(mime: Buffer, target: EmailConfig, context: SendContext): Promise<SendResult> {
   try {
-    await sesClient(target.region).send(new SendEmailCommand(sesInput(mime, target)), {
+    const [client, { SendEmailCommand }] = await Promise.all([sesClient(target.region), import('@aws-sdk/client-sesv2')]);
+    await client.send(new SendEmailCommand(sesInput(mime, target)), {
       abortSignal: AbortSignal.timeout(context.timeoutMs),
     });
     return { ok: true };

@@ -19,7 +19,7 @@
 // so `&<>` are escaped there; in the plain `fallbackText` a `<` is followed by a zero-width space so
 // `<users/all>` or `<https://…|link>` in an alert title cannot mention or link anyone.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Incident, Severity } from '../incident.ts';
 import { defineChannel, type DeliveryEvent } from './channel.ts';
 import {

@@ -16,7 +16,7 @@
 // instance created it. opened and renotified create (Opsgenie counts the repeat on the open
 // alert); resolved closes; flapping adds a note. Priority: critical P1, error P2, warning P3,
 // info P5.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from '../incident.ts';
 import { defineChannel } from './channel.ts';
 import { fitText, headline, webhookUrlSchema } from './chat-format.ts';

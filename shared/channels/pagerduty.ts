@@ -18,7 +18,7 @@
 // the open alert); resolved resolves. dedup_key is the incident fingerprint, so the resolve finds
 // the trigger whichever Tocsin instance sent it. custom_details is kept to 100,000 characters,
 // well under the API's request size limit.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineChannel } from './channel.ts';
 import { fitText, openableLinks, webhookUrlSchema } from './chat-format.ts';
 import { postJson } from './http.ts';

@@ -18,7 +18,7 @@
 // Slack answers 200 "ok"; 400 invalid_payload/invalid_blocks, 403 action_prohibited,
 // 404 channel_not_found/no_service and 410 channel_is_archived are permanent, 429 and 5xx are
 // retried (postJson does the classification).
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Incident, Severity } from '../incident.ts';
 import { defineChannel, type DeliveryEvent, type MessageRefSlot, type SendResult } from './channel.ts';
 import {

@@ -13,8 +13,9 @@
 // SenderID when configured. All numbers must succeed; a failure names the number's index,
 // never the number. Any retryable failure makes the whole delivery retryable (numbers that
 // already got the text may get it again: SMS is at-least-once here).
-import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+// The SNS client loads on the first send: validating or rendering SMS config costs no SDK import.
+import type { MessageAttributeValue, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import * as z from 'zod';
 import { defineChannel, type DeliveryEvent, type SendContext, type SendResult } from './channel.ts';
 import type { Incident, Severity } from '../incident.ts';
 import { classifyAwsError, type AwsErrorRules } from './aws-errors.ts';
@@ -113,11 +114,13 @@ function cutTitle(title: string, prefix: string, suffix: string): string {
 
 // Clients live at module scope (one per region), created on first use.
 const clients = new Map<string, SNSClient>();
-function snsClient(region: string | undefined): SNSClient {
+async function snsClient(region: string | undefined): Promise<SNSClient> {
   const key = region ?? '';
   let client = clients.get(key);
   if (!client) {
-    client = new SNSClient(region !== undefined ? { region } : {});
+    const { SNSClient } = await import('@aws-sdk/client-sns');
+    // Checked again: another send may have created it while the module loaded.
+    client = clients.get(key) ?? new SNSClient(region !== undefined ? { region } : {});
     clients.set(key, client);
   }
   return client;
@@ -136,7 +139,7 @@ const SNS_ERRORS: AwsErrorRules = {
   ]),
 };
 
-export function publishInput(message: SmsMessage, phoneNumber: string, target: SmsConfig): PublishCommand['input'] {
+export function publishInput(message: SmsMessage, phoneNumber: string, target: SmsConfig): PublishCommandInput {
   const attributes: Record<string, MessageAttributeValue> = {
     'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
   };
@@ -147,7 +150,7 @@ export function publishInput(message: SmsMessage, phoneNumber: string, target: S
 }
 
 async function publishToAll(message: SmsMessage, target: SmsConfig, context: SendContext): Promise<SendResult> {
-  const client = snsClient(target.region);
+  const [client, { PublishCommand }] = await Promise.all([snsClient(target.region), import('@aws-sdk/client-sns')]);
   const count = target.phoneNumbers.length;
   const results = await Promise.all(
     target.phoneNumbers.map(async (phoneNumber, index): Promise<SendResult> => {

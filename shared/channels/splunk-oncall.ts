@@ -18,7 +18,7 @@
 // Mapping: entity_id is the incident fingerprint; critical and error → CRITICAL, warning →
 // WARNING, info → INFO; a resolve → RECOVERY. Reminders and flapping notices repeat the message
 // type of the severity: the open incident takes them into its timeline.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from '../incident.ts';
 import { defineChannel } from './channel.ts';
 import { fitText, webhookUrlSchema } from './chat-format.ts';

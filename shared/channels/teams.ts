@@ -15,7 +15,7 @@
 // cannot restyle it. Action titles are plain text and stay unescaped. Teams only turns
 // `<at>…</at>` into a mention when a matching entity exists, which only the configured `mention`
 // adds.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Incident, Severity } from '../incident.ts';
 import { defineChannel, type DeliveryEvent } from './channel.ts';
 import {

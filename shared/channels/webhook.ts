@@ -17,7 +17,7 @@
 // copies (a retry after a send that timed out on our side carries the same id).
 // Custom `headers` from the config are sent too, but cannot replace the ones above.
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineChannel, type DeliveryEvent } from './channel.ts';
 import { postJson } from './http.ts';
 import packageJson from '../../package.json' with { type: 'json' };

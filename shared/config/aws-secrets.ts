@@ -5,7 +5,7 @@
 // Kept out of ./index.ts so local and non-AWS bundles do not pull in the AWS SDK.
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, ConfigSourceError } from './errors.ts';
 import type { SecretResolver } from './secrets.ts';
 

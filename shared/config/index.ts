@@ -2,18 +2,8 @@
 // awsSecretResolver lives in ./aws-secrets.ts (not re-exported: it pulls in the AWS SDK).
 export { ConfigError, type ConfigProblem } from './errors.ts';
 export { parseDuration } from './duration.ts';
-export {
-  defaultConfig,
-  loadConfigFile,
-  loadConfigText,
-  parseConfigText,
-  resolveConfig,
-  validateConfig,
-  type ConfigFormat,
-  type LoadOptions,
-  type ParseOptions,
-  type ResolveOptions,
-} from './load.ts';
+export { defaultConfig, resolveConfig, validateConfig, type ResolveOptions } from './load.ts';
+export { loadConfigFile, loadConfigText, parseConfigText, type ConfigFormat, type LoadOptions, type ParseOptions } from './text.ts';
 export {
   CONFIG_DEFAULTS,
   DEFAULT_MAX_ATTEMPTS,

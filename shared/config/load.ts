@@ -1,35 +1,34 @@
-// Loading the config: parse the text (YAML or JSON), fill `${NAME}` placeholders, validate the
-// structure with zod and every channel entry with its channel module's schema, check that routes
-// name channels that exist. Every problem is collected and thrown as one ConfigError.
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+// Loading the config: parse the text (JSON here; YAML in ./text.ts, with the file and text entry
+// points), fill `${NAME}` placeholders, validate the structure with zod and every channel entry
+// with its channel module's schema, check that routes name channels that exist. Every problem
+// is collected and thrown as one ConfigError. The YAML parser is a module of its own so that the
+// cloud functions, which read the JSON infra writes, load it only for a YAML parameter.
 import type { z } from 'zod';
 import { CHANNEL_TYPES, channelByType } from '../channels/index.ts';
 import { formatPath } from '../zod-issues.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import type { ChannelRateLimit, RateLimitSettings } from '../delivery/rate-limit.ts';
 import { CHANNEL_NAME, configFileSchema, type ChannelConfig, type ChannelRateLimitEntry, type ConfigFile, type TocsinConfig } from './schema.ts';
-import { envResolver, substitutePlaceholders, type SecretResolver } from './secrets.ts';
-
-export type ConfigFormat = 'yaml' | 'json';
-
-export interface ParseOptions {
-  /** Defaults to the extension of `sourceName` (`.json` is JSON, anything else YAML). */
-  readonly format?: ConfigFormat;
-  /** File name or parameter name, for error messages. */
-  readonly sourceName?: string | undefined;
-}
+import { substitutePlaceholders, type SecretResolver } from './secrets.ts';
 
 /**
- * Parses config text into a plain document (nothing resolved or validated yet).
- * Syntax errors name the line and column, without quoting the line: it may hold a secret.
+ * parseConfigText for JSON or YAML told apart by the first character, with the YAML parser
+ * loaded only for YAML: the cloud functions read JSON (as infra writes it) and need not carry it.
  */
-export function parseConfigText(text: string, options: ParseOptions = {}): unknown {
-  const format = options.format ?? formatOf(options.sourceName);
-  const document = format === 'json' ? parseJson(text, options.sourceName) : parseYaml(text, options.sourceName);
+export async function parseConfigTextLoadingYaml(text: string, sourceName: string | undefined): Promise<unknown> {
+  if (text.trimStart().startsWith('{')) return parseConfigJson(text, sourceName);
+  const { parseConfigText } = await import('./text.ts');
+  return parseConfigText(text, { format: 'yaml', sourceName });
+}
+
+/** JSON config text into a plain document; syntax errors name the line and column, never the text. */
+export function parseConfigJson(text: string, sourceName: string | undefined): unknown {
+  return nonEmptyDocument(parseJson(text, sourceName), sourceName);
+}
+
+export function nonEmptyDocument(document: unknown, sourceName: string | undefined): unknown {
   if (document === null || document === undefined) {
-    throw new ConfigError([{ path: '(root)', message: 'the config is empty (it needs at least channels and routes)' }], options.sourceName);
+    throw new ConfigError([{ path: '(root)', message: 'the config is empty (it needs at least channels and routes)' }], sourceName);
   }
   return document;
 }
@@ -71,25 +70,6 @@ export function validateConfig(raw: unknown, options: ResolveOptions = {}): Tocs
   return validate(raw, [], new Map(), options.sourceName);
 }
 
-export interface LoadOptions extends ParseOptions {
-  /** Where `${NAME}` comes from; defaults to `env`. */
-  readonly resolver?: SecretResolver;
-  /** The environment for `${NAME}` when no resolver is given; defaults to process.env. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
-/** parseConfigText + resolveConfig. */
-export async function loadConfigText(text: string, options: LoadOptions = {}): Promise<TocsinConfig> {
-  const raw = parseConfigText(text, options);
-  return resolveConfig(raw, options.resolver ?? envResolver(options.env), { sourceName: options.sourceName });
-}
-
-/** Reads, parses, resolves and validates a config file. */
-export async function loadConfigFile(path: string, options: Omit<LoadOptions, 'sourceName'> = {}): Promise<TocsinConfig> {
-  const text = await readFile(path, 'utf8');
-  return loadConfigText(text, { ...options, sourceName: path });
-}
-
 /** What runs when no config is given: everything goes to the console. */
 /** The embedded default: every event to the console; the ingest token from the caller (locally, TOCSIN_INGEST_TOKEN). */
 export function defaultConfig(options: { ingestToken?: string | undefined } = {}): TocsinConfig {
@@ -99,50 +79,6 @@ export function defaultConfig(options: { ingestToken?: string | undefined } = {}
     channels: { console: { type: 'console' } },
     routes: [{ channels: ['console'] }],
   });
-}
-
-function formatOf(sourceName: string | undefined): ConfigFormat {
-  return sourceName !== undefined && extname(sourceName).toLowerCase() === '.json' ? 'json' : 'yaml';
-}
-
-/** An unquoted `${NAME}` as a whole value inside `{ }` or `[ ]`. */
-const FLOW_PLACEHOLDER = /([:[,]\s*)(\$\{[A-Za-z_][A-Za-z0-9_]*\})(?=\s*[,}\]])/g;
-
-function parseYaml(text: string, sourceName: string | undefined): unknown {
-  let lineCounter = new LineCounter();
-  let document = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (document.errors.length > 0 && text.search(FLOW_PLACEHOLDER) !== -1) {
-    // `{ webhookUrl: ${SLACK_WEBHOOK_URL} }` (as the design's example writes it) is not YAML:
-    // `{`/`}` end a flow mapping. Quoting exactly those placeholders is unambiguous; if the
-    // document then parses, use it, else report the original errors.
-    const quotedCounter = new LineCounter();
-    const quoted = parseDocument(text.replace(FLOW_PLACEHOLDER, '$1"$2"'), { lineCounter: quotedCounter, prettyErrors: false });
-    if (quoted.errors.length === 0) {
-      document = quoted;
-      lineCounter = quotedCounter;
-    }
-  }
-  if (document.errors.length > 0) {
-    throw new ConfigError(
-      document.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { path: `line ${line}, column ${col}`, message: error.message + flowPlaceholderHint(text, line) };
-      }),
-      sourceName,
-    );
-  }
-  try {
-    return document.toJS();
-  } catch (error) {
-    // Alias bombs ("Excessive alias count") and the like; yaml's messages do not quote the text.
-    throw new ConfigError([{ path: '(root)', message: error instanceof Error ? error.message : 'unreadable YAML' }], sourceName);
-  }
-}
-
-/** `{ url: ${URL} }` is not YAML: `{` and `}` end a flow mapping. Say how to fix it. */
-function flowPlaceholderHint(text: string, line: number): string {
-  const source = text.split('\n')[line - 1] ?? '';
-  return /[{[][^\n]*\$\{/.test(source) ? ' (inside { } or [ ], quote placeholders: "${NAME}")' : '';
 }
 
 function parseJson(text: string, sourceName: string | undefined): unknown {

@@ -3,7 +3,7 @@
 // config in the code's terms (`renotifyAfterMs`), split by the stage that uses it.
 // Channel entries are checked here only for a string `type`; the loader then validates each
 // with its channel module's own schema from the registry.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_SEND_TIMEOUT_MS } from '../channels/channel.ts';
 // decide.ts, not the dedup index: the index also loads the DynamoDB adapter and its SDK.
 import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from '../dedup/decide.ts';

@@ -3,7 +3,7 @@
 // fingerprint are serialized by the event loop. It snapshots to JSON for restarts.
 // Expired records behave as absent, as in the DynamoDB store, and are dropped from list() and
 // snapshots (with expired markers of older snapshots).
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Incident } from '../incident.ts';
 import { formatIssues } from '../zod-issues.ts';
 import { decide } from './decide.ts';

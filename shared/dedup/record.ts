@@ -1,7 +1,7 @@
 // The incident record: one per fingerprint, what dedup remembers between deliveries. Both stores
 // keep exactly this shape (DynamoDB: one item, `pk` = fingerprint; in-process: a map entry and
 // its JSON snapshot), and read it back through the zod schema below.
-import { z } from 'zod';
+import * as z from 'zod';
 import { incidentSchema, STATUSES, type Incident, type Status } from '../incident.ts';
 import { formatIssues } from '../zod-issues.ts';
 

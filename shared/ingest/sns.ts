@@ -17,7 +17,7 @@
 //   message is answered 503 (SNS retries; the raw bytes are kept), never a 4xx that would make
 //   SNS drop a real alarm.
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SNS_MESSAGE_TYPES = ['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation'] as const;
 

@@ -4,7 +4,7 @@
 // `.imported` suffix, so it is never imported twice and nothing is deleted.
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MemoryIncidentStore } from '../dedup/memory-store.ts';
 import type { SqliteIncidentStore } from '../dedup/sqlite-store.ts';
 import type { DedupSettings } from '../dedup/settings.ts';

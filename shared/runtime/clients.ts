@@ -3,13 +3,15 @@
 // pools and resolved credentials warm. Region, credentials and endpoints come from the SDK's
 // default chain (AWS_REGION and the execution role on Lambda; AWS_ENDPOINT_URL_<SERVICE> for
 // local endpoints).
+// S3 is loaded on first use: only an oversized rejected payload needs it, and its client is the
+// largest of the three (about 110 KiB of a bundle, and its import time on every cold start).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 let sqs: SQSClient | undefined;
 let dynamoDb: DynamoDBClient | undefined;
-let s3: S3Client | undefined;
+let s3: Promise<S3Client> | undefined;
 
 export function sqsClient(): SQSClient {
   sqs ??= new SQSClient({});
@@ -21,8 +23,8 @@ export function dynamoDbClient(): DynamoDBClient {
   return dynamoDb;
 }
 
-export function s3Client(): S3Client {
-  s3 ??= new S3Client({});
+export function s3Client(): Promise<S3Client> {
+  s3 ??= import('@aws-sdk/client-s3').then(({ S3Client }) => new S3Client({}));
   return s3;
 }
 
@@ -30,7 +32,9 @@ export function s3Client(): S3Client {
 export function resetClients(): void {
   sqs?.destroy();
   dynamoDb?.destroy();
-  s3?.destroy();
+  void s3?.then((client) => {
+    client.destroy();
+  });
   sqs = undefined;
   dynamoDb = undefined;
   s3 = undefined;

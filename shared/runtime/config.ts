@@ -9,7 +9,7 @@ import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { awsSecretResolver } from '../config/aws-secrets.ts';
 import { ConfigError, ConfigSourceError } from '../config/errors.ts';
-import { parseConfigText, resolveConfig } from '../config/load.ts';
+import { parseConfigTextLoadingYaml, resolveConfig } from '../config/load.ts';
 import type { TocsinConfig } from '../config/schema.ts';
 import type { SecretResolver } from '../config/secrets.ts';
 import { ENV, optionalEnv, positiveIntEnv, requireEnv, type Env } from './env.ts';
@@ -85,7 +85,7 @@ export class CloudConfigLoader {
     if (text === undefined || text.trim() === '') {
       throw new ConfigError([{ path: '(root)', message: 'the parameter is empty' }], sourceName);
     }
-    const raw = parseConfigText(text, { format: text.trimStart().startsWith('{') ? 'json' : 'yaml', sourceName });
+    const raw = await parseConfigTextLoadingYaml(text, sourceName);
     // One channel's missing secret key fails that channel's deliveries, not the whole pipeline.
     const config = await resolveConfig(raw, this.#resolver, { sourceName, isolateChannels: true });
     this.#cached = { config, expiresAt: this.#now() + this.#maxAgeMs };

@@ -1,6 +1,6 @@
 // The Lambda event shapes the handlers rely on, checked with zod at the edge. Objects are loose:
 // AWS adds fields, and only the ones read here must be present.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const snsEventRecordSchema = z.looseObject({
   EventSource: z.literal('aws:sns'),

@@ -3,7 +3,7 @@
 // (DeliveryMessage, from dispatch). Their dead-letter queues hold the same bodies, with the
 // reason as message attributes (functions/aws/dead-letter.ts), so a redriven message reads the
 // same. A body that does not match is poison: the consumer dead-letters it with why.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DELIVERY_EVENTS } from '../channels/channel.ts';
 import { isTransitionId } from '../dedup/decide.ts';
 import type { DeliveryJob } from '../delivery/job.ts';

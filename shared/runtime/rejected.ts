@@ -5,7 +5,6 @@
 // cut to fit and marked truncated: a payload that cannot be kept whole is still kept in part,
 // never refused by SQS again and again (which answered the sender 503 for ever).
 import { createHash, randomUUID } from 'node:crypto';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { RejectedBodyObject, RejectedPayload, Sink } from '../ingest/forward.ts';
 import { sqsMessageBody } from '../queue/sqs.ts';
 import { s3Client } from './clients.ts';
@@ -27,7 +26,8 @@ export interface RejectedSinkOptions {
 }
 
 const putWithS3 = async (bucket: string, key: string, body: Buffer, metadata: Record<string, string>): Promise<void> => {
-  await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream', Metadata: metadata }));
+  const [client, { PutObjectCommand }] = await Promise.all([s3Client(), import('@aws-sdk/client-s3')]);
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream', Metadata: metadata }));
 };
 
 const messageBytes = (payload: RejectedPayload): number => Buffer.byteLength(sqsMessageBody(payload), 'utf8');

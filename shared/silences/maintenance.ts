@@ -1,7 +1,7 @@
 // Maintenance windows from the config file: a name, matchers (as silences have), and when —
 // weekly (days and a from–to time of day in a time zone; a window may run past midnight) or once
 // (from–to instants). While a window is open, what it matches is held like a silenced incident.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Incident } from '../incident.ts';
 import { allMatch, formatMatcher, MatcherError, parseMatcher, type CompiledMatcher } from './matchers.ts';
 

@@ -2,7 +2,7 @@
 // force, the firings it matches are recorded and shown with it, and nobody is told (decide.ts);
 // expiring one ends it now. `holdFor` is the one place that says what holds an incident: a
 // silence in force or an open maintenance window (maintenance.ts).
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Hold } from '../dedup/record.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { Incident } from '../incident.ts';

@@ -13,7 +13,7 @@
 // is refused. Common labels and annotations are not needed. Labels map as in ./prometheus-labels.ts (severity, resource,
 // title); `region` comes from a `region` label when there is one, and the account stays empty
 // (a Prometheus label set names no cloud account).
-import { z } from 'zod';
+import * as z from 'zod';
 import { fingerprintOf, labelSetPart } from '../fingerprint.ts';
 import type { Incident, IncidentLink, IncidentSource } from '../incident.ts';
 import { defineSource, isRecord, nonEmpty, pruned } from './source.ts';

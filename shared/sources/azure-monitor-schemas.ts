@@ -2,7 +2,7 @@
 // (rule name, severity, condition, time); lenient elsewhere, because Microsoft's own samples
 // disagree on types (numbers or strings, JSON strings or arrays, null or absent): an optional
 // detail of the wrong type becomes undefined instead of costing the alert.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from '../incident.ts';
 import { AZURE_SEVERITIES, azureTimestamp } from './azure-monitor-util.ts';
 import type { AzureSeverity } from './azure-monitor-util.ts';

@@ -1,6 +1,6 @@
 // Small, pure helpers for the Azure Monitor source: ARM resource IDs, Azure's several date
 // formats, severities, HTML in service-health text, labels and links.
-import { z } from 'zod';
+import * as z from 'zod';
 import { fingerprintOf } from '../fingerprint.ts';
 import type { Incident, IncidentLink, IncidentMetric, IncidentResource, Severity } from '../incident.ts';
 import { incidentLinkSchema } from '../incident.ts';

@@ -43,7 +43,7 @@
 //   no thresholdMetricId names it (EventBridge and Lambda action events carry none): anomaly-detection.
 // - metric.value is the first datapoint quoted in NewStateReason (`[12.3 (25/11/26 01:55:00)]`, or the
 //   older `1 datapoint (12.3)`); anomaly-detection alarms have no fixed threshold, so none is set.
-import { z } from 'zod';
+import * as z from 'zod';
 import { fingerprintOf } from '../fingerprint.ts';
 import type { Incident, IncidentLink, IncidentMetric, IncidentResource, IncidentSource, Severity, Status } from '../incident.ts';
 import { alarmArnOf, consoleAlarmUrl, isRegionCode, parseAlarmArn } from './cloudwatch-arn.ts';

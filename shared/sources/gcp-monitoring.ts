@@ -34,7 +34,7 @@
 // included, so existing incidents keep their identity.
 // Log-based alerts carry no metric, `observed_value` or `threshold_value`: none is required.
 import { Buffer } from 'node:buffer';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fingerprintOf, labelSetPart } from '../fingerprint.ts';
 import { DEFAULT_SEVERITY, TEST_LABEL } from '../incident.ts';
 import type { Incident, IncidentLink, IncidentMetric, IncidentResource, IncidentSource, Severity } from '../incident.ts';

@@ -16,7 +16,7 @@
 // says which is the measurement, so none is taken). A relative alert URL (Grafana 12's test
 // alerts send `generatorURL: "?orgId=1"`) is joined to the group's `externalURL`.
 // The group's `title`, `state` and `message` describe the whole group, not one alert: unused.
-import { z } from 'zod';
+import * as z from 'zod';
 import { fingerprintOf, labelSetPart } from '../fingerprint.ts';
 import type { Incident, IncidentMetric, IncidentSource } from '../incident.ts';
 import { defineSource, isRecord, nonEmpty, pruned } from './source.ts';

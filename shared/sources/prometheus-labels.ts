@@ -2,7 +2,7 @@
 // alert shape they both send, and how its labels and annotations become an incident's severity,
 // title, resource, summary and links. Each source adds only what is its own (Grafana's values
 // and extra URLs, Alertmanager's silence link) and its fingerprint.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_SEVERITY } from '../incident.ts';
 import type { IncidentLink, IncidentResource, Severity } from '../incident.ts';
 import { nonEmpty } from './source.ts';

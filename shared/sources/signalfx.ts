@@ -30,7 +30,7 @@
 // - metric: name = originatingMetric, else the metric in the signal's `data('...')` fragment;
 //   value = the signal's value (the first input with dimensions). No threshold is taken: an input
 //   without dimensions may be a threshold or another signal.
-import { z } from 'zod';
+import * as z from 'zod';
 import { fingerprintOf, labelSetPart } from '../fingerprint.ts';
 import { DEFAULT_SEVERITY } from '../incident.ts';
 import type { Incident, IncidentMetric, IncidentResource, IncidentSource, Severity, Status } from '../incident.ts';

@@ -2,7 +2,7 @@
 // parsed payload with its zod schema and maps it to incidents; the receive time is an argument,
 // never read from the clock. Also the few helpers every source's mapping uses (isRecord,
 // nonEmpty, pruned).
-import { z } from 'zod';
+import * as z from 'zod';
 import { PayloadRejectedError } from '../errors.ts';
 import type { Incident, SourceKind } from '../incident.ts';
 import { formatIssues } from '../zod-issues.ts';
