@@ -44,6 +44,8 @@ export type HistoryEntry =
       readonly reason?: string | undefined;
       readonly deliveryId: string;
       readonly nextAttemptAt?: string | undefined;
+      /** The digest that told it (`<group id>#<sequence>`), when its route groups. */
+      readonly digest?: string | undefined;
     };
 
 export interface StoredPayload {

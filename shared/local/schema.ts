@@ -17,6 +17,9 @@
 // silences        one per silence (JSON), by end time (active ones are those not yet ended)
 // record_timers   one per firing record that the scheduler must look at: when (dueAtOf in
 //                 shared/dedup/record.ts) and the silence holding it, if any
+// digest_groups   per group × channel (shared/grouping): digests made so far, when the last
+//                 went out, and when the pending notices are due (the group timer)
+// digest_pending  notices waiting in a group for its next digest, in arrival order
 import type { DatabaseSync } from 'node:sqlite';
 import { LocalDatabaseError } from './database-error.ts';
 
@@ -125,6 +128,27 @@ const MIGRATIONS: readonly string[] = [
   -- Firing records from before: the scheduler looks at each once at the first start and sets
   -- its timers (a reminder already due is sent then).
   INSERT INTO record_timers (fingerprint, due_at) SELECT fingerprint, 0 FROM records WHERE status = 'firing';
+  `,
+  // 5: grouping into digests (issue 16; new tables only): the group timers and their pending notices.
+  `
+  CREATE TABLE digest_groups (
+    line TEXT PRIMARY KEY,
+    group_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    due_at INTEGER,
+    last_flush_at INTEGER,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX digest_groups_due ON digest_groups (due_at) WHERE due_at IS NOT NULL;
+  CREATE INDEX digest_groups_expires_at ON digest_groups (expires_at);
+  CREATE TABLE digest_pending (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    line TEXT NOT NULL,
+    item TEXT NOT NULL
+  );
+  CREATE INDEX digest_pending_line ON digest_pending (line, id);
   `,
 ];
 

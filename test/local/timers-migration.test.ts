@@ -10,7 +10,6 @@ import { validateConfig } from '../../shared/config/index.ts';
 import type { Incident } from '../../shared/incident.ts';
 import { LocalDatabase } from '../../shared/local/database.ts';
 import { LocalPipeline } from '../../shared/local/pipeline.ts';
-import { SCHEMA_VERSION } from '../../shared/local/schema.ts';
 import { waitFor } from '../helpers/cli-process.ts';
 
 let dir: string;
@@ -56,8 +55,8 @@ describe('upgrading a database from before scheduled reminders', () => {
     };
     LocalDatabase.open({ file }).close();
     const raw = new DatabaseSync(file);
-    // The schema just before the migration that adds silences and timers (the last one).
-    raw.exec(`DROP TABLE silences; DROP TABLE record_timers; PRAGMA user_version = ${String(SCHEMA_VERSION - 1)}`);
+    // The schema just before the migration that adds silences and timers (4; later ones dropped too).
+    raw.exec('DROP TABLE silences; DROP TABLE record_timers; DROP TABLE digest_groups; DROP TABLE digest_pending; PRAGMA user_version = 3');
     raw.prepare('INSERT INTO records (fingerprint, status, last_seen, expires_at, record) VALUES (?, ?, ?, NULL, ?)').run(old.fingerprint, 'firing', told, JSON.stringify(old));
     raw.close();
 
