@@ -89,6 +89,8 @@ export type AckOutcome =
   | { readonly kind: 'not-found' }
   | { readonly kind: 'not-firing'; readonly record: IncidentRecord };
 
+type DecidedPlan = ReturnType<typeof planDispatch>;
+
 export type IncidentView = IncidentRecord & { readonly deliveries: readonly Extract<HistoryEntry, { kind: 'delivery' }>[] };
 
 /**
@@ -141,6 +143,7 @@ export class LocalPipeline {
   #writeBackoffMs = 0;
   #pausedUntilMs = 0;
   #dispatchScheduled = false;
+  #pumpScheduled = false;
   #dispatching = false;
   #ticking = false;
   #flushing = false;
@@ -346,13 +349,18 @@ export class LocalPipeline {
     return decision.action;
   }
 
-  /** Commits the request and its incidents; resolves once they are on disk. */
+  /**
+   * Commits the request and its incidents; resolves once they are on disk. In the common case
+   * (nothing waiting on the incidents queue, so deciding now keeps arrival order) the incidents
+   * are decided in the same transaction: no queue row written and deleted, no second commit,
+   * and their delivery jobs are ready when the 202 goes out. Otherwise, or if deciding throws,
+   * they wait on the queue for dispatch, as before.
+   */
   async accept(request: AcceptedRequest): Promise<void> {
     const receivedAtIso = request.receivedAt.toISOString();
     const receivedAtMs = request.receivedAt.getTime();
-    await this.database.commit(() => {
+    const plans = await this.database.commit(() => {
       const payloadId = this.history.savePayload(receivedAtIso, request.path, request.contentType, request.body);
-      this.queues.enqueueIncidents(request.incidents, receivedAtMs);
       if (request.replayOf !== undefined) this.rejected.remove(request.replayOf);
       for (const incident of request.incidents) {
         this.history.add(incident.fingerprint, 'received', receivedAtIso, {
@@ -362,9 +370,42 @@ export class LocalPipeline {
           bytes: request.body.byteLength,
         });
       }
+      return this.#decideOrQueue(request.incidents, receivedAtMs);
     });
     for (const incident of request.incidents) this.metrics.incidents.inc({ source: incident.source.kind });
-    this.#dispatchSoon();
+    if (plans === undefined) this.#dispatchSoon();
+    else this.#decided(plans);
+  }
+
+  /** Inside accept's transaction: the decisions now, or undefined when the incidents were queued instead. */
+  #decideOrQueue(incidents: readonly Incident[], receivedAtMs: number): DecidedPlan[] | undefined {
+    const now = this.#now();
+    if (!this.#running || this.#stopping || now.getTime() < this.#pausedUntilMs || this.queues.hasPendingIncidents()) {
+      this.queues.enqueueIncidents(incidents, receivedAtMs);
+      return undefined;
+    }
+    // Its own savepoint: a decision that throws (a bug, a bad record) must not cost the request
+    // its 202; the incidents go to the queue, where dispatch retries them and dead-letters them
+    // with the reason.
+    this.database.run('SAVEPOINT decide');
+    try {
+      const plans = incidents.map((incident) => this.#decide(incident, receivedAtMs, now));
+      this.database.run('RELEASE decide');
+      return plans;
+    } catch (error) {
+      // A full disk fails the whole request (503, nothing kept); so does a transaction SQLite
+      // already rolled back itself, where the savepoint is gone.
+      if (isDiskFull(error)) throw error;
+      try {
+        this.database.run('ROLLBACK TO decide');
+        this.database.run('RELEASE decide');
+      } catch {
+        throw error;
+      }
+      this.#log(`tocsin: deciding at accept failed (${describe(error)}); the incidents are queued for dispatch`);
+      this.queues.enqueueIncidents(incidents, receivedAtMs);
+      return undefined;
+    }
   }
 
   /** Keeps a refused request's bytes and reason; resolves once they are on disk. */
@@ -481,26 +522,54 @@ export class LocalPipeline {
     this.#pump();
   }
 
+  /**
+   * Dedup, routing and the delivery jobs of one incident, inside the caller's transaction: the
+   * record written, its jobs queued and the decision in the history, all or nothing.
+   */
+  #decide(incident: Incident, receivedAtMs: number, now: Date): DecidedPlan {
+    const applied = this.store.applySync(incident, now, new Date(receivedAtMs), this.#contextFor(incident, now.getTime()));
+    const plan = planDispatch(incident, applied, this.#router, false);
+    this.#queueOrGroup(plan, receivedAtMs, now.getTime());
+    this.history.add(incident.fingerprint, 'decision', now.toISOString(), {
+      action: plan.decision.action,
+      ...(plan.decision.action === 'suppressed'
+        ? { reason: plan.decision.reason, ...(plan.decision.reason === 'silenced' ? { held: applied.record.held } : {}) }
+        : { transitionId: plan.decision.transitionId, channels: plan.jobs.map((job) => job.channel) }),
+    });
+    return plan;
+  }
+
+  /** After the decisions are committed: the metrics, and their jobs on their way. */
+  #decided(plans: readonly DecidedPlan[]): void {
+    for (const { decision } of plans) {
+      this.metrics.decisions.inc({ action: decision.action });
+      if (decision.action === 'suppressed') this.metrics.suppressed.inc({ reason: decision.reason });
+    }
+    // Also when nothing is to be sent: a decision may have set a record's timer (a silence's
+    // end, a reminder), and the sleep must be cut to it.
+    this.#pumpSoon();
+  }
+
+  /** One pump for all the decisions committed in this turn of the event loop. */
+  #pumpSoon(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
   /** Dispatches one queued incident; returns why it failed, if it did. */
   async #dispatchOne(row: QueuedIncidentRow): Promise<string | undefined> {
     const now = this.#now();
     try {
-      const { decision, jobs } = await this.database.commit(() => {
-        const applied = this.store.applySync(row.incident, now, new Date(row.receivedAtMs), this.#contextFor(row.incident, now.getTime()));
-        const plan = planDispatch(row.incident, applied, this.#router, false);
-        this.#queueOrGroup(plan, row.receivedAtMs, now.getTime());
-        this.history.add(row.incident.fingerprint, 'decision', now.toISOString(), {
-          action: plan.decision.action,
-          ...(plan.decision.action === 'suppressed'
-            ? { reason: plan.decision.reason, ...(plan.decision.reason === 'silenced' ? { held: applied.record.held } : {}) }
-            : { transitionId: plan.decision.transitionId, channels: plan.jobs.map((job) => job.channel) }),
-        });
+      const plan = await this.database.commit(() => {
+        const decided = this.#decide(row.incident, row.receivedAtMs, now);
         this.queues.removeIncident(row.id);
-        return plan;
+        return decided;
       });
-      this.metrics.decisions.inc({ action: decision.action });
-      if (decision.action === 'suppressed') this.metrics.suppressed.inc({ reason: decision.reason });
-      if (jobs.length > 0) this.#pump();
+      this.#decided([plan]);
       return undefined;
     } catch (error) {
       // A full disk is nobody's fault and passes: the incident stays as it is, attempts uncounted.

@@ -78,17 +78,28 @@ export class LocalQueues {
   }
 
   /**
-   * The ready incidents due by `nowMs`, soonest due first (arrival order for all but retries).
-   * Ordered as the (state, due_at, id) index is, so a backlog is never sorted on every take.
+   * The ready incidents due by `nowMs` that are the oldest ready incident of their fingerprint,
+   * soonest due first (arrival order for all but retries): an incident waiting out a dispatch
+   * retry is never overtaken by a later one of its fingerprint (its resolve would be decided
+   * first, and the firing then dropped as stale). Ordered as the (state, due_at, id) index is,
+   * so a backlog is never sorted on every take.
    */
   takeIncidents(nowMs: number, limit: number): QueuedIncidentRow[] {
     return this.#db
       .all<{ id: number; body: string; received_at: number; attempt: number }>(
-        "SELECT id, body, received_at, attempt FROM incident_queue WHERE state = 'ready' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+        `SELECT id, body, received_at, attempt FROM incident_queue AS queued
+         WHERE state = 'ready' AND due_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM incident_queue AS earlier WHERE earlier.fingerprint = queued.fingerprint AND earlier.state = 'ready' AND earlier.id < queued.id)
+         ORDER BY due_at, id LIMIT ?`,
         nowMs,
         limit,
       )
       .map((row) => ({ id: row.id, incident: JSON.parse(row.body) as Incident, receivedAtMs: row.received_at, attempt: row.attempt }));
+  }
+
+  /** Anything on the incidents queue not yet dispatched (due now or waiting out a retry). */
+  hasPendingIncidents(): boolean {
+    return this.#db.get("SELECT 1 AS pending FROM incident_queue WHERE state = 'ready' LIMIT 1") !== undefined;
   }
 
   removeIncident(id: number): void {
@@ -250,7 +261,13 @@ export class LocalQueues {
 
   /** When the next ready incident falls due (epoch ms), if any is waiting. */
   nextIncidentDueAtMs(): number | undefined {
-    return this.#db.get<{ next: number | null }>("SELECT min(due_at) AS next FROM incident_queue WHERE state = 'ready'")?.next ?? undefined;
+    // Only the heads of their lines: one held back behind a retry is not due before its head.
+    return (
+      this.#db.get<{ next: number | null }>(
+        `SELECT min(due_at) AS next FROM incident_queue AS queued WHERE state = 'ready'
+           AND NOT EXISTS (SELECT 1 FROM incident_queue AS earlier WHERE earlier.fingerprint = queued.fingerprint AND earlier.state = 'ready' AND earlier.id < queued.id)`,
+      )?.next ?? undefined
+    );
   }
 
   /**

@@ -5,7 +5,8 @@
 //                 the pages and the TTL sweep read
 // markers         delivery markers of schema 1 (no longer read)
 // delivery_cursors per fingerprint × channel, the last transition told (schema 2)
-// incident_queue  accepted incidents not yet dispatched (dedup + routing), in arrival order
+// incident_queue  accepted incidents not yet dispatched (dedup + routing), in arrival order per
+//                 fingerprint (a retrying one holds back the later ones of its fingerprint)
 // delivery_queue  delivery jobs: ready (due now or later, with their attempt) or dead (given
 //                 up, with the reason); jobs of one fingerprint and channel run in queue order
 // payloads        raw bytes of accepted requests (what the history's "received" points at)
@@ -129,7 +130,12 @@ const MIGRATIONS: readonly string[] = [
   -- its timers (a reminder already due is sent then).
   INSERT INTO record_timers (fingerprint, due_at) SELECT fingerprint, 0 FROM records WHERE status = 'firing';
   `,
-  // 5: grouping into digests (issue 16; new tables only): the group timers and their pending notices.
+  // 5: one line per fingerprint on the incidents queue, as on the deliveries queue: an incident
+  // waiting out a dispatch retry holds back the later incidents of its fingerprint.
+  `
+  CREATE INDEX IF NOT EXISTS incident_queue_line ON incident_queue (fingerprint, id) WHERE state = 'ready';
+  `,
+  // 6: grouping into digests (issue 16; new tables only): the group timers and their pending notices.
   `
   CREATE TABLE digest_groups (
     line TEXT PRIMARY KEY,
