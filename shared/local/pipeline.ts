@@ -268,9 +268,10 @@ export class LocalPipeline {
    * Queues the plan's delivery jobs, inside the caller's transaction; a job for a channel its
    * route groups goes into the group's pending notices instead (told in the group's next digest).
    */
-  #queueOrGroup<Decision extends DispatchDecision>(plan: DispatchResult<Decision>, receivedAtMs: number, nowMs: number): void {
+  #queueOrGroup<Decision extends DispatchDecision>(plan: DispatchResult<Decision>, receivedAtMs: number, nowMs: number): { grouped?: string[] } {
     const groups = plan.routing?.groups;
     const queued: DeliveryJob[] = [];
+    const grouped: string[] = [];
     for (const job of plan.jobs) {
       const assignment = groups?.[job.channel];
       if (assignment === undefined) {
@@ -278,8 +279,11 @@ export class LocalPipeline {
         continue;
       }
       this.groups.add(assignment, job.channel, { event: job.event, transitionId: job.transitionId, incident: job.incident }, nowMs);
+      grouped.push(job.channel);
     }
     this.queues.enqueueDeliveries(queued, receivedAtMs, nowMs);
+    // For the decision's history entry: the channels told in a digest later, not now.
+    return grouped.length > 0 ? { grouped } : {};
   }
 
   /** Makes the digests of the groups whose timer fell due and queues their jobs (one transaction per batch). */
@@ -338,13 +342,13 @@ export class LocalPipeline {
     const { decision } = result;
     if (decision === undefined) return undefined;
     const plan = planDispatch(result.incident, { decision, record: result.next }, this.#router, false);
-    this.#queueOrGroup(plan, nowMs, nowMs);
+    const grouped = this.#queueOrGroup(plan, nowMs, nowMs);
     this.history.add(fingerprint, 'decision', now.toISOString(), {
       action: decision.action,
       trigger: 'timer',
       ...(decision.action === 'suppressed'
         ? { reason: decision.reason, held: result.next.held }
-        : { transitionId: decision.transitionId, channels: plan.jobs.map((job) => job.channel) }),
+        : { transitionId: decision.transitionId, channels: plan.jobs.map((job) => job.channel), ...grouped }),
     });
     return decision.action;
   }
@@ -529,12 +533,12 @@ export class LocalPipeline {
   #decide(incident: Incident, receivedAtMs: number, now: Date): DecidedPlan {
     const applied = this.store.applySync(incident, now, new Date(receivedAtMs), this.#contextFor(incident, now.getTime()));
     const plan = planDispatch(incident, applied, this.#router, false);
-    this.#queueOrGroup(plan, receivedAtMs, now.getTime());
+    const grouped = this.#queueOrGroup(plan, receivedAtMs, now.getTime());
     this.history.add(incident.fingerprint, 'decision', now.toISOString(), {
       action: plan.decision.action,
       ...(plan.decision.action === 'suppressed'
         ? { reason: plan.decision.reason, ...(plan.decision.reason === 'silenced' ? { held: applied.record.held } : {}) }
-        : { transitionId: plan.decision.transitionId, channels: plan.jobs.map((job) => job.channel) }),
+        : { transitionId: plan.decision.transitionId, channels: plan.jobs.map((job) => job.channel), ...grouped }),
     });
     return plan;
   }

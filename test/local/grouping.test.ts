@@ -206,6 +206,13 @@ describe('grouping on the real local server', () => {
     expect([...named()].sort()).toEqual([...fingerprints].sort());
     expect(receiver.accepted[0]?.body.digest?.sequence).toBe(1);
     expect(await deadLetters(second)).toBe(0);
+    // Each incident's history says it waited for a digest, and which digest told it.
+    const history = async (): Promise<{ kind: string; grouped?: string[]; event?: string; outcome?: string; digest?: string }[]> =>
+      ((await (await fetch(`${second.url}/v1/incidents/${encodeURIComponent(fingerprints[0] ?? '')}`)).json()) as { history: { kind: string }[] }).history;
+    await waitFor(async () => (await history()).some((entry) => entry.kind === 'delivery'), 5_000, 'the delivery in the history');
+    const entries = await history();
+    expect(entries.find((entry) => entry.kind === 'decision')).toMatchObject({ grouped: ['hook'] });
+    expect(entries.find((entry) => entry.kind === 'delivery')).toMatchObject({ event: 'digest', outcome: 'delivered', digest: `${receiver.accepted[0]?.body.digest?.groupId ?? ''}#1` });
   }, 40_000);
 
   it('without groupBy every alert is its own message, as before', async () => {
