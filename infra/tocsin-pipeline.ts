@@ -367,9 +367,10 @@ export class TocsinPipeline extends Construct {
         maxConcurrency: props.deliverMaxConcurrency ?? 2,
       }),
     );
-    // Retries wait on the same message (ChangeMessageVisibility, part of consuming); only dead
-    // letters are sent, to the DLQ with their reason.
-    this.allowSend(deliver, this.deliveriesDeadLetterQueue);
+    // Retries wait on the same message (ChangeMessageVisibility, part of consuming); dead letters
+    // are sent to the DLQ with their reason, and a job waiting for its rate-limit slot goes back
+    // on the deliveries queue as a new, delayed message (so the wait is not counted as a receive).
+    this.allowSend(deliver, this.deliveriesQueue, this.deliveriesDeadLetterQueue);
     this.allowState(deliver);
     this.allowConfig(deliver);
     if (config.channelTypes.has('sms')) {

@@ -3,6 +3,7 @@
 // Retry, backoff, delivery markers and dead-lettering live in the delivery worker, not here.
 import type { z } from 'zod';
 import type { Digest } from '../grouping/group.ts';
+import type { ChannelRateTargets } from '../delivery/rate-limit.ts';
 import type { Incident } from '../incident.ts';
 import { buildDigestNotice, type DigestNotice } from './notice.ts';
 import { stripBidiControls } from './text.ts';
@@ -21,6 +22,12 @@ export type SendResult =
       readonly reason: string;
       /** From a 429's (or 503's) Retry-After, when the destination said how long to wait. */
       readonly retryAfterMs?: number;
+      /**
+       * The destination said "too many requests" (HTTP 429, Slack's `ratelimited`): the delivery
+       * worker waits (retryAfterMs, bounded) without counting an attempt, and holds back every
+       * other notice to the same target meanwhile.
+       */
+      readonly throttled?: boolean;
     };
 
 export interface SendContext {
@@ -62,6 +69,10 @@ export interface ChannelModule<Config extends { type: string }, Rendered> {
   renderDigest?(digest: DigestNotice): Rendered;
   /** Never throws for a delivery failure: returns it, marked retryable or permanent. */
   send(rendered: Rendered, target: Config, context: SendContext): Promise<SendResult>;
+  /** What the destination accepts and what it limits on (shared/delivery/rate-limit.ts); none: unlimited. */
+  readonly rateLimit?: ChannelRateTargets<Config>;
+  /** Sends a plain text of Tocsin's own (the SMS daily cap notice); channels with a daily cap have it. */
+  sendText?(text: string, target: Config, context: SendContext): Promise<SendResult>;
 }
 
 /** A registered channel: the interface plus render-then-send over a config validated by the loader. */
@@ -69,6 +80,12 @@ export interface RegisteredChannel {
   readonly type: string;
   readonly configSchema: z.ZodType<{ type: string }>;
   deliver(event: DeliveryEvent, incident: Incident, target: { type: string }, context: SendContext): Promise<SendResult>;
+  /** The channel's rate limits, its targets read from a config entry (invalid entry: none). */
+  readonly rateTargets?: {
+    readonly defaults: ChannelRateTargets<never>['defaults'];
+    targets(target: { type: string }): readonly string[];
+  };
+  deliverText?(text: string, target: { type: string }, context: SendContext): Promise<SendResult>;
   /** Present when the channel lays out digests (ChannelModule.renderDigest). */
   deliverDigest?(digest: Digest, target: { type: string }, context: SendContext): Promise<SendResult>;
 }
@@ -107,9 +124,26 @@ export function defineChannel<Config extends { type: string }, Rendered>(
     return channel.send(rendered(), parsed.data, context);
   };
   const renderDigest = channel.renderDigest?.bind(channel);
+  const { rateLimit } = channel;
   return {
     ...channel,
     render,
+    ...(rateLimit && {
+      rateTargets: {
+        defaults: rateLimit.defaults,
+        targets(target: { type: string }) {
+          const parsed = channel.configSchema.safeParse(target);
+          return parsed.success ? rateLimit.targets(parsed.data) : [];
+        },
+      },
+    }),
+    ...(channel.sendText !== undefined && {
+      deliverText(text: string, target: { type: string }, context: SendContext): Promise<SendResult> {
+        const parsed = channel.configSchema.safeParse(target);
+        if (!parsed.success) return Promise.resolve({ ok: false, retryable: false, reason: `invalid ${channel.type} channel config` });
+        return channel.sendText?.(text, parsed.data, context) ?? Promise.resolve({ ok: false, retryable: false, reason: `${channel.type} cannot send text` });
+      },
+    }),
     deliver(event, incident, target, context) {
       return sendParsed(() => render(event, incident), target, context);
     },

@@ -261,6 +261,9 @@ export function threadedUrl(webhookUrl: string): string | undefined {
 export const googleChatChannel = defineChannel<GoogleChatConfig, GoogleChatRendered>({
   type: 'google-chat',
   configSchema: googleChatConfigSchema,
+  // Google Chat: per space, 1 message write per second (60 per minute) shared by every app and
+  // webhook posting there, incoming webhooks with stricter limits of their own.
+  rateLimit: { defaults: { rate: { limit: 1, perMs: 1_000, burst: 1 } }, targets: (config) => [config.webhookUrl] },
   render: renderGoogleChat,
   renderDigest: renderGoogleChatDigest,
   send(rendered, target, context) {

@@ -57,9 +57,10 @@ export async function postForAnswer(url: string, body: string, options: PostOpti
   const status = response.status;
   if (status === 429 || status === 503) {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+    const throttled = status === 429 ? { throttled: true } : {};
     return retryAfterMs === undefined
-      ? { ok: false, retryable: true, reason }
-      : { ok: false, retryable: true, reason, retryAfterMs };
+      ? { ok: false, retryable: true, reason, ...throttled }
+      : { ok: false, retryable: true, reason, retryAfterMs, ...throttled };
   }
   if (status === 408 || status >= 500) return { ok: false, retryable: true, reason };
   return { ok: false, retryable: false, reason };
@@ -78,7 +79,9 @@ export function bodySnippet(text: string, url: string, secrets: readonly string[
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Unbounded here (the delivery worker cuts it to rateLimits.maxWait); a number too long to be
+  // one reads as "very long", never as NaN.
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, Number.MAX_SAFE_INTEGER);
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);

@@ -78,6 +78,9 @@ function pathOf(request: OpsgenieRequest): string {
 export const opsgenieChannel = defineChannel<OpsgenieConfig, OpsgenieRequest>({
   type: 'opsgenie',
   configSchema: opsgenieConfigSchema,
+  // Opsgenie: token buckets per account and domain, sized by plan; 60 alert requests per minute
+  // per integration is the smallest published figure.
+  rateLimit: { defaults: { rate: { limit: 60, perMs: 60_000, burst: 10 } }, targets: (config) => [config.apiKey] },
   render(event, incident) {
     const alias = incident.fingerprint.slice(0, OPSGENIE_LIMITS.aliasChars);
     if (event === 'resolved' || event === 'flapping') {

@@ -68,6 +68,8 @@ export type PagerDutyEvent =
 export const pagerDutyChannel = defineChannel<PagerDutyConfig, PagerDutyEvent>({
   type: 'pagerduty',
   configSchema: pagerDutyConfigSchema,
+  // PagerDuty Events API v2: 120 events per minute per integration (routing) key.
+  rateLimit: { defaults: { rate: { limit: 120, perMs: 60_000, burst: 10 } }, targets: (config) => [config.routingKey] },
   render(event, incident) {
     const dedupKey = incident.fingerprint.slice(0, PAGERDUTY_LIMITS.dedupKeyChars);
     if (event === 'resolved') return { event_action: 'resolve', dedup_key: dedupKey };

@@ -64,7 +64,13 @@ export async function callSlack(
 
   // Error codes are Slack's own snake_case words; anything else is not repeated.
   const code = typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : 'unknown_error';
-  return { ok: false, retryable: TRANSIENT_ERRORS.has(code), reason: `Slack ${method}: ${code}`, slackError: code };
+  return {
+    ok: false,
+    retryable: TRANSIENT_ERRORS.has(code),
+    reason: `Slack ${method}: ${code}`,
+    slackError: code,
+    ...(code === 'ratelimited' ? { throttled: true } : {}),
+  };
 }
 
 function parseAnswer(text: string): { ok?: unknown; error?: unknown; channel?: unknown; ts?: unknown } | undefined {

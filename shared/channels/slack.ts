@@ -247,6 +247,12 @@ function withMention(message: SlackMessage, mention: string): SlackMessage {
 export const slackChannel = defineChannel<SlackConfig, SlackRendered>({
   type: 'slack',
   configSchema: slackConfigSchema,
+  // Slack: incoming webhooks take about 1 message per second per webhook; chat.postMessage about
+  // 1 per second per channel (short bursts allowed, not guaranteed). Bot mode limits per channel.
+  rateLimit: {
+    defaults: { rate: { limit: 1, perMs: 1_000, burst: 1 } },
+    targets: (config) => [config.webhookUrl ?? `${config.apiUrl ?? SLACK_API_URL}#${config.channelId ?? ''}`],
+  },
   render: renderSlack,
   renderDigest: renderSlackDigest,
   send(rendered, target, context) {

@@ -62,6 +62,9 @@ export interface SplunkOnCallAlert {
 export const splunkOnCallChannel = defineChannel<SplunkOnCallConfig, SplunkOnCallAlert>({
   type: 'splunk-oncall',
   configSchema: splunkOnCallConfigSchema,
+  // Splunk On-Call publishes no limit for the REST endpoint: the same pace as the other
+  // incident tools, per routing key.
+  rateLimit: { defaults: { rate: { limit: 60, perMs: 60_000, burst: 10 } }, targets: (config) => [`${config.apiKey}/${config.routingKey}`] },
   render(event, incident) {
     const resolved = event === 'resolved';
     const startedMs = Date.parse(resolved && incident.endsAt !== undefined ? incident.endsAt : incident.startsAt);

@@ -316,6 +316,10 @@ function withMention(message: TeamsMessage, mention: { id: string; name: string 
 export const teamsChannel = defineChannel<TeamsConfig, TeamsRendered>({
   type: 'teams',
   configSchema: teamsConfigSchema,
+  // Teams: Microsoft gives no fixed number for Workflows webhooks (values "subject to change",
+  // 429 beyond); connectors were documented at about 4 requests per second. One per second keeps
+  // a channel readable and clear of that.
+  rateLimit: { defaults: { rate: { limit: 1, perMs: 1_000, burst: 2 } }, targets: (config) => [config.webhookUrl] },
   render: renderTeams,
   renderDigest: renderTeamsDigest,
   send(rendered, target, context) {

@@ -81,6 +81,8 @@ export function signWebhook(secret: string, timestamp: string, deliveryId: strin
 export const webhookChannel = defineChannel<WebhookConfig, WebhookRequest>({
   type: 'webhook',
   configSchema: webhookConfigSchema,
+  // A receiver of your own: no limit unless `rateLimits` sets one; its 429s are honoured all the same.
+  rateLimit: { defaults: {}, targets: (config) => [config.url] },
   render(event, incident) {
     return { event, fingerprint: incident.fingerprint, body: JSON.stringify({ event, incident }) };
   },

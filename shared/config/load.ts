@@ -8,7 +8,8 @@ import type { z } from 'zod';
 import { CHANNEL_TYPES, channelByType } from '../channels/index.ts';
 import { formatPath } from '../zod-issues.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
-import { CHANNEL_NAME, configFileSchema, type ChannelConfig, type ConfigFile, type TocsinConfig } from './schema.ts';
+import type { ChannelRateLimit, RateLimitSettings } from '../delivery/rate-limit.ts';
+import { CHANNEL_NAME, configFileSchema, type ChannelConfig, type ChannelRateLimitEntry, type ConfigFile, type TocsinConfig } from './schema.ts';
 import { envResolver, substitutePlaceholders, type SecretResolver } from './secrets.ts';
 
 export type ConfigFormat = 'yaml' | 'json';
@@ -178,6 +179,7 @@ function validate(
     ...channelResult.problems,
     ...checkRouteChannels(raw, templates),
     ...checkGroupedChannels(raw, channelResult.channels),
+    ...checkRateLimitChannels(raw),
   ];
   // A placeholder that could not be filled also fails validation at the same place; the
   // placeholder message is the one that says what to fix.
@@ -207,7 +209,37 @@ function toTocsinConfig(file: ConfigFile, channels: Record<string, ChannelConfig
     },
     maintenance: file.maintenance,
     autoResolveAfterMs: defaults.autoResolveAfter,
+    rateLimits: rateLimitSettingsOf(file.rateLimits, channels),
   };
+}
+
+/** `rateLimits:` resolved: each override merged over its channel type's defaults. */
+function rateLimitSettingsOf(file: ConfigFile['rateLimits'], channels: Record<string, ChannelConfig>): RateLimitSettings {
+  const resolved: Record<string, ChannelRateLimit | 'off'> = {};
+  for (const [name, entry] of Object.entries(file.channels)) {
+    const type = Object.hasOwn(channels, name) ? channels[name]?.type : undefined;
+    resolved[name] = entry === 'off' ? 'off' : mergeRateLimit(entry, type === undefined ? undefined : channelByType(type)?.rateTargets?.defaults);
+  }
+  return { maxWaitMs: file.maxWait, channels: resolved };
+}
+
+function mergeRateLimit(entry: ChannelRateLimitEntry, defaults: ChannelRateLimit | undefined): ChannelRateLimit {
+  const base = defaults?.rate;
+  const rate =
+    entry.limit !== undefined && entry.per !== undefined
+      ? { limit: entry.limit, perMs: entry.per, burst: entry.burst ?? 1 }
+      : base && { ...base, burst: entry.burst ?? base.burst };
+  const dailyCap = entry.dailyCap ?? defaults?.dailyCap;
+  return { ...(rate ? { rate } : {}), ...(dailyCap === undefined ? {} : { dailyCap }) };
+}
+
+/** Every channel `rateLimits.channels` names must be defined. */
+function checkRateLimitChannels(raw: unknown): ConfigProblem[] {
+  if (!isRecord(raw) || !isRecord(raw.rateLimits) || !isRecord(raw.rateLimits.channels)) return [];
+  const defined = isRecord(raw.channels) ? raw.channels : {};
+  return Object.keys(raw.rateLimits.channels)
+    .filter((name) => !Object.hasOwn(defined, name))
+    .map((name) => ({ path: formatPath(['rateLimits', 'channels', name]), message: `unknown channel ${JSON.stringify(name)}` }));
 }
 
 /** Each channel entry through its own module's schema (but those set aside); the zod pass already checked the shape. */

@@ -8,6 +8,7 @@ import { DEFAULT_SEND_TIMEOUT_MS } from '../channels/channel.ts';
 // decide.ts, not the dedup index: the index also loads the DynamoDB adapter and its SDK.
 import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from '../dedup/decide.ts';
 import { DEFAULT_DELIVERY_BACKOFF, type BackoffSettings } from '../delivery/backoff.ts';
+import { DEFAULT_MAX_WAIT_MS, type RateLimitSettings } from '../delivery/rate-limit.ts';
 import { CLOUDS, SEVERITIES, SOURCE_KINDS, type Cloud, type Severity, type SourceKind } from '../incident.ts';
 import { GROUP_FIELDS, LABEL_PREFIX } from '../grouping/group.ts';
 import { maintenanceSchema, type MaintenanceWindow } from '../silences/maintenance.ts';
@@ -80,6 +81,8 @@ export interface TocsinConfig {
   readonly maintenance?: readonly MaintenanceWindow[] | undefined;
   /** `defaults.autoResolveAfter` (ms): resolve a firing incident not heard of for this long; 0 never. */
   readonly autoResolveAfterMs?: number | undefined;
+  /** `rateLimits`: per-channel overrides of the channel types' rate limits; the types' defaults when absent. */
+  readonly rateLimits?: RateLimitSettings | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -176,6 +179,25 @@ const routeSchema = strictObject({
   }
 });
 
+// Rate limits per channel target (`rateLimits:`): overrides by channel name of what each channel
+// type assumes its destination accepts (shared/delivery/rate-limit.ts). `limit` per `per`, with
+// `burst` sent at once after a quiet spell; `dailyCap` counts notices per UTC day (SMS); `off`
+// sends as fast as deliveries come. Keys left out keep the type's default.
+const channelRateLimitSchema = strictObject({
+  limit: z.int().positive().optional(),
+  per: duration({ positive: true }).optional(),
+  burst: z.int().positive().optional(),
+  dailyCap: z.int().positive().optional(),
+}).refine((entry) => (entry.limit === undefined) === (entry.per === undefined), 'set limit and per together (e.g. limit: 1, per: 1s)');
+
+const rateLimitsSchema = strictObject({
+  /** A destination's Retry-After longer than this is cut to it. */
+  maxWait: duration({ positive: true }).default(DEFAULT_MAX_WAIT_MS),
+  channels: z.record(z.string(), z.union([z.literal('off'), channelRateLimitSchema])).default({}),
+});
+
+export type ChannelRateLimitEntry = z.output<typeof channelRateLimitSchema>;
+
 export const configFileSchema = strictObject({
   ingest: strictObject({
     // A blank token would read as "no token" to some checks and as a secret to others.
@@ -205,6 +227,7 @@ export const configFileSchema = strictObject({
     autoResolveAfter: duration({ positive: false }).default(0),
   }).prefault({}),
   maintenance: maintenanceSchema.default([]),
+  rateLimits: rateLimitsSchema.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

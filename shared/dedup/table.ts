@@ -4,8 +4,10 @@
 //   delivery marker:  pk = delivery#<fingerprint>#<transitionId>#<channel>  (always an expiresAt)
 //   message ref:      pk = message#<fingerprint>#<channel>                  (always an expiresAt;
 //                     shared/message-refs/dynamodb.ts)
+//   rate state:       pk = rate#<channel type>#<hash of the target>, cap#<channel>  (always an
+//                     expiresAt; shared/delivery/rate-limit-dynamodb.ts)
 // Fingerprints are `<source kind>:<hex>` (shared/fingerprint.ts), so they never start with
-// `delivery#` or `message#`.
+// `delivery#`, `message#`, `rate#` or `cap#`.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const PARTITION_KEY = 'pk';

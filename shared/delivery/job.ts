@@ -15,6 +15,12 @@ export interface DeliveryJob {
   readonly transitionId: string;
   /** 1 for the first try; the queue adapter increments it on each retry. */
   readonly attempt: number;
+  /** The other channels this notice goes to (its routes'), when there are any: where it is told when SMS is capped. */
+  readonly alsoTo?: readonly string[] | undefined;
+  /** A send slot reserved under the channel target's rate limit (epoch ms): the job waits for it, not counted as an attempt. */
+  readonly rateSlotAtMs?: number | undefined;
+  /** "Too many requests" answers waited out so far (not counted as attempts up to FREE_THROTTLED_ANSWERS). */
+  readonly throttled?: number | undefined;
   /**
    * Set for a digest (shared/grouping): the job tells these notices in one message, and its line
    * in the queue, the claims and the history is the group's (jobFingerprint). `event` and

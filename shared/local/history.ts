@@ -42,7 +42,7 @@ export type HistoryEntry =
       readonly channel: string;
       readonly event: string;
       readonly attempt: number;
-      readonly outcome: 'delivered' | 'already-delivered' | 'superseded' | 'retry' | 'dead-letter' | 'interrupted';
+      readonly outcome: 'delivered' | 'already-delivered' | 'superseded' | 'retry' | 'dead-letter' | 'interrupted' | 'rate-limited' | 'capped';
       readonly reason?: string | undefined;
       readonly deliveryId: string;
       readonly nextAttemptAt?: string | undefined;

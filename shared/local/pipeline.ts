@@ -28,6 +28,7 @@ import { SqliteIncidentStore } from '../dedup/sqlite-store.ts';
 import { SqliteMessageRefs } from '../message-refs/sqlite.ts';
 import { backoffDelay } from '../delivery/backoff.ts';
 import { SqliteDeliveryClaims } from '../delivery/claims-sqlite.ts';
+import { SqliteRateLimitStore } from '../delivery/rate-limit-sqlite.ts';
 import { deliveryIdOf, jobTitle, type DeliveryJob } from '../delivery/job.ts';
 import { deliveryKeyOf, runDeliveryJob, type DeliveryOutcome } from '../delivery/worker.ts';
 import type { Incident, Status } from '../incident.ts';
@@ -123,6 +124,8 @@ export class LocalPipeline {
   /** The message each channel posted per incident (Slack bot mode edits it on resolve). */
   readonly messageRefs: SqliteMessageRefs;
   readonly queues: LocalQueues;
+  /** Rate limits per channel target and the SMS daily count: a reservation survives a restart. */
+  readonly rateLimits: SqliteRateLimitStore;
   readonly history: History;
   readonly rejected: RejectedPayloads;
   readonly silences: LocalSilences;
@@ -165,6 +168,7 @@ export class LocalPipeline {
     this.claims = new SqliteDeliveryClaims(options.database);
     this.messageRefs = new SqliteMessageRefs(options.database, { now: this.#now });
     this.queues = new LocalQueues(options.database);
+    this.rateLimits = new SqliteRateLimitStore(options.database);
     this.history = new History(options.database);
     this.rejected = new RejectedPayloads(options.database);
     this.silences = new LocalSilences(options.database);
@@ -659,6 +663,7 @@ export class LocalPipeline {
         sendTimeoutMs: this.config.delivery.sendTimeoutMs,
         maxAttempts: this.config.delivery.maxAttempts,
         backoff: this.config.delivery.backoff,
+        rateLimits: { store: this.rateLimits, settings: this.config.rateLimits },
         now: this.#now,
         ...(this.#random ? { random: this.#random } : {}),
       });
@@ -716,6 +721,25 @@ export class LocalPipeline {
         return;
       case 'busy':
         this.queues.postponeDelivery(row.id, nowMs + outcome.delayMs, nowMs);
+        return;
+      case 'rate-limited': {
+        const dueAtMs = nowMs + outcome.delayMs;
+        this.queues.deferDelivery(row.id, outcome.job, dueAtMs, outcome.reason, nowMs);
+        // Only the destination's own "too many requests" goes in the history: a wait for a slot
+        // is the limiter working, one per notice in a storm.
+        if (outcome.job.throttled !== job.throttled) {
+          this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), {
+            ...base,
+            outcome: 'rate-limited',
+            reason: outcome.reason,
+            nextAttemptAt: new Date(dueAtMs).toISOString(),
+          });
+        }
+        return;
+      }
+      case 'capped':
+        this.queues.removeDelivery(row.id);
+        this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), { ...base, outcome: 'capped', reason: outcome.reason });
         return;
       case 'retry': {
         const dueAtMs = nowMs + outcome.delayMs;
@@ -780,6 +804,12 @@ export class LocalPipeline {
       case 'already-delivered':
       case 'busy':
         return;
+      case 'rate-limited':
+        if (outcome.job.throttled !== job.throttled) this.#log(`tocsin: delivery waits: ${what}: ${outcome.reason}`);
+        return;
+      case 'capped':
+        this.#log(`tocsin: not sent: ${what}: ${outcome.reason}`);
+        return;
       case 'retry':
         this.metrics.deliveryFailures.inc({ channel, outcome: 'retry' });
         this.#log(
@@ -802,6 +832,7 @@ export class LocalPipeline {
         this.claims.sweep(now);
         this.messageRefs.sweep();
         this.groups.sweep(now);
+        this.rateLimits.sweep(now.getTime());
         this.silences.prune(now.getTime() - SILENCE_RETENTION_MS);
         this.history.prune(new Date(now.getTime() - this.#retentionMs).toISOString());
       });

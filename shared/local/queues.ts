@@ -167,6 +167,14 @@ export class LocalQueues {
     this.#db.run('UPDATE delivery_queue SET due_at = ?, updated_at = ? WHERE id = ?', dueAtMs, nowMs, id);
   }
 
+  /**
+   * Looks at the job again at `dueAtMs` without counting an attempt (it waits for its rate-limit
+   * slot), keeping what the job now holds (the slot, the "too many requests" answers so far).
+   */
+  deferDelivery(id: number, job: DeliveryJob, dueAtMs: number, reason: string, nowMs: number): void {
+    this.#db.run('UPDATE delivery_queue SET body = ?, due_at = ?, reason = ?, updated_at = ? WHERE id = ?', JSON.stringify({ ...job, attempt: 1 }), dueAtMs, reason, nowMs, id);
+  }
+
   deadLetterDelivery(id: number, reason: string, nowMs: number): void {
     this.#db.run("UPDATE delivery_queue SET state = 'dead', reason = ?, updated_at = ? WHERE id = ?", reason, nowMs, id);
   }

@@ -18,6 +18,7 @@
 // silences        one per silence (JSON), by end time (active ones are those not yet ended)
 // record_timers   one per firing record that the scheduler must look at: when (dueAtOf in
 //                 shared/dedup/record.ts) and the silence holding it, if any
+// rate_limits     per channel target (rate#…) or SMS channel (cap#…): rate state as JSON
 // digest_groups   per group × channel (shared/grouping): digests made so far, when the last
 //                 went out, and when the pending notices are due (the group timer)
 // digest_pending  notices waiting in a group for its next digest, in arrival order
@@ -135,7 +136,13 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX IF NOT EXISTS incident_queue_line ON incident_queue (fingerprint, id) WHERE state = 'ready';
   `,
-  // 6: grouping into digests (issue 16; new tables only): the group timers and their pending notices.
+  // 6: rate limits (shared/delivery/rate-limit-sqlite.ts): per channel target, the next free
+  // slot and any block a destination asked for; per SMS channel, the day's count.
+  `
+  CREATE TABLE rate_limits (key TEXT PRIMARY KEY, state TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
+  `,
+  // 7: grouping into digests (issue 16; new tables only): the group timers and their pending notices.
   `
   CREATE TABLE digest_groups (
     line TEXT PRIMARY KEY,

@@ -102,6 +102,10 @@ export function planDispatch<Decision extends DispatchDecision>(
 
   const routing = router.route(told);
   const routed = routing.severity === told.severity ? told : { ...told, severity: routing.severity };
-  const jobs = routing.channels.map((channel) => ({ event, incident: routed, channel, transitionId, attempt: 1 }));
+  const jobs = routing.channels.map((channel): DeliveryJob => {
+    // Where a notice is also told, for a channel that cannot tell it (an SMS channel past its daily cap).
+    const alsoTo = routing.channels.filter((other) => other !== channel);
+    return { event, incident: routed, channel, transitionId, attempt: 1, ...(alsoTo.length > 0 ? { alsoTo } : {}) };
+  });
   return { decision, routing, jobs };
 }

@@ -21,6 +21,12 @@ export const incidentMessageSchema = z.object({
 /** A delivery job on the deliveries queue; `receivedAt` (ingest time) feeds the latency metric. */
 export interface DeliveryMessage extends DeliveryJob {
   readonly receivedAt?: string | undefined;
+  /**
+   * Failed attempts before this message was sent: a job that waited for its rate-limit slot is
+   * sent again as a new message (its receive count starts over), and its attempt is this plus
+   * the message's ApproximateReceiveCount.
+   */
+  readonly priorAttempts?: number | undefined;
 }
 
 export const deliveryMessageSchema = z.object({
@@ -30,6 +36,10 @@ export const deliveryMessageSchema = z.object({
   transitionId: z.string().refine(isTransitionId, 'is not a transition id (v<version>.<event time>)'),
   attempt: z.int().min(1),
   receivedAt: isoDateTime.optional(),
+  alsoTo: z.array(z.string().min(1)).optional(),
+  rateSlotAtMs: z.int().nonnegative().optional(),
+  throttled: z.int().nonnegative().optional(),
+  priorAttempts: z.int().nonnegative().optional(),
 }) satisfies z.ZodType<DeliveryMessage>;
 
 /** Thrown for a body that is not the expected message; names the problem, never quotes the body. */

@@ -4,6 +4,7 @@
 import { DynamoDbIncidentStore } from '../dedup/dynamodb-store.ts';
 import { DynamoDbDeliveryClaims } from '../delivery/claims-dynamodb.ts';
 import { DynamoDbMessageRefs } from '../message-refs/dynamodb.ts';
+import { DynamoDbRateLimitStore } from '../delivery/rate-limit-dynamodb.ts';
 import type { DedupSettings } from '../dedup/settings.ts';
 import { dynamoDbClient } from './clients.ts';
 import { ENV, positiveIntEnv, requireEnv, type Env } from './env.ts';
@@ -44,4 +45,9 @@ export function resetIncidentStore(): void {
 /** The message refs (Slack bot mode) on the same state table (STATE_TABLE_NAME). */
 export function messageRefsFromEnv(env: Env = process.env): DynamoDbMessageRefs {
   return new DynamoDbMessageRefs({ client: dynamoDbClient(), tableName: requireEnv(env, ENV.stateTableName) });
+}
+
+/** Rate limits per channel target and the SMS daily count, on the same state table (STATE_TABLE_NAME). */
+export function rateLimitStoreFromEnv(env: Env = process.env): DynamoDbRateLimitStore {
+  return new DynamoDbRateLimitStore({ client: dynamoDbClient(), tableName: requireEnv(env, ENV.stateTableName) });
 }

@@ -29,7 +29,8 @@ describe('AWS chain: happy paths', () => {
     await chain.runUntilIdle();
     const ok = await chain.publish(fixture('cloudwatch', 'lambda-sns-single-metric-ok.json'));
     expect(ok).toEqual({ ok: true, result: { accepted: 1, rejected: 0 } });
-    await chain.runUntilIdle();
+    // Slack takes one message a second per webhook: the OK waits for its slot (a delayed message).
+    await chain.settle();
 
     const events = chain.webhookEvents();
     expect(events.map((event) => [event.event, event.incident.status])).toEqual([
@@ -53,7 +54,12 @@ describe('AWS chain: happy paths', () => {
     const answer = await chain.alertmanager(raw);
     expect(answer.statusCode).toBe(202);
     expect(answer.json).toMatchObject({ accepted: alerts, source: 'alertmanager' });
-    await chain.runUntilIdle();
+    const slackBefore = chain.slack.requests.length;
+    const startedAt = chain.clock.now();
+    // Slack's webhook takes one a second: the group's notices to it are paced, each on its slot.
+    await chain.settle();
+    expect(chain.slack.requests.length - slackBefore).toBe(alerts);
+    expect(chain.clock.now() - startedAt).toBeGreaterThanOrEqual((alerts - 1) * 1_000);
 
     const delivered = chain.webhookEvents().slice(before);
     expect(delivered).toHaveLength(alerts);

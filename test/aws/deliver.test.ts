@@ -157,11 +157,17 @@ describe('deliver handler', () => {
     expect(retry).toMatchObject({ channel: 'hook', attempt: 3, delaySeconds: 30, reason: 'HTTP 500: upstream broke' });
   });
 
-  it('honours Retry-After on a 429 as the least delay', async () => {
+  it("waits out a 429's Retry-After as a new delayed message, not as a failed attempt", async () => {
     recorder.respondWith(() => ({ status: 429, headers: { 'retry-after': '90' }, body: '' }));
-    const record = deliveryRecord(jobFor('hook'), 1);
-    expect(await deliver([record])).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
-    expect(sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.VisibilityTimeout)).toEqual([90]);
+    const job = jobFor('hook');
+    const record = deliveryRecord(job, 2);
+    expect(await deliver([record])).toEqual({ batchItemFailures: [] });
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+    const sends = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    expect(sends).toHaveLength(1);
+    expect(sends[0]).toMatchObject({ QueueUrl: DELIVERIES_QUEUE_URL, DelaySeconds: 90 });
+    // The second receive failed once before (the first); this one was the destination's limit.
+    expect(JSON.parse(sends[0]!.MessageBody!)).toEqual({ ...job, attempt: 1, priorAttempts: 1, throttled: 1 });
   });
 
   it('derives the queue URL from the record when DELIVERIES_QUEUE_URL is not set', async () => {

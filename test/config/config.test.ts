@@ -341,7 +341,7 @@ routes:
 `;
     expect(await problems(text)).toEqual([
       { path: 'routes[0].mach', message: 'unknown key (expected one of match, channels, continue, severity, autoResolveAfter, groupBy, groupWait, groupInterval)' },
-      { path: 'routs', message: 'unknown key (expected one of ingest, channels, routes, defaults, maintenance)' },
+      { path: 'routs', message: 'unknown key (expected one of ingest, channels, routes, defaults, maintenance, rateLimits)' },
     ]);
   });
 
@@ -446,5 +446,42 @@ describe('route grouping (groupBy, groupWait, groupInterval)', () => {
     expect(found).toHaveLength(1);
     expect(found[0]?.path).toBe('routes[0].channels[0]');
     expect(found[0]?.message).toMatch(/^channel "hook" is of type pagerduty, which takes no digests \(pagerduty, splunk-oncall, opsgenie group alerts by their own keys\)/);
+  });
+});
+
+describe('rateLimits', () => {
+  const base = [
+    'channels:',
+    '  chat: { type: slack, webhookUrl: "https://hooks.slack.com/services/T0/B0/x" }',
+    '  pager: { type: sms, phoneNumbers: ["+15555550100"] }',
+    '  hook: { type: webhook, url: "http://127.0.0.1:9999/hook" }',
+    'routes:',
+    '  - channels: [chat, pager, hook]',
+  ].join('\n');
+
+  it('defaults to the channel types\' own limits and a 15-minute maxWait', async () => {
+    const config = await loadConfigText(`${base}\n`);
+    expect(config.rateLimits).toEqual({ maxWaitMs: 15 * 60_000, channels: {} });
+  });
+
+  it('merges an override over its channel type\'s defaults, and takes "off"', async () => {
+    const config = await loadConfigText(
+      `${base}\nrateLimits:\n  maxWait: 2m\n  channels:\n    chat: { limit: 5, per: 1s, burst: 5 }\n    pager: { dailyCap: 10 }\n    hook: off\n`,
+    );
+    expect(config.rateLimits).toEqual({
+      maxWaitMs: 120_000,
+      channels: {
+        chat: { rate: { limit: 5, perMs: 1_000, burst: 5 } },
+        pager: { rate: { limit: 20, perMs: 3_600_000, burst: 5 }, dailyCap: 10 },
+        hook: 'off',
+      },
+    });
+  });
+
+  it('names a channel that is not defined, and a limit without its period', async () => {
+    expect(await problems(`${base}\nrateLimits:\n  channels:\n    chatt: { limit: 1, per: 1s }\n    chat: { limit: 1 }\n`)).toEqual([
+      { path: 'rateLimits.channels.chat', message: 'set limit and per together (e.g. limit: 1, per: 1s)' },
+      { path: 'rateLimits.channels.chatt', message: 'unknown channel "chatt"' },
+    ]);
   });
 });

@@ -155,9 +155,23 @@ describe('runDeliveryJob', () => {
     expect(recorder.requests).toHaveLength(1);
   });
 
-  it('waits at least as long as Retry-After asks', async () => {
+  it('waits as long as a 429 Retry-After asks, without counting an attempt', async () => {
     recorder.respondWith(() => ({ status: 429, headers: { 'retry-after': '7' } }));
-    await expect(runDeliveryJob(job(), deps)).resolves.toEqual({ kind: 'retry', delayMs: 7_000, reason: 'HTTP 429' });
+    const queued = job();
+    await expect(runDeliveryJob(queued, deps)).resolves.toEqual({
+      kind: 'rate-limited',
+      delayMs: 7_000,
+      job: { ...queued, rateSlotAtMs: undefined, throttled: 1 },
+      reason: 'audit answered too many requests (HTTP 429); waiting 7 s',
+    });
+  });
+
+  it('waits at least as long as a 503 Retry-After asks (an attempt), bounded by rateLimits.maxWait', async () => {
+    recorder.respondWith(() => ({ status: 503, headers: { 'retry-after': '7' } }));
+    await expect(runDeliveryJob(job(), deps)).resolves.toEqual({ kind: 'retry', delayMs: 7_000, reason: 'HTTP 503' });
+    recorder.respondWith(() => ({ status: 503, headers: { 'retry-after': '99999999999999999999999' } }));
+    const outcome = await runDeliveryJob(job(), deps);
+    expect(outcome).toEqual({ kind: 'retry', delayMs: 15 * 60_000, reason: 'HTTP 503' });
   });
 
   it('retries a timeout', async () => {

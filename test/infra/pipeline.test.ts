@@ -475,10 +475,10 @@ describe('IAM', () => {
     expect([...STATE_TABLE_ACTIONS]).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
   });
 
-  it('lets deliver send only to its dead-letter queue (retries wait on the same message)', () => {
+  it('lets deliver send only to its dead-letter queue and back to the deliveries queue (a job waiting for its rate-limit slot)', () => {
     const sends = statementsOf(template, id('deliver:role')).filter((s) => s.Action.includes('sqs:SendMessage'));
     expect(sends).toHaveLength(1);
-    expect(sends[0]?.Resource).toEqual({ 'Fn::GetAtt': [id('deliveriesDlq'), 'Arn'] });
+    expect(referencedIds(sends[0]?.Resource)).toEqual(new Set([id('deliveriesQueue'), id('deliveriesDlq')]));
   });
 
   it('keeps the SMS grant off every topic and endpoint ARN with a deny', () => {
