@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.tools/', 'dist/', 'coverage/', '.tocsin/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.tools/', 'dist/', 'lib/', 'coverage/', '.tocsin/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -57,3 +57,23 @@ export function deliveryQueueSettings(document: Readonly<Record<string, unknown>
 function hours(ms: number): string {
   return ms % 3_600_000 === 0 ? `${String(ms / 3_600_000)}h` : `${(ms / 3_600_000).toFixed(1)}h`;
 }
+
+/** What deliver needs besides one send: cold start, config and secret reads, the claim. */
+export const DELIVER_OVERHEAD_MS = 5_000;
+
+/**
+ * Refuses a `defaults.sendTimeout` the deliver function cannot wait out: the jobs of a batch are
+ * sent concurrently, so one send plus the overhead must fit in deliver's timeout, or Lambda
+ * stops the function mid-send and the claim's lease outlives it.
+ */
+export function deliverySendSettings(document: Readonly<Record<string, unknown>>, where: string, deliverTimeoutMs: number): { readonly sendTimeoutMs: number } {
+  const parsed = configFileSchema.shape.defaults.safeParse(document['defaults']);
+  if (!parsed.success) throw new ConfigDocumentError(`${where}: defaults: ${formatIssues(parsed.error)}`);
+  const sendTimeoutMs = parsed.data.sendTimeout;
+  if (sendTimeoutMs + DELIVER_OVERHEAD_MS > deliverTimeoutMs) {
+    throw new ConfigDocumentError(
+      `${where}: defaults.sendTimeout is ${String(sendTimeoutMs / 1000)} s, but deliver times out after ${String(deliverTimeoutMs / 1000)} s and needs ${String(DELIVER_OVERHEAD_MS / 1000)} s besides the send: lower sendTimeout or raise functionProps.deliver.timeout to at least ${String(Math.ceil((sendTimeoutMs + DELIVER_OVERHEAD_MS) / 1000))} s`,
+    );
+  }
+  return { sendTimeoutMs };
+}

@@ -6,9 +6,10 @@
 //   Alertmanager / Grafana ─► http-ingest (URL) ───┼─► incidents queue ─► dispatch ─► deliveries queue ─► deliver
 //   Azure / GCP forwarders (IAM principals) ───────┘        │ DLQ                        │ DLQ
 //   unparseable payloads ─► rejected queue                   ▼                            ▼
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -26,7 +27,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { GENERATED_TOKEN_KEY, loadConfigDocument, withIngestToken, type ConfigSource } from './config-document.ts';
-import { deliveryQueueSettings, type DeliveryQueueSettings } from './delivery-window.ts';
+import { deliverySendSettings, deliveryQueueSettings, type DeliveryQueueSettings } from './delivery-window.ts';
 import { ForwarderAccess, type ForwardersProps } from './forwarders.ts';
 
 export interface TocsinPipelineProps {
@@ -45,11 +46,72 @@ export interface TocsinPipelineProps {
    */
   readonly channelSecretArn?: string;
   /**
-   * SNS topics, besides the pipeline's own alert topic, that sns-ingest subscribes to and accepts
-   * messages from (for example topics in other accounts that allow this account to subscribe).
+   * Existing SNS topics, besides the pipeline's own alert topic, that sns-ingest subscribes to and
+   * accepts messages from (for example `sns.Topic.fromTopicArn(...)` for topics in other accounts
+   * or regions; their owner must let this account subscribe: infra/README.md).
    * @default only the alert topic
    */
+  readonly alarmTopics?: readonly sns.ITopic[];
+  /**
+   * The same as `alarmTopics`, by ARN (what the `tocsin:allowedTopicArns` context key fills).
+   * @default none
+   */
   readonly allowedTopicArns?: readonly string[];
+  /**
+   * An existing state table instead of a new one. It must have the partition key `pk` (string)
+   * and TTL on `expiresAt`; dispatch and deliver get GetItem and UpdateItem on it (and
+   * kms:Encrypt/Decrypt/GenerateDataKey on its `encryptionKey`, when the ITable names one).
+   * @default a new on-demand table with point-in-time recovery
+   */
+  readonly table?: dynamodb.ITable;
+  /**
+   * The KMS key that encrypts the alert and health topics. The construct adds the statement that
+   * lets CloudWatch alarms of this account use it to a key it can change (a `kms.Key` in the same
+   * app); the owner of an imported key must add that statement (infra/README.md) themselves.
+   * @default a new key with rotation on
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Where the pipeline's own health alarms (and their recovery) go: an existing SNS topic, or
+   * any CloudWatch alarm action. With an action that is not a topic, no health topic exists and
+   * `alarmEmail` is refused.
+   * @default a new health topic, encrypted with the topic key
+   */
+  readonly alarmAction?: sns.ITopic | cloudwatch.IAlarmAction;
+  /**
+   * Memory, timeout and reserved concurrency per function. dispatch's and deliver's timeouts
+   * also set their queue's visibility timeout (6 times the timeout); deliver's must leave 5 s
+   * after the config's `defaults.sendTimeout`.
+   * @default sns-ingest and http-ingest 256 MB and 10 s, dispatch 512 MB and 30 s, deliver 256 MB
+   *   and 30 s; reserved concurrency only on http-ingest (`httpIngestReservedConcurrency`)
+   */
+  readonly functionProps?: Partial<Readonly<Record<TocsinFunctionName, TocsinFunctionProps>>>;
+  /**
+   * Delivery jobs per deliver invocation (1 to 10); the jobs of one batch are sent concurrently.
+   * @default 5
+   */
+  readonly deliverBatchSize?: number;
+  /**
+   * What happens to the resources that hold data (state table, channel secret, topic key,
+   * rejected-payloads bucket, log groups) when the pipeline is removed from the stack or the
+   * stack is destroyed. With RETAIN the table also gets deletion protection. A bucket that still
+   * holds objects cannot be destroyed: empty it first.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * CloudWatch namespace of the functions' metrics (Powertools `POWERTOOLS_METRICS_NAMESPACE`)
+   * and of the alarm that reads one of them; give each pipeline in an account its own.
+   * @default 'Tocsin'
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * A KMS key for the functions' log groups. Its key policy must let
+   * `logs.<region>.amazonaws.com` use it; the construct adds that statement to a key it can
+   * change (a `kms.Key` in the same app).
+   * @default log groups encrypted by CloudWatch Logs
+   */
+  readonly logsEncryptionKey?: kms.IKey;
   /**
    * Re-notify interval for an incident that keeps firing; overrides `defaults.renotifyAfter` in
    * the stored config. Whole minutes.
@@ -58,8 +120,8 @@ export interface TocsinPipelineProps {
   readonly renotifyAfter?: Duration;
   /**
    * How long a resolved incident's record (and its delivery markers) is kept before the
-   * table's TTL removes it.
-   * @default 7 days
+   * table's TTL removes it; overrides `defaults.resolvedTtl` in the config.
+   * @default the config's value (7 days when it has none)
    */
   readonly resolvedTtl?: Duration;
   /**
@@ -68,12 +130,12 @@ export interface TocsinPipelineProps {
    */
   readonly alarmEmail?: string;
   /**
-   * Age of the oldest message on the incidents or deliveries queue that raises an alarm.
+   * How long the incidents queue's oldest message, or any deliveries-queue message ready to be
+   * sent, may wait before an alarm is raised. (Delivery retries wait hidden on the deliveries
+   * queue for their backoff, so its alarm counts only messages ready to go.)
    * @default 5 minutes
    */
   readonly maxQueueAge?: Duration;
-  /** Active X-Ray tracing on every function. @default false */
-  readonly tracing?: boolean;
   /** Retention of the functions' log groups. @default one month */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -102,22 +164,59 @@ export interface TocsinPipelineProps {
 
 export type TocsinFunctionName = 'sns-ingest' | 'http-ingest' | 'dispatch' | 'deliver';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** What `functionProps` may change per function. */
+export interface TocsinFunctionProps {
+  /** Memory in MB (128 to 10240). */
+  readonly memorySize?: number;
+  /** At most 15 minutes, whole seconds. */
+  readonly timeout?: Duration;
+  /** Reserved concurrency; for http-ingest this replaces `httpIngestReservedConcurrency`. */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+export const FUNCTION_NAMES: readonly TocsinFunctionName[] = ['sns-ingest', 'http-ingest', 'dispatch', 'deliver'];
+
+/**
+ * The package's root, where functions/aws/*.ts are: one level up from infra/ in a checkout, two
+ * from lib/infra/ in an installed package.
+ */
+const PACKAGE_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+/**
+ * A checkout bundles with its own lock file; an installed package has none (npm does not publish
+ * it), so NodejsFunction finds the app's lock file and bundles from the app's node_modules.
+ */
+const LOCK_FILE = existsSync(join(PACKAGE_ROOT, 'package-lock.json')) ? join(PACKAGE_ROOT, 'package-lock.json') : undefined;
+
+function packageRoot(from: string): string {
+  for (let dir = from, up = 0; up < 3; dir = dirname(dir), up += 1) {
+    if (existsSync(join(dir, 'functions', 'aws', 'deliver.ts'))) return dir;
+  }
+  throw new Error(`cannot find Tocsin's functions/aws above ${from}: is the package installed with its sources?`);
+}
 /** The incidents queue's redrive limit (the deliveries queue's follows the config: delivery-window.ts). */
 const MAX_RECEIVE_COUNT = 5;
 const DEAD_LETTER_RETENTION = Duration.days(14);
-const DEFAULT_RESOLVED_TTL = Duration.days(7);
 const STANDARD_PARAMETER_MAX_BYTES = 4096;
 const ADVANCED_PARAMETER_MAX_BYTES = 8192;
 /** Secrets Manager appends 6 random characters to a secret's name in its complete ARN. */
 const COMPLETE_SECRET_ARN = /^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 
-const TIMEOUTS: Readonly<Record<TocsinFunctionName, Duration>> = {
+export const DEFAULT_TIMEOUTS: Readonly<Record<TocsinFunctionName, Duration>> = {
   'sns-ingest': Duration.seconds(10),
   'http-ingest': Duration.seconds(10),
   dispatch: Duration.seconds(30),
   deliver: Duration.seconds(30),
 };
+export const DEFAULT_MEMORY_MB: Readonly<Record<TocsinFunctionName, number>> = {
+  'sns-ingest': 256,
+  'http-ingest': 256,
+  dispatch: 512,
+  deliver: 256,
+};
+export const DEFAULT_DELIVER_BATCH_SIZE = 5;
+export const DEFAULT_METRICS_NAMESPACE = 'Tocsin';
+/** Lambda's longest timeout. */
+const MAX_TIMEOUT_SECONDS = 900;
 
 /** The item-level actions the dedup store and delivery markers use: no queries, scans or deletes. */
 export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
@@ -145,7 +244,6 @@ const BUNDLING: nodejs.BundlingOptions = {
 
 interface FunctionSpec {
   readonly description: string;
-  readonly memorySize: number;
   readonly environment: Readonly<Record<string, string>>;
   readonly reservedConcurrentExecutions?: number;
   readonly deadLetterQueue?: sqs.IQueue;
@@ -156,23 +254,36 @@ export class TocsinPipeline extends Construct {
   readonly incidentsDeadLetterQueue: sqs.Queue;
   readonly deliveriesQueue: sqs.Queue;
   readonly deliveriesDeadLetterQueue: sqs.Queue;
-  /** Raw payloads that could not be parsed, and sns-ingest events that failed every retry. */
+  /** Raw payloads that could not be parsed (http-ingest, sns-ingest and the forwarders). */
   readonly rejectedQueue: sqs.Queue;
+  /**
+   * SNS events sns-ingest never handled: SNS could not invoke it (the alert topic's
+   * subscription DLQ) or it failed every asynchronous retry (the function's DLQ). They hold SNS's
+   * own event shapes, not Tocsin messages, so they are kept apart from the rejected payloads.
+   */
+  readonly alertEventsDeadLetterQueue: sqs.Queue;
   /**
    * Bytes of rejected payloads too large for a queue message (the rejected message points at
    * the object): private, encrypted, TLS only, deleted after the rejected queue's retention.
    */
   readonly rejectedPayloadsBucket: s3.Bucket;
-  readonly stateTable: dynamodb.Table;
+  /** The state table: the one created, or the `table` prop. */
+  readonly stateTable: dynamodb.ITable;
   readonly configParameter: ssm.StringParameter;
   readonly channelSecret: secretsmanager.ISecret;
-  /** Encrypts both topics; CloudWatch may use it to publish alarms. */
-  readonly topicKey: kms.Key;
+  /** Encrypts both topics; CloudWatch may use it to publish alarms. The `encryptionKey` prop when given. */
+  readonly topicKey: kms.IKey;
   /** CloudWatch alarms publish here; sns-ingest turns them into incidents. */
   readonly alertTopic: sns.Topic;
-  /** The pipeline's own health alarms (e-mail), kept out of the pipeline it watches. */
-  readonly healthTopic: sns.Topic;
+  /**
+   * The pipeline's own health alarms, kept out of the pipeline it watches: the topic created,
+   * the `alarmAction` topic, or undefined when `alarmAction` is another kind of action.
+   */
+  readonly healthTopic: sns.ITopic | undefined;
+  /** What every health alarm triggers, on ALARM and on OK. */
+  readonly alarmAction: cloudwatch.IAlarmAction;
   readonly functions: Readonly<Record<TocsinFunctionName, nodejs.NodejsFunction>>;
+  readonly logGroups: Readonly<Record<TocsinFunctionName, logs.LogGroup>>;
   readonly httpIngestUrl: lambda.FunctionUrl;
   /** The channel-secret key the ingest token is read from (the config's `ingest.token` placeholder). */
   readonly ingestTokenKey: string;
@@ -180,38 +291,53 @@ export class TocsinPipeline extends Construct {
   readonly alarms: readonly cloudwatch.Alarm[];
   /** The deliveries queue's redrive limit and retention, derived from the config's retry window. */
   readonly deliverySettings: DeliveryQueueSettings;
+  readonly metricsNamespace: string;
 
   private readonly logRetention: logs.RetentionDays;
-  private readonly tracing: lambda.Tracing;
+  private readonly removalPolicy: RemovalPolicy;
+  private readonly logsEncryptionKey: kms.IKey | undefined;
+  private readonly functionSettings: Readonly<Record<TocsinFunctionName, { memorySize: number; timeout: Duration; reservedConcurrentExecutions?: number }>>;
   private readonly wildcardResourceReasons = new Map<iam.IRole, string[]>();
   private readonly healthAlarms: cloudwatch.Alarm[] = [];
+  private readonly logGroupsByName: Partial<Record<TocsinFunctionName, logs.LogGroup>> = {};
 
   constructor(scope: Construct, id: string, props: TocsinPipelineProps) {
     super(scope, id);
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    this.tracing = props.tracing === true ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED;
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.logsEncryptionKey = props.logsEncryptionKey;
+    this.metricsNamespace = metricsNamespaceOf(props.metricsNamespace);
+    this.functionSettings = functionSettingsOf(props.functionProps);
+    const deliverBatchSize = props.deliverBatchSize ?? DEFAULT_DELIVER_BATCH_SIZE;
+    if (!Number.isInteger(deliverBatchSize) || deliverBatchSize < 1 || deliverBatchSize > 10) {
+      throw new Error(`deliverBatchSize must be a whole number from 1 to 10 (SQS's batch without a long batching window): ${String(deliverBatchSize)}`);
+    }
     const config = loadConfigDocument(props.config);
+    const where = typeof props.config === 'string' ? props.config : 'the config';
     const { document, tokenKey } = withIngestToken(config.document, props.config, props.channelSecretArn);
     this.ingestTokenKey = tokenKey;
-    this.deliverySettings = deliveryQueueSettings(config.document, typeof props.config === 'string' ? props.config : 'the config');
+    this.deliverySettings = deliveryQueueSettings(config.document, where);
+    deliverySendSettings(config.document, where, this.functionSettings.deliver.timeout.toMilliseconds());
 
     this.incidentsDeadLetterQueue = this.deadLetterQueue('IncidentsDeadLetterQueue');
-    this.incidentsQueue = this.workQueue('IncidentsQueue', TIMEOUTS.dispatch, this.incidentsDeadLetterQueue, MAX_RECEIVE_COUNT);
+    this.incidentsQueue = this.workQueue('IncidentsQueue', this.functionSettings.dispatch.timeout, this.incidentsDeadLetterQueue, MAX_RECEIVE_COUNT);
     this.deliveriesDeadLetterQueue = this.deadLetterQueue('DeliveriesDeadLetterQueue');
     // A delivery is retried for as long as the config says (up to 12 hours per wait): the queue
     // redrives no sooner, and keeps the message for the whole window.
     this.deliveriesQueue = this.workQueue(
       'DeliveriesQueue',
-      TIMEOUTS.deliver,
+      this.functionSettings.deliver.timeout,
       this.deliveriesDeadLetterQueue,
       this.deliverySettings.maxReceiveCount,
       Duration.seconds(Math.ceil(this.deliverySettings.retentionMs / 1000)),
     );
-    this.rejectedQueue = new sqs.Queue(this, 'RejectedQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: DEAD_LETTER_RETENTION,
+    this.rejectedQueue = this.deadLetterQueue('RejectedQueue');
+    Validations.of(this.rejectedQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'The rejected queue is itself the end of the line, like a dead-letter queue: nothing consumes it, it keeps each unparseable payload 14 days for a person to read, and an alarm fires on its first message.',
     });
+    this.alertEventsDeadLetterQueue = this.deadLetterQueue('AlertEventsDeadLetterQueue');
 
     this.rejectedPayloadsBucket = new s3.Bucket(this, 'RejectedPayloadsBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -219,6 +345,7 @@ export class TocsinPipeline extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
       lifecycleRules: [{ expiration: DEAD_LETTER_RETENTION, abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: this.removalPolicy,
     });
     Validations.of(this.rejectedPayloadsBucket).acknowledge({
       id: 'AwsSolutions-S1',
@@ -226,23 +353,32 @@ export class TocsinPipeline extends Construct {
         'Only the two ingest functions write to this bucket, each through its own role, and every write is logged by the function that made it together with the object key; a separate access-log bucket would add cost and nothing a person needs.',
     });
 
-    this.stateTable = new dynamodb.Table(this, 'StateTable', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-    });
+    this.stateTable =
+      props.table ??
+      new dynamodb.Table(this, 'StateTable', {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: 'expiresAt',
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        removalPolicy: this.removalPolicy,
+        // A retained table outlives the stack; it should not go with one mistaken call either.
+        deletionProtection: this.removalPolicy === RemovalPolicy.RETAIN,
+      });
 
     this.configParameter = this.storeConfig(document, props);
     this.channelSecret = this.secret(props.channelSecretArn);
 
-    this.topicKey = new kms.Key(this, 'TopicKey', {
-      description: 'Encrypts the Tocsin alert and health topics; CloudWatch alarms publish with it',
-      enableKeyRotation: true,
-    });
+    this.topicKey =
+      props.encryptionKey ??
+      new kms.Key(this, 'TopicKey', {
+        description: 'Encrypts the Tocsin alert and health topics; CloudWatch alarms publish with it',
+        enableKeyRotation: true,
+        removalPolicy: this.removalPolicy,
+      });
     // CloudWatch encrypts what it publishes to an encrypted topic with the topic's key; only on
     // behalf of this account's alarms (no confused deputy: another account's alarm cannot use it).
+    // An imported key ignores this: its owner adds the statement (infra/README.md).
     this.topicKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
@@ -252,37 +388,54 @@ export class TocsinPipeline extends Construct {
         conditions: this.thisAccountsAlarms(),
       }),
     );
+    if (this.logsEncryptionKey !== undefined) this.allowLogsToUse(this.logsEncryptionKey);
     this.alertTopic = this.alarmTopic('AlertTopic', 'Tocsin alerts');
-    this.healthTopic = this.alarmTopic('HealthTopic', 'Tocsin pipeline health');
+    const given = props.alarmAction;
+    if (given === undefined) {
+      this.healthTopic = this.alarmTopic('HealthTopic', 'Tocsin pipeline health');
+    } else {
+      this.healthTopic = isTopic(given) ? given : undefined;
+    }
+    this.alarmAction = this.healthTopic === undefined ? (given as cloudwatch.IAlarmAction) : new cloudwatchActions.SnsAction(this.healthTopic);
     if (props.alarmEmail !== undefined) {
+      if (this.healthTopic === undefined) {
+        throw new Error('alarmEmail needs a health topic to subscribe to, but alarmAction is not a topic: subscribe the address where that action sends, or drop one of the two');
+      }
       this.healthTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
 
-    const allowedTopicArns = Fn.join(',', [this.alertTopic.topicArn, ...(props.allowedTopicArns ?? [])]);
-    const resolvedTtl = props.resolvedTtl ?? DEFAULT_RESOLVED_TTL;
-    const stateEnvironment = {
+    const importedTopics = [
+      ...(props.alarmTopics ?? []),
+      ...(props.allowedTopicArns ?? []).map((arn, index) => sns.Topic.fromTopicArn(this, `AllowedTopic${index}`, arn)),
+    ];
+    const allowedTopicArns = Fn.join(',', [this.alertTopic.topicArn, ...importedTopics.map((topic) => topic.topicArn)]);
+    const stateEnvironment: Record<string, string> = {
       DELIVERIES_QUEUE_URL: this.deliveriesQueue.queueUrl,
       STATE_TABLE_NAME: this.stateTable.tableName,
       TOCSIN_CONFIG_PARAMETER: this.configParameter.parameterName,
       TOCSIN_SECRET_ARN: this.channelSecret.secretArn,
-      TOCSIN_RESOLVED_TTL_SECONDS: String(resolvedTtl.toSeconds()),
     };
+    if (props.resolvedTtl !== undefined) {
+      // Whole seconds, positive: the handlers read it as such (a fraction would be ignored).
+      const seconds = props.resolvedTtl.toSeconds({ integral: false });
+      if (!Number.isInteger(seconds) || seconds <= 0) throw new Error(`resolvedTtl must be a positive whole number of seconds: ${props.resolvedTtl.toString()}`);
+      stateEnvironment['TOCSIN_RESOLVED_TTL_SECONDS'] = String(seconds);
+    }
 
     const snsIngest = this.function('sns-ingest', {
       description: 'Tocsin: CloudWatch alarms from SNS to incidents',
-      memorySize: 256,
       environment: {
         INCIDENTS_QUEUE_URL: this.incidentsQueue.queueUrl,
         REJECTED_QUEUE_URL: this.rejectedQueue.queueUrl,
         REJECTED_BUCKET_NAME: this.rejectedPayloadsBucket.bucketName,
         ALLOWED_TOPIC_ARNS: allowedTopicArns,
       },
-      // SNS invokes asynchronously: an event that fails every retry is kept with the rejects.
-      deadLetterQueue: this.rejectedQueue,
+      // SNS invokes asynchronously: an event that fails every retry is kept, as Lambda's event.
+      deadLetterQueue: this.alertEventsDeadLetterQueue,
     });
+    const httpIngestReservation = this.functionSettings['http-ingest'].reservedConcurrentExecutions ?? props.httpIngestReservedConcurrency ?? DEFAULT_HTTP_INGEST_RESERVED_CONCURRENCY;
     const httpIngest = this.function('http-ingest', {
       description: 'Tocsin: Alertmanager, Grafana and other webhooks to incidents',
-      memorySize: 256,
       environment: {
         INCIDENTS_QUEUE_URL: this.incidentsQueue.queueUrl,
         REJECTED_QUEUE_URL: this.rejectedQueue.queueUrl,
@@ -291,13 +444,10 @@ export class TocsinPipeline extends Construct {
         TOCSIN_CONFIG_PARAMETER: this.configParameter.parameterName,
         TOCSIN_SECRET_ARN: this.channelSecret.secretArn,
       },
-      ...(props.httpIngestReservedConcurrency === 'none'
-        ? {}
-        : { reservedConcurrentExecutions: props.httpIngestReservedConcurrency ?? DEFAULT_HTTP_INGEST_RESERVED_CONCURRENCY }),
+      ...(httpIngestReservation === 'none' ? {} : { reservedConcurrentExecutions: httpIngestReservation }),
     });
     const dispatch = this.function('dispatch', {
       description: 'Tocsin: dedup, route, one delivery job per channel',
-      memorySize: 512,
       // An unreadable message, or one still failing at the last receive, goes to the DLQ with its reason.
       environment: {
         ...stateEnvironment,
@@ -307,7 +457,6 @@ export class TocsinPipeline extends Construct {
     });
     const deliver = this.function('deliver', {
       description: 'Tocsin: send one notification per delivery job',
-      memorySize: 256,
       // A job given up on (permanent failure, attempts spent) goes to the DLQ with its reason.
       environment: {
         ...stateEnvironment,
@@ -317,6 +466,7 @@ export class TocsinPipeline extends Construct {
       },
     });
     this.functions = { 'sns-ingest': snsIngest, 'http-ingest': httpIngest, dispatch, deliver };
+    this.logGroups = this.logGroupsByName as Record<TocsinFunctionName, logs.LogGroup>;
 
     // Wiring and least-privilege grants: each statement names the one resource it needs.
     const stack = Stack.of(this);
@@ -335,12 +485,11 @@ export class TocsinPipeline extends Construct {
         });
       }
     }
-    this.alertTopic.addSubscription(new subscriptions.LambdaSubscription(snsIngest));
-    (props.allowedTopicArns ?? []).forEach((arn, index) => {
-      sns.Topic.fromTopicArn(this, `AllowedTopic${index}`, arn).addSubscription(
-        new subscriptions.LambdaSubscription(snsIngest),
-      );
-    });
+    // A message SNS cannot hand to sns-ingest (throttled, deleted, denied) is kept rather than
+    // dropped after SNS's retries. Only on the alert topic: SNS wants a subscription's DLQ in the
+    // subscription's own account and region, which the other topics' need not be.
+    this.alertTopic.addSubscription(new subscriptions.LambdaSubscription(snsIngest, { deadLetterQueue: this.alertEventsDeadLetterQueue }));
+    for (const topic of importedTopics) topic.addSubscription(new subscriptions.LambdaSubscription(snsIngest));
 
     // authType NONE on purpose: Alertmanager, Grafana, Azure action groups and Cloud Monitoring
     // cannot sign AWS SigV4 requests. http-ingest checks the shared ingest token (bearer, basic
@@ -361,7 +510,7 @@ export class TocsinPipeline extends Construct {
 
     deliver.addEventSource(
       new SqsEventSource(this.deliveriesQueue, {
-        batchSize: 5,
+        batchSize: deliverBatchSize,
         maxBatchingWindow: Duration.seconds(1),
         reportBatchItemFailures: true,
         maxConcurrency: props.deliverMaxConcurrency ?? 2,
@@ -468,6 +617,8 @@ export class TocsinPipeline extends Construct {
         excludePunctuation: true,
         passwordLength: 48,
       },
+      // Kept with the table by default: the two together are the pipeline's state.
+      removalPolicy: this.removalPolicy,
     });
   }
 
@@ -499,7 +650,14 @@ export class TocsinPipeline extends Construct {
       .split('-')
       .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
       .join('');
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: this.logRetention });
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: this.logRetention,
+      removalPolicy: this.removalPolicy,
+      ...(this.logsEncryptionKey === undefined ? {} : { encryptionKey: this.logsEncryptionKey }),
+    });
+    this.logGroupsByName[name] = logGroup;
+    const settings = this.functionSettings[name];
+    const reserved = spec.reservedConcurrentExecutions ?? settings.reservedConcurrentExecutions;
     // An own role per function instead of the AWS-managed basic execution policy, whose log
     // permissions cover every log group in the account.
     const role = new iam.Role(this, `${id}Role`, {
@@ -508,36 +666,29 @@ export class TocsinPipeline extends Construct {
     });
     logGroup.grantWrite(role);
     const fn = new nodejs.NodejsFunction(this, id, {
-      entry: join(REPO_ROOT, 'functions', 'aws', `${name}.ts`),
+      entry: join(PACKAGE_ROOT, 'functions', 'aws', `${name}.ts`),
       handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      ...(LOCK_FILE === undefined ? {} : { projectRoot: PACKAGE_ROOT, depsLockFilePath: LOCK_FILE }),
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       description: spec.description,
-      memorySize: spec.memorySize,
-      timeout: TIMEOUTS[name],
+      memorySize: settings.memorySize,
+      timeout: settings.timeout,
       role,
       logGroup,
-      tracing: this.tracing,
+      // No X-Ray: the functions carry no tracer, so active tracing would record only Lambda's
+      // own segment, at a cost and with a "*" grant, and show nothing of the pipeline's work.
+      tracing: lambda.Tracing.DISABLED,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'tocsin',
-        POWERTOOLS_METRICS_NAMESPACE: 'Tocsin',
+        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         NODE_OPTIONS: '--enable-source-maps',
         ...spec.environment,
       },
       bundling: BUNDLING,
-      ...(spec.reservedConcurrentExecutions === undefined
-        ? {}
-        : { reservedConcurrentExecutions: spec.reservedConcurrentExecutions }),
+      ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }),
       ...(spec.deadLetterQueue === undefined ? {} : { deadLetterQueue: spec.deadLetterQueue }),
     });
-    if (this.tracing === lambda.Tracing.ACTIVE) {
-      this.explainWildcardResource(
-        fn,
-        'X-Ray accepts trace segments only with resource "*"; the actions are limited to xray:PutTraceSegments and xray:PutTelemetryRecords.',
-      );
-    }
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
@@ -554,6 +705,29 @@ export class TocsinPipeline extends Construct {
 
   private allowState(fn: lambda.Function): void {
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...STATE_TABLE_ACTIONS], resources: [this.stateTable.tableArn] }));
+    const key = this.stateTable.encryptionKey;
+    if (key !== undefined) {
+      // A table of the caller's with a customer key: reading and writing items needs the key too.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
+    }
+  }
+
+  /** CloudWatch Logs of this region may encrypt the functions' log groups with the key. */
+  private allowLogsToUse(key: kms.IKey): void {
+    const stack = Stack.of(this);
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowTocsinLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          },
+        },
+      }),
+    );
   }
 
   private allowConfig(fn: lambda.Function): void {
@@ -573,12 +747,12 @@ export class TocsinPipeline extends Construct {
   }
 
   private watchPipeline(maxQueueAge: Duration): void {
-    const action = new cloudwatchActions.SnsAction(this.healthTopic);
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string): void => {
+    const action = this.alarmAction;
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, evaluationPeriods = 1): void => {
       const created = new cloudwatch.Alarm(this, id, {
         metric,
         threshold,
-        evaluationPeriods: 1,
+        evaluationPeriods,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
@@ -606,7 +780,13 @@ export class TocsinPipeline extends Construct {
       'RejectedPayloadsAlarm',
       this.rejectedQueue.metricApproximateNumberOfMessagesVisible(oneMinuteMax),
       0,
-      'Tocsin: payloads were rejected (unparseable, or sns-ingest failed) and are kept in the rejected queue.',
+      'Tocsin: payloads were rejected as unparseable and are kept in the rejected queue.',
+    );
+    alarm(
+      'AlertEventsDeadLettersAlarm',
+      this.alertEventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible(oneMinuteMax),
+      0,
+      'Tocsin: SNS could not hand an alarm to sns-ingest, or sns-ingest failed it on every retry; the event waits in the alert-events dead-letter queue.',
     );
     const maxAgeSeconds = maxQueueAge.toSeconds();
     alarm(
@@ -615,11 +795,21 @@ export class TocsinPipeline extends Construct {
       maxAgeSeconds,
       `Tocsin: an incident has waited more than ${maxAgeSeconds} s for dispatch.`,
     );
+    // A delivery that is retrying waits hidden on the deliveries queue for its backoff (minutes to
+    // hours), so the age of the oldest message says nothing there. What shows deliver falling
+    // behind is a message ready to be sent that stays unsent: messages visible in every minute of
+    // the whole maxQueueAge.
+    const stuckMinutes = maxQueueAge.toSeconds({ integral: false }) / 60;
+    if (!Number.isInteger(stuckMinutes) || stuckMinutes < 1) {
+      // The deliveries alarm counts one-minute periods: anything else would be rounded silently.
+      throw new Error(`maxQueueAge must be a whole number of minutes, at least 1: ${maxQueueAge.toString()}`);
+    }
     alarm(
-      'DeliveriesQueueAgeAlarm',
-      this.deliveriesQueue.metricApproximateAgeOfOldestMessage(oneMinuteMax),
-      maxAgeSeconds,
-      `Tocsin: a notification has waited more than ${maxAgeSeconds} s for delivery.`,
+      'DeliveriesQueueBacklogAlarm',
+      this.deliveriesQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MINIMUM }),
+      0,
+      `Tocsin: notifications ready to be sent have waited on the deliveries queue for ${String(stuckMinutes)} minutes in a row (retries waiting for their backoff are not counted).`,
+      stuckMinutes,
     );
     for (const [name, fn] of Object.entries(this.functions)) {
       const id = fn.node.id;
@@ -630,7 +820,7 @@ export class TocsinPipeline extends Construct {
     // from the channel secret); those deliveries retry, then dead-letter, while the rest flows.
     alarm(
       'ChannelUnavailableAlarm',
-      new cloudwatch.Metric({ namespace: 'Tocsin', metricName: 'ChannelUnavailable', dimensionsMap: { service: 'tocsin' }, ...fiveMinuteSum }),
+      new cloudwatch.Metric({ namespace: this.metricsNamespace, metricName: 'ChannelUnavailable', dimensionsMap: { service: 'tocsin' }, ...fiveMinuteSum }),
       0,
       'Tocsin: a channel cannot send because a key it names is missing from the channel secret; its notifications retry and then go to the deliveries dead-letter queue (the log names the channel and the key).',
     );
@@ -656,4 +846,41 @@ export class TocsinPipeline extends Construct {
       });
     }
   }
+}
+
+function isTopic(action: sns.ITopic | cloudwatch.IAlarmAction): action is sns.ITopic {
+  return 'topicArn' in action && 'addSubscription' in action;
+}
+
+/** CloudWatch namespaces: 1 to 255 characters, no leading colon, no "AWS/" (AWS's own). */
+function metricsNamespaceOf(given: string | undefined): string {
+  if (given === undefined) return DEFAULT_METRICS_NAMESPACE;
+  if (Token.isUnresolved(given)) throw new Error('metricsNamespace must be a literal string: the alarms and the functions must agree on it at synth time');
+  if (!/^[0-9A-Za-z.\-_/#:]{1,255}$/.test(given) || given.startsWith(':') || given.startsWith('AWS/')) {
+    throw new Error(`metricsNamespace "${given}" is not a CloudWatch namespace for custom metrics (1-255 of 0-9 A-Z a-z . - _ / # :, not starting with ":" or "AWS/")`);
+  }
+  return given;
+}
+
+function functionSettingsOf(
+  given: TocsinPipelineProps['functionProps'],
+): Record<TocsinFunctionName, { memorySize: number; timeout: Duration; reservedConcurrentExecutions?: number }> {
+  const entries = FUNCTION_NAMES.map((name) => {
+    const props = given?.[name] ?? {};
+    const memorySize = props.memorySize ?? DEFAULT_MEMORY_MB[name];
+    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10_240) {
+      throw new Error(`functionProps.${name}.memorySize must be a whole number of MB from 128 to 10240: ${String(memorySize)}`);
+    }
+    const timeout = props.timeout ?? DEFAULT_TIMEOUTS[name];
+    const seconds = timeout.toSeconds({ integral: false });
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TIMEOUT_SECONDS) {
+      throw new Error(`functionProps.${name}.timeout must be whole seconds from 1 s to 15 minutes: ${timeout.toString()}`);
+    }
+    const reserved = props.reservedConcurrentExecutions;
+    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0)) {
+      throw new Error(`functionProps.${name}.reservedConcurrentExecutions must be a whole number, 0 or more: ${String(reserved)}`);
+    }
+    return [name, { memorySize, timeout, ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }) }] as const;
+  });
+  return Object.fromEntries(entries) as Record<TocsinFunctionName, { memorySize: number; timeout: Duration; reservedConcurrentExecutions?: number }>;
 }

@@ -1,6 +1,6 @@
 // The deployable stack: one TocsinPipeline, its settings read from CDK context (`cdk.json` or
 // `cdk synth -c tocsin:alarmEmail=ops@example.com`), and the outputs an operator needs.
-import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct, Node } from 'constructs';
 import { z } from 'zod';
 import { formatIssues } from '../shared/zod-issues.ts';
@@ -26,7 +26,8 @@ export class TocsinStack extends Stack {
       value: pipeline.alertTopic.topicArn,
       description: 'Point CloudWatch alarm actions here',
     });
-    new CfnOutput(this, 'HealthTopicArn', { value: pipeline.healthTopic.topicArn });
+    if (pipeline.healthTopic !== undefined) new CfnOutput(this, 'HealthTopicArn', { value: pipeline.healthTopic.topicArn });
+    new CfnOutput(this, 'StateTableName', { value: pipeline.stateTable.tableName });
     new CfnOutput(this, 'ChannelSecretArn', {
       value: pipeline.channelSecret.secretArn,
       description: 'Put channel credentials here as JSON keys (for example SLACK_WEBHOOK_URL)',
@@ -41,6 +42,13 @@ export class TocsinStack extends Stack {
     });
     new CfnOutput(this, 'IncidentsQueueUrl', { value: pipeline.incidentsQueue.queueUrl });
     new CfnOutput(this, 'RejectedQueueUrl', { value: pipeline.rejectedQueue.queueUrl });
+    new CfnOutput(this, 'IncidentsDeadLetterQueueArn', { value: pipeline.incidentsDeadLetterQueue.queueArn });
+    new CfnOutput(this, 'DeliveriesDeadLetterQueueArn', { value: pipeline.deliveriesDeadLetterQueue.queueArn });
+    new CfnOutput(this, 'AlertEventsDeadLetterQueueArn', {
+      value: pipeline.alertEventsDeadLetterQueue.queueArn,
+      description: 'SNS events sns-ingest never handled (SNS could not invoke it, or it failed every retry)',
+    });
+    new CfnOutput(this, 'RejectedPayloadsBucketName', { value: pipeline.rejectedPayloadsBucket.bucketName });
     // Dead letters keep the work queue's message shape, with the reason as message attributes:
     // moving them back is SQS's standard redrive, named explicitly (deliver and dispatch send
     // them to the DLQ themselves, so SQS does not know their source queue).
@@ -120,7 +128,13 @@ const contextSchema = z.object({
   'tocsin:renotifyAfterMinutes': positiveInt.optional(),
   'tocsin:resolvedTtlDays': positiveInt.optional(),
   'tocsin:maxQueueAgeMinutes': positiveInt.optional(),
-  'tocsin:tracing': flag.optional(),
+  // X-Ray was on without a tracer in the functions: only Lambda's own segment, at a cost.
+  'tocsin:tracing': flag
+    .refine((on) => !on, 'X-Ray tracing is not offered: the functions carry no tracer, so it would record only Lambda\'s own segment; leave tocsin:tracing out')
+    .optional(),
+  'tocsin:metricsNamespace': z.string().min(1).optional(),
+  'tocsin:removalPolicy': z.enum(['retain', 'destroy']).optional(),
+  'tocsin:deliverBatchSize': positiveInt.max(10).optional(),
   'tocsin:deliverMaxConcurrency': positiveInt.min(2).optional(),
   'tocsin:sesIdentityArn': z.string().min(1).optional(),
   'tocsin:httpIngestReservedConcurrency': z.union([z.literal('none'), positiveInt]).optional(),
@@ -148,7 +162,9 @@ export function pipelinePropsFromContext(node: Node): TocsinPipelineProps {
     renotifyAfter: minutes(c['tocsin:renotifyAfterMinutes']),
     resolvedTtl: c['tocsin:resolvedTtlDays'] === undefined ? undefined : Duration.days(c['tocsin:resolvedTtlDays']),
     maxQueueAge: minutes(c['tocsin:maxQueueAgeMinutes']),
-    tracing: c['tocsin:tracing'],
+    metricsNamespace: c['tocsin:metricsNamespace'],
+    removalPolicy: c['tocsin:removalPolicy'] === undefined ? undefined : c['tocsin:removalPolicy'] === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    deliverBatchSize: c['tocsin:deliverBatchSize'],
     deliverMaxConcurrency: c['tocsin:deliverMaxConcurrency'],
     sesIdentityArn: c['tocsin:sesIdentityArn'],
     httpIngestReservedConcurrency: c['tocsin:httpIngestReservedConcurrency'],

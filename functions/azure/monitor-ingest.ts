@@ -8,13 +8,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { ingestAndForward } from '../../shared/ingest/forward.ts';
-import { ForwarderSlot, forwarderFromEnv, type Forwarder } from '../../shared/ingest/forwarder.ts';
+import { ForwarderSlot, forwarderFromEnv, type Forwarder, type KeylessIdentity } from '../../shared/ingest/forwarder.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../shared/ingest/ingest.ts';
+import { azureManagedIdentityToken } from '../../shared/ingest/web-identity.ts';
 
 const logger = new Logger({ serviceName: 'tocsin-azure-monitor-ingest' });
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 
-const slot = new ForwarderSlot(() => forwarderFromEnv(process.env));
+/** Keyless: the function app's managed identity (AZURE_CLIENT_ID picks a user-assigned one). */
+export const AZURE_IDENTITY: KeylessIdentity = {
+  sessionName: 'tocsin-azure-forwarder',
+  tokenFor: (env, audience) => azureManagedIdentityToken(env, audience, env['AZURE_CLIENT_ID'] || undefined),
+};
+
+const slot = new ForwarderSlot(() => forwarderFromEnv(process.env, undefined, AZURE_IDENTITY));
 /** For tests: replace the forwarder (its sinks) built from the app settings. */
 export function setForwarder(next: Forwarder | undefined): void {
   slot.set(next);

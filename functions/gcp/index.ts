@@ -8,11 +8,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { http, type Request, type Response } from '@google-cloud/functions-framework';
 import express from 'express';
 import { ingestAndForward, type HttpAnswer } from '../../shared/ingest/forward.ts';
-import { ForwarderSlot, forwarderFromEnv, type Forwarder } from '../../shared/ingest/forwarder.ts';
+import { ForwarderSlot, forwarderFromEnv, type Forwarder, type KeylessIdentity } from '../../shared/ingest/forwarder.ts';
+import { gcpMetadataIdentityToken } from '../../shared/ingest/web-identity.ts';
 
 const logger = new Logger({ serviceName: 'tocsin-gcp-monitoring-ingest' });
 
-const slot = new ForwarderSlot(() => forwarderFromEnv(process.env));
+/** Keyless: the runtime service account's ID token from the metadata server. */
+export const GCP_IDENTITY: KeylessIdentity = {
+  sessionName: 'tocsin-gcp-forwarder',
+  tokenFor: (env, audience) => gcpMetadataIdentityToken(env, audience),
+};
+
+const slot = new ForwarderSlot(() => forwarderFromEnv(process.env, undefined, GCP_IDENTITY));
 /** For tests: replace the forwarder (its sinks) built from the environment. */
 export function setForwarder(next: Forwarder | undefined): void {
   slot.set(next);

@@ -29,6 +29,11 @@ Commands:
                                       (- reads standard input; KIND is one of ${SOURCE_KINDS.join(', ')})
   history FINGERPRINT [--json]        an incident's timeline: received, decided, each delivery attempt
   dlq list | dlq redrive              dead letters (deliveries given up on), and putting them back
+  dlq list --aws --queue-url URL      the same on AWS: a dead-letter queue's messages with their reason
+  dlq redrive --aws --source-arn DLQ_ARN --destination-arn QUEUE_ARN
+                                      SQS's move task back to the work queue (stack outputs
+                                      *DeadLetterQueueArn, Redrive*Command); AWS credentials and
+                                      AWS_REGION as for the AWS CLI
   silence add MATCHER... (--for 2h | --until TIME) --by WHO --comment WHY [--from TIME]
                                       hold what the matchers (name=value, name!=value, name=~re,
                                       name!~re) match: recorded and shown, nobody told
@@ -181,9 +186,21 @@ async function historyCommand(args: string[]): Promise<number> {
 }
 
 async function dlqCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...ADMIN_OPTIONS, json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...ADMIN_OPTIONS,
+      json: { type: 'boolean' },
+      aws: { type: 'boolean' },
+      'queue-url': { type: 'string' },
+      'source-arn': { type: 'string' },
+      'destination-arn': { type: 'string' },
+    },
+    allowPositionals: true,
+  });
   const [action, ...extra] = positionals;
   if (extra.length > 0 || (action !== 'list' && action !== 'redrive')) throw new UsageError('dlq takes list or redrive');
+  if (values.aws === true) return awsDlqCommand(action, values);
   const target = adminTarget(values);
   const { deadLetters, formatDeadLetters, redrive } = await import('./admin.ts');
   if (action === 'list') {
@@ -193,6 +210,29 @@ async function dlqCommand(args: string[]): Promise<number> {
   }
   const moved = await redrive(target);
   process.stdout.write(`put ${String(moved)} dead letter(s) back on their queue\n`);
+  return 0;
+}
+
+async function awsDlqCommand(
+  action: 'list' | 'redrive',
+  values: { json?: boolean | undefined; 'queue-url'?: string | undefined; 'source-arn'?: string | undefined; 'destination-arn'?: string | undefined },
+): Promise<number> {
+  const { deadLetterClient, formatSqsDeadLetters, listDeadLetters, redriveDeadLetters } = await import('../../shared/queue/sqs-dead-letters.ts');
+  const client = deadLetterClient(process.env);
+  if (action === 'list') {
+    const queueUrl = values['queue-url'];
+    if (queueUrl === undefined) throw new UsageError('dlq list --aws needs --queue-url (the dead-letter queue\'s URL)');
+    const letters = await listDeadLetters(client, queueUrl);
+    process.stdout.write(`${values.json === true ? JSON.stringify(letters, null, 2) : formatSqsDeadLetters(letters)}\n`);
+    return 0;
+  }
+  const source = values['source-arn'];
+  const destination = values['destination-arn'];
+  if (source === undefined || destination === undefined) {
+    throw new UsageError('dlq redrive --aws needs --source-arn (the dead-letter queue) and --destination-arn (its work queue): Tocsin\'s functions dead-letter themselves, so SQS does not know the source queue');
+  }
+  const handle = await redriveDeadLetters(client, source, destination);
+  process.stdout.write(`SQS is moving the dead letters back (task ${handle}); aws sqs list-message-move-tasks --source-arn ${source} shows its progress\n`);
   return 0;
 }
 

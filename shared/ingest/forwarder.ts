@@ -1,13 +1,25 @@
 // The forwarders outside AWS (the Azure and GCP functions) and http-ingest inside it all send
 // to the same SQS queues. This builds their ingest settings and sinks from environment
-// variables, once per process. Credentials come from the AWS SDK's default chain: access
-// keys in app settings, or a web-identity role (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE).
+// variables, once per process. Credentials, in this order:
+// - keyless: AWS_ROLE_ARN (without AWS_WEB_IDENTITY_TOKEN_FILE) and TOCSIN_TOKEN_AUDIENCE: the
+//   adapter's identity token source (Azure managed identity, GCP metadata server) is exchanged
+//   for the role's credentials, kept until near expiry (web-identity.ts);
+// - otherwise the AWS SDK's default chain: access keys in app settings, or a token file.
 // A forwarder is a public URL, so TOCSIN_INGEST_TOKEN is required: unset or blank, it refuses
 // every request (ForwarderSlot reports why once) instead of taking alerts from anyone.
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsJobQueue } from '../queue/sqs.ts';
 import type { ForwardSinks, IncidentMessage, RejectedPayload } from './forward.ts';
 import { DEFAULT_MAX_BODY_BYTES, hasToken, type IngestSettings } from './ingest.ts';
+import { webIdentityCredentials, type IdentityTokenSource } from './web-identity.ts';
+
+/** How a forwarder proves who it is without an AWS key: its platform's identity token. */
+export interface KeylessIdentity {
+  /** Names the role session in CloudTrail, e.g. `tocsin-azure-forwarder`. */
+  readonly sessionName: string;
+  /** The token source for the audience TOCSIN_TOKEN_AUDIENCE names. */
+  tokenFor(env: Readonly<Record<string, string | undefined>>, audience: string): IdentityTokenSource;
+}
 
 export class ForwarderConfigError extends Error {
   override readonly name = 'ForwarderConfigError';
@@ -18,7 +30,7 @@ export interface Forwarder {
   readonly sinks: ForwardSinks;
 }
 
-export function forwarderFromEnv(env: Readonly<Record<string, string | undefined>>, client?: SQSClient): Forwarder {
+export function forwarderFromEnv(env: Readonly<Record<string, string | undefined>>, client?: SQSClient, keyless?: KeylessIdentity): Forwarder {
   const incidentsUrl = env['INCIDENTS_QUEUE_URL'];
   const rejectedUrl = env['REJECTED_QUEUE_URL'];
   const token = env['TOCSIN_INGEST_TOKEN'];
@@ -35,7 +47,23 @@ export function forwarderFromEnv(env: Readonly<Record<string, string | undefined
   // The queue URL names the region (https://sqs.<region>.amazonaws.com/...); use it when
   // AWS_REGION is not set, which is the usual case on Azure and GCP.
   const region = env['AWS_REGION'] ?? /^https:\/\/sqs\.([a-z0-9-]+)\./.exec(incidentsUrl)?.[1];
-  const sqs = client ?? new SQSClient(region ? { region } : {});
+  const roleArn = env['AWS_ROLE_ARN'];
+  const usesKeyless = keyless !== undefined && roleArn !== undefined && roleArn !== '' && !env['AWS_WEB_IDENTITY_TOKEN_FILE'];
+  let sqs = client;
+  if (sqs === undefined && usesKeyless) {
+    const audience = env['TOCSIN_TOKEN_AUDIENCE'];
+    if (!audience) throw new ForwarderConfigError('AWS_ROLE_ARN is set, so the forwarder assumes it with its identity token, but TOCSIN_TOKEN_AUDIENCE (the audience the role trusts) is not set');
+    if (!region) throw new ForwarderConfigError('set AWS_REGION: STS is called in the queues\' region, and INCIDENTS_QUEUE_URL does not name one');
+    const credentials = webIdentityCredentials({
+      roleArn,
+      token: keyless.tokenFor(env, audience),
+      sessionName: keyless.sessionName,
+      region,
+      stsEndpoint: env['AWS_ENDPOINT_URL_STS'] || undefined,
+    });
+    sqs = new SQSClient({ region, credentials });
+  }
+  sqs ??= new SQSClient(region ? { region } : {});
   return {
     settings: { token, requireToken: true, maxBodyBytes },
     sinks: {

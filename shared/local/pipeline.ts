@@ -49,7 +49,12 @@ export interface LocalPipelineOptions {
   readonly config: TocsinConfig;
   readonly database: LocalDatabase;
   readonly now?: () => Date;
-  /** Sends at once; the default keeps chat webhooks under their rate limits. */
+  /**
+   * Sends under way at once. Each channel target's rate limit (shared/delivery/rate-limit.ts)
+   * keeps receivers within what they accept; this only bounds open sockets and memory. A send
+   * holds its slot through its claim, the request and the recording of its outcome (two group
+   * commits), so at 8 the pipeline could not keep up with 500 new alerts/s to one webhook.
+   */
   readonly deliveryConcurrency?: number;
   /** Where delivery problems are told (one line each); nowhere by default. */
   readonly log?: (line: string) => void;
@@ -101,6 +106,7 @@ export type IncidentView = IncidentRecord & { readonly deliveries: readonly Extr
  */
 const DISPATCH_BATCH = 32;
 const DISPATCH_MAX_ATTEMPTS = 5;
+const DEFAULT_DELIVERY_CONCURRENCY = 32;
 /** Records whose timer fell due, looked at per transaction. */
 const DUE_BATCH = 32;
 /** A timer that is still due right after it was handled (settings changed) is looked at again this much later. */
@@ -159,7 +165,7 @@ export class LocalPipeline {
     this.config = options.config;
     this.database = options.database;
     this.#now = options.now ?? (() => new Date());
-    this.#concurrency = options.deliveryConcurrency ?? 8;
+    this.#concurrency = options.deliveryConcurrency ?? DEFAULT_DELIVERY_CONCURRENCY;
     this.#log = options.log ?? (() => undefined);
     this.#random = options.random;
     this.#retentionMs = options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS;

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigDocumentError, loadConfigDocument } from '../../infra/config-document.ts';
 import { pipelinePropsFromContext } from '../../infra/tocsin-stack.ts';
@@ -64,7 +64,7 @@ describe('pipelinePropsFromContext', () => {
   it('defaults to the bundled console config', () => {
     const props = pipelinePropsFromContext(new App().node);
     expect(props.config).toBe('infra/default-config.yaml');
-    expect(props.tracing).toBeUndefined();
+    expect(props.removalPolicy).toBeUndefined();
     expect(props.forwarders).toBeUndefined();
   });
 
@@ -75,7 +75,9 @@ describe('pipelinePropsFromContext', () => {
           'tocsin:config': 'ops/tocsin.yaml',
           'tocsin:alarmEmail': 'ops@example.com',
           'tocsin:allowedTopicArns': 'arn:aws:sns:eu-west-1:123456789012:a, arn:aws:sns:eu-west-1:123456789012:b',
-          'tocsin:tracing': 'true',
+          'tocsin:metricsNamespace': 'Tocsin/prod',
+          'tocsin:removalPolicy': 'destroy',
+          'tocsin:deliverBatchSize': '10',
           'tocsin:renotifyAfterMinutes': '90',
           'tocsin:resolvedTtlDays': '3',
           'tocsin:deliverMaxConcurrency': '4',
@@ -86,7 +88,9 @@ describe('pipelinePropsFromContext', () => {
     expect(props.config).toBe('ops/tocsin.yaml');
     expect(props.alarmEmail).toBe('ops@example.com');
     expect(props.allowedTopicArns).toEqual(['arn:aws:sns:eu-west-1:123456789012:a', 'arn:aws:sns:eu-west-1:123456789012:b']);
-    expect(props.tracing).toBe(true);
+    expect(props.metricsNamespace).toBe('Tocsin/prod');
+    expect(props.removalPolicy).toBe(RemovalPolicy.DESTROY);
+    expect(props.deliverBatchSize).toBe(10);
     expect(props.renotifyAfter?.toMinutes()).toBe(90);
     expect(props.resolvedTtl?.toSeconds()).toBe(3 * 24 * 3600);
     expect(props.deliverMaxConcurrency).toBe(4);
@@ -103,5 +107,9 @@ describe('pipelinePropsFromContext', () => {
     expect(() => pipelinePropsFromContext(new App({ context: { 'tocsin:forwarders': '{"aws":{}}' } }).node)).toThrow(
       /tocsin:forwarders/,
     );
+    expect(() => pipelinePropsFromContext(new App({ context: { 'tocsin:tracing': 'true' } }).node)).toThrow(
+      /tocsin:tracing: X-Ray tracing is not offered: the functions carry no tracer/,
+    );
+    expect(() => pipelinePropsFromContext(new App({ context: { 'tocsin:removalPolicy': 'snapshot' } }).node)).toThrow(/tocsin:removalPolicy/);
   });
 });

@@ -78,6 +78,7 @@ describe('a minimal pipeline (console channel, existing secret, no tracing, no f
       [
         ...Array.from({ length: 4 }, () => 'Annotation::AwsSolutions-L1'),
         'Annotation::AwsSolutions-S1',
+        'Annotation::AwsSolutions-SQS3',
         ...Array.from({ length: 2 }, () => `Annotation::AwsSolutions-IAM5[Resource::<${logicalId(stack, pipeline.rejectedPayloadsBucket)}.Arn>/rejected/*]`),
       ].sort(),
     );
@@ -118,7 +119,10 @@ describe('settings', () => {
     const ageAlarms = [...resources(template, 'AWS::CloudWatch::Alarm').values()].filter(
       (a) => a.Properties['MetricName'] === 'ApproximateAgeOfOldestMessage',
     );
-    expect(ageAlarms.map((a) => a.Properties['Threshold'])).toEqual([600, 600]);
+    expect(ageAlarms.map((a) => a.Properties['Threshold'])).toEqual([600]);
+    // The deliveries queue: ready messages unsent in each of the 10 minutes.
+    const backlog = resource(template, logicalId(stack, pipeline.alarms.find((a) => a.node.id === 'DeliveriesQueueBacklogAlarm')!)).Properties;
+    expect(backlog).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Minimum', EvaluationPeriods: 10 });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId(stack, pipeline.functions.deliver) },
       ScalingConfig: { MaximumConcurrency: 4 },

@@ -49,7 +49,6 @@ beforeAll(() => {
       config: ROUTING_FILE,
       alarmEmail: 'oncall@example.com',
       allowedTopicArns: [OTHER_TOPIC],
-      tracing: true,
       sesIdentityArn: SES_IDENTITY,
       forwarders: {
         azure: {
@@ -77,7 +76,8 @@ beforeAll(() => {
     secret: p.channelSecret,
     topicKey: p.topicKey,
     alertTopic: p.alertTopic,
-    healthTopic: p.healthTopic,
+    healthTopic: p.healthTopic!,
+    alertEventsDlq: p.alertEventsDeadLetterQueue,
   };
   for (const name of FUNCTION_NAMES) {
     const fn = p.functions[name];
@@ -254,15 +254,16 @@ describe('functions', () => {
     NODE_OPTIONS: '--enable-source-maps',
   };
 
-  it.each(FUNCTION_NAMES)('%s runs Node.js 22 on arm64 with tracing and its own log group', (name) => {
+  it.each(FUNCTION_NAMES)('%s runs Node.js 22 on arm64 without X-Ray (no tracer), with its own retained log group', (name) => {
     const props = resource(template, id(name)).Properties;
     expect(props['Runtime']).toBe('nodejs22.x');
     expect(props['Architectures']).toEqual(['arm64']);
     expect(props['Handler']).toBe('index.handler');
-    expect(props['TracingConfig']).toEqual({ Mode: 'Active' });
+    expect(props['TracingConfig']).toBeUndefined();
     expect(props['LoggingConfig']).toEqual({ LogGroup: { Ref: id(`${name}:logs`) } });
     expect(props['Role']).toEqual({ 'Fn::GetAtt': [id(`${name}:role`), 'Arn'] });
     expect(resource(template, id(`${name}:logs`)).Properties['RetentionInDays']).toBe(30);
+    expect(resource(template, id(`${name}:logs`)).DeletionPolicy).toBe('Retain');
   });
 
   it('gives each function only the environment variables it reads', () => {
@@ -294,7 +295,6 @@ describe('functions', () => {
       STATE_TABLE_NAME: { Ref: id('table') },
       TOCSIN_CONFIG_PARAMETER: { Ref: id('configParameter') },
       TOCSIN_SECRET_ARN: { Ref: id('secret') },
-      TOCSIN_RESOLVED_TTL_SECONDS: String(7 * 24 * 3600),
     };
     expect(env('dispatch')).toEqual({ ...stateful, INCIDENTS_DLQ_URL: queueUrl('incidentsDlq'), INCIDENTS_MAX_RECEIVE_COUNT: '5' });
     expect(env('deliver')).toEqual({ ...stateful, DELIVERIES_DLQ_URL: queueUrl('deliveriesDlq'), DELIVERIES_MAX_RECEIVE_COUNT: '17' });
@@ -329,9 +329,9 @@ describe('functions', () => {
     expect(resources(template, 'AWS::Lambda::Url').size).toBe(1);
   });
 
-  it('keeps sns-ingest events that fail every retry in the rejected queue', () => {
+  it('keeps sns-ingest events that fail every retry in their own dead-letter queue, apart from rejected payloads', () => {
     expect(resource(template, id('sns-ingest')).Properties['DeadLetterConfig']).toEqual({
-      TargetArn: { 'Fn::GetAtt': [id('rejectedQueue'), 'Arn'] },
+      TargetArn: { 'Fn::GetAtt': [id('alertEventsDlq'), 'Arn'] },
     });
   });
 
@@ -364,7 +364,6 @@ describe('IAM', () => {
     'sqs:ReceiveMessage',
   ];
   const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
-  const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
   const CONFIG = ['secretsmanager:GetSecretValue', 'ssm:GetParameter'];
 
   it('grants no "*" or "service:*" action anywhere', () => {
@@ -378,11 +377,11 @@ describe('IAM', () => {
     }
   });
 
-  it('uses "*" as a resource only for X-Ray and SMS', () => {
+  it('uses "*" as a resource only for SMS', () => {
     const wildcardActions = allPolicyStatements(template)
       .filter(({ statement }) => statement.Resource === '*')
       .flatMap(({ statement }) => statement.Action);
-    expect([...new Set(wildcardActions)].sort()).toEqual(['sns:Publish', ...XRAY]);
+    expect([...new Set(wildcardActions)].sort()).toEqual(['sns:Publish']);
   });
 
   it('gives the function roles no AWS-managed policy and only Lambda as trusted principal', () => {
@@ -407,16 +406,16 @@ describe('IAM', () => {
     expect(s3[0]?.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [id('rejectedBucket'), 'Arn'] }, '/rejected/*']] });
   };
 
-  it('sns-ingest only sends to the incidents and rejected queues and writes rejected bodies', () => {
+  it('sns-ingest only sends to the incidents and rejected queues (and, as Lambda, its own DLQ) and writes rejected bodies', () => {
     const statements = statementsOf(template, id('sns-ingest:role'));
-    expect(actionsOf(statements)).toEqual([...LOGS, 's3:PutObject', 'sqs:SendMessage', ...XRAY].sort());
-    expect(reached(statements)).toEqual(idsOf('sns-ingest:logs', 'incidentsQueue', 'rejectedQueue', 'rejectedBucket'));
+    expect(actionsOf(statements)).toEqual([...LOGS, 's3:PutObject', 'sqs:SendMessage'].sort());
+    expect(reached(statements)).toEqual(idsOf('sns-ingest:logs', 'incidentsQueue', 'rejectedQueue', 'rejectedBucket', 'alertEventsDlq'));
     expectRejectedObjectsOnly(statements);
   });
 
   it('http-ingest also reads the config and the secret (for the ingest token)', () => {
     const statements = statementsOf(template, id('http-ingest:role'));
-    expect(actionsOf(statements)).toEqual([...LOGS, ...CONFIG, 's3:PutObject', 'sqs:SendMessage', ...XRAY].sort());
+    expect(actionsOf(statements)).toEqual([...LOGS, ...CONFIG, 's3:PutObject', 'sqs:SendMessage'].sort());
     expect(reached(statements)).toEqual(
       idsOf('http-ingest:logs', 'incidentsQueue', 'rejectedQueue', 'rejectedBucket', 'configParameter', 'secret'),
     );
@@ -426,7 +425,7 @@ describe('IAM', () => {
   it('dispatch reaches only the incidents queue and its DLQ, the deliveries queue, the table, the config and the secret', () => {
     const statements = statementsOf(template, id('dispatch:role'));
     expect(actionsOf(statements)).toEqual(
-      [...LOGS, ...CONFIG, ...CONSUME, 'sqs:SendMessage', ...STATE_TABLE_ACTIONS, ...XRAY].sort(),
+      [...LOGS, ...CONFIG, ...CONSUME, 'sqs:SendMessage', ...STATE_TABLE_ACTIONS].sort(),
     );
     expect(reached(statements)).toEqual(
       idsOf('dispatch:logs', 'incidentsQueue', 'incidentsDlq', 'deliveriesQueue', 'table', 'configParameter', 'secret'),
@@ -446,7 +445,6 @@ describe('IAM', () => {
         ...CONSUME,
         'sqs:SendMessage',
         ...STATE_TABLE_ACTIONS,
-        ...XRAY,
         'sns:Publish',
         'ses:SendEmail',
         'ses:SendRawEmail',
@@ -582,7 +580,7 @@ describe('the pipeline watches itself', () => {
   };
   const queueName = (name: string): unknown => ({ 'Fn::GetAtt': [id(name), 'QueueName'] });
 
-  it.each(['incidentsDlq', 'deliveriesDlq', 'rejectedQueue'])('alarms as soon as %s holds a message', (queue) => {
+  it.each(['incidentsDlq', 'deliveriesDlq', 'rejectedQueue', 'alertEventsDlq'])('alarms as soon as %s holds a message', (queue) => {
     expect(alarmOn('ApproximateNumberOfMessagesVisible', queueName(queue))).toMatchObject({
       Namespace: 'AWS/SQS',
       Statistic: 'Maximum',
@@ -593,12 +591,21 @@ describe('the pipeline watches itself', () => {
     });
   });
 
-  it.each(['incidentsQueue', 'deliveriesQueue'])('alarms when the oldest message on %s is older than 5 minutes', (queue) => {
-    expect(alarmOn('ApproximateAgeOfOldestMessage', queueName(queue))).toMatchObject({
+  it('alarms when the oldest message on the incidents queue is older than 5 minutes', () => {
+    expect(alarmOn('ApproximateAgeOfOldestMessage', queueName('incidentsQueue'))).toMatchObject({
       Namespace: 'AWS/SQS',
       Threshold: 300,
       ComparisonOperator: 'GreaterThanThreshold',
     });
+  });
+
+  it('alarms on deliveries ready to send but unsent for 5 minutes, not on retries waiting out their backoff', () => {
+    // A retrying message is hidden (in flight) while it waits, so it never counts as visible; its
+    // age grows through the whole retry window, so no age alarm watches this queue.
+    expect(alarms().filter((a) => a['MetricName'] === 'ApproximateAgeOfOldestMessage')).toHaveLength(1);
+    expect(
+      alarms().find((a) => a['MetricName'] === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(dimension(a)) === JSON.stringify(queueName('deliveriesQueue'))),
+    ).toMatchObject({ Namespace: 'AWS/SQS', Statistic: 'Minimum', Period: 60, EvaluationPeriods: 5, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
   it.each(FUNCTION_NAMES)('alarms on errors and throttles of %s', (name) => {
@@ -639,7 +646,7 @@ describe('the pipeline watches itself', () => {
 
   it('sends every alarm and its recovery to the health topic, never into the pipeline', () => {
     const all = alarms();
-    expect(all).toHaveLength(3 + 2 + 2 * FUNCTION_NAMES.length + 2);
+    expect(all).toHaveLength(4 + 2 + 2 * FUNCTION_NAMES.length + 2);
     for (const alarm of all) {
       expect(alarm['AlarmActions']).toEqual([{ Ref: id('healthTopic') }]);
       expect(alarm['OKActions']).toEqual([{ Ref: id('healthTopic') }]);
@@ -670,9 +677,10 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acknowledged.map((a) => a.rule).sort()).toEqual(
       [
         ...FUNCTION_NAMES.map(() => 'Annotation::AwsSolutions-L1'),
-        ...FUNCTION_NAMES.map(() => 'Annotation::AwsSolutions-IAM5[Resource::*]'),
+        'Annotation::AwsSolutions-IAM5[Resource::*]',
         ...['sns-ingest', 'http-ingest'].map(() => `Annotation::AwsSolutions-IAM5[Resource::<${id('rejectedBucket')}.Arn>/rejected/*]`),
         'Annotation::AwsSolutions-S1',
+        'Annotation::AwsSolutions-SQS3',
         'Annotation::AwsSolutions-SMG4',
       ].sort(),
     );

@@ -29,6 +29,8 @@ export interface AwsJsonCall {
   readonly input: Record<string, unknown>;
   /** The error answered, if any (its `__type`). */
   readonly error?: string | undefined;
+  /** Who signed it: the access key id in the SigV4 Authorization header, and any session token. */
+  readonly signedBy?: { readonly accessKeyId: string | undefined; readonly sessionToken: string | undefined } | undefined;
 }
 
 export interface AwsJsonServer {
@@ -69,15 +71,20 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
         return;
       }
       const handler = prefix === options.targetPrefix ? options.operations[operation] : undefined;
+      const token = req.headers['x-amz-security-token'];
+      const signedBy = {
+        accessKeyId: /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1],
+        sessionToken: typeof token === 'string' ? token : undefined,
+      };
       try {
         if (handler === undefined) throw new AwsServiceError(400, 'UnknownOperationException', `unsupported operation ${target}`);
         options.before?.(operation, input);
         const result = handler(input);
-        calls.push({ operation, input });
+        calls.push({ operation, input, signedBy });
         answer(200, result ?? {});
       } catch (error) {
         if (!(error instanceof AwsServiceError)) throw error;
-        calls.push({ operation, input, error: error.type });
+        calls.push({ operation, input, error: error.type, signedBy });
         answer(error.status, { __type: error.type, message: error.message }, error.queryError === undefined ? {} : { 'x-amzn-query-error': error.queryError });
       }
     });

@@ -150,7 +150,18 @@ export class SqsStandIn {
         SendMessageBatch: operation((queue, input) => this.#sendMessageBatch(queue, input)),
         ReceiveMessage: operation((queue, input) => ({
           Messages: this.receive(queue.name, Number(input['MaxNumberOfMessages'] ?? 1), input['VisibilityTimeout'] === undefined ? undefined : Number(input['VisibilityTimeout'])).map(
-            ({ message, receiptHandle }) => ({ MessageId: message.messageId, ReceiptHandle: receiptHandle, Body: message.body, MD5OfBody: message.md5OfBody }),
+            ({ message, receiptHandle }) => {
+              // Attributes come back only when asked for, as from SQS.
+              const asked = Array.isArray(input['MessageAttributeNames']) && input['MessageAttributeNames'].some((name) => name === 'All' || name === '.*');
+              const attributesMd5 = asked ? md5OfAttributes(message.messageAttributes) : undefined;
+              return {
+                MessageId: message.messageId,
+                ReceiptHandle: receiptHandle,
+                Body: message.body,
+                MD5OfBody: message.md5OfBody,
+                ...(attributesMd5 === undefined ? {} : { MessageAttributes: message.messageAttributes, MD5OfMessageAttributes: attributesMd5 }),
+              };
+            },
           ),
         })),
         DeleteMessage: operation((queue, input) => {
