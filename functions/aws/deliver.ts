@@ -26,7 +26,7 @@
 // its reason.
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { TocsinConfig } from '../../shared/config/schema.ts';
-import type { DeliveryClaims } from '../../shared/delivery/job.ts';
+import { jobFingerprint, type DeliveryClaims } from '../../shared/delivery/job.ts';
 import type { MessageRefs } from '../../shared/message-refs/port.ts';
 import { runDeliveryJob, type DeliveryOutcome } from '../../shared/delivery/worker.ts';
 import { sqsClient } from '../../shared/runtime/clients.ts';
@@ -144,7 +144,7 @@ async function deliverRecord(record: SqsRecord, { settings, claims, messageRefs,
     // Per channel to see which, and without the channel for the construct's one alarm.
     batch.count('ChannelUnavailable', { channel: job.channel }).count('ChannelUnavailable', {});
   }
-  const log = { messageId: record.messageId, channel: job.channel, event: job.event, fingerprint: job.incident.fingerprint, transitionId: job.transitionId, attempt: job.attempt };
+  const log = { messageId: record.messageId, channel: job.channel, event: job.event, fingerprint: jobFingerprint(job), transitionId: job.transitionId, attempt: job.attempt };
   switch (outcome.kind) {
     case 'delivered':
       if (job.receivedAt !== undefined) {

@@ -213,14 +213,16 @@ function describeEntry(entry: HistoryEntry): string {
         const held = entry.held ? ` by ${entry.held.kind} ${entry.held.id}${entry.held.until ? ` until ${entry.held.until}` : ''}` : '';
         return `decided    suppressed: ${entry.reason ?? ''}${held}${timer}`;
       }
-      return `decided    ${entry.action}${timer} → ${entry.channels && entry.channels.length > 0 ? entry.channels.join(', ') : 'no route matched'}`;
+      const channels = entry.channels?.map((channel) => (entry.grouped?.includes(channel) === true ? `${channel} (in a digest)` : channel));
+      return `decided    ${entry.action}${timer} → ${channels && channels.length > 0 ? channels.join(', ') : 'no route matched'}`;
     }
     case 'ack':
       return entry.acknowledged ? `acknowledged by ${entry.by ?? '?'}` : 'acknowledgement taken back';
     case 'delivery': {
       const reason = entry.reason ? `: ${entry.reason}` : '';
       const next = entry.nextAttemptAt ? `; next attempt ${entry.nextAttemptAt}` : '';
-      return `delivery   ${entry.channel} ${entry.event}: ${entry.outcome} (attempt ${String(entry.attempt)})${reason}${next}`;
+      const digest = entry.digest ? ` ${entry.digest}` : '';
+      return `delivery   ${entry.channel} ${entry.event}${digest}: ${entry.outcome} (attempt ${String(entry.attempt)})${reason}${next}`;
     }
   }
 }

@@ -2,8 +2,10 @@
 // integrations: render (pure) and send, which says whether a failure is worth retrying.
 // Retry, backoff, delivery markers and dead-lettering live in the delivery worker, not here.
 import type { z } from 'zod';
+import type { Digest } from '../grouping/group.ts';
 import type { ChannelRateTargets } from '../delivery/rate-limit.ts';
 import type { Incident } from '../incident.ts';
+import { buildDigestNotice, type DigestNotice } from './notice.ts';
 import { stripBidiControls } from './text.ts';
 
 export const DELIVERY_EVENTS = ['opened', 'resolved', 'renotified', 'flapping'] as const;
@@ -59,6 +61,12 @@ export interface ChannelModule<Config extends { type: string }, Rendered> {
   readonly configSchema: z.ZodType<Config>;
   /** Pure: what will be sent, within the destination's size limits. */
   render(event: DeliveryEvent, incident: Incident): Rendered;
+  /**
+   * Pure: many notices of one group as one message, worst first, `+N more` for what does not
+   * fit the destination's limits. Absent: the channel takes no digests (the incident tools
+   * group by their own keys), and the config loader refuses routes that group onto it.
+   */
+  renderDigest?(digest: DigestNotice): Rendered;
   /** Never throws for a delivery failure: returns it, marked retryable or permanent. */
   send(rendered: Rendered, target: Config, context: SendContext): Promise<SendResult>;
   /** What the destination accepts and what it limits on (shared/delivery/rate-limit.ts); none: unlimited. */
@@ -78,6 +86,8 @@ export interface RegisteredChannel {
     targets(target: { type: string }): readonly string[];
   };
   deliverText?(text: string, target: { type: string }, context: SendContext): Promise<SendResult>;
+  /** Present when the channel lays out digests (ChannelModule.renderDigest). */
+  deliverDigest?(digest: Digest, target: { type: string }, context: SendContext): Promise<SendResult>;
 }
 
 /** Every string in a JSON-shaped value (keys included) passed through `map`. */
@@ -104,6 +114,16 @@ export function defineChannel<Config extends { type: string }, Rendered>(
   channel: ChannelModule<Config, Rendered>,
 ): ChannelModule<Config, Rendered> & RegisteredChannel {
   const render = (event: DeliveryEvent, incident: Incident): Rendered => channel.render(event, withoutBidiControls(incident));
+  const sendParsed = (rendered: () => Rendered, target: { type: string }, context: SendContext): Promise<SendResult> => {
+    // The config loader validated `target` with this same schema; parsing again keeps the
+    // types honest for a few microseconds per delivery.
+    const parsed = channel.configSchema.safeParse(target);
+    if (!parsed.success) {
+      return Promise.resolve({ ok: false, retryable: false, reason: `invalid ${channel.type} channel config` });
+    }
+    return channel.send(rendered(), parsed.data, context);
+  };
+  const renderDigest = channel.renderDigest?.bind(channel);
   const { rateLimit } = channel;
   return {
     ...channel,
@@ -124,14 +144,16 @@ export function defineChannel<Config extends { type: string }, Rendered>(
         return channel.sendText?.(text, parsed.data, context) ?? Promise.resolve({ ok: false, retryable: false, reason: `${channel.type} cannot send text` });
       },
     }),
-    async deliver(event, incident, target, context) {
-      // The config loader validated `target` with this same schema; parsing again keeps the
-      // types honest for a few microseconds per delivery.
-      const parsed = channel.configSchema.safeParse(target);
-      if (!parsed.success) {
-        return { ok: false, retryable: false, reason: `invalid ${channel.type} channel config` };
-      }
-      return channel.send(render(event, incident), parsed.data, context);
+    deliver(event, incident, target, context) {
+      return sendParsed(() => render(event, incident), target, context);
     },
+    ...(renderDigest === undefined
+      ? {}
+      : {
+          deliverDigest(digest: Digest, target: { type: string }, context: SendContext) {
+            const clean = { ...digest, items: digest.items.map((item) => ({ ...item, incident: withoutBidiControls(item.incident) })) };
+            return sendParsed(() => renderDigest(buildDigestNotice(clean)), target, context);
+          },
+        }),
   };
 }

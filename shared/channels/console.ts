@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { defineChannel, type DeliveryEvent, type SendResult } from './channel.ts';
 import { eventTime, type Incident } from '../incident.ts';
+import type { DigestNotice } from './notice.ts';
 import { oneLine, shortFingerprint, truncate } from './text.ts';
 
 export const consoleConfigSchema = z.strictObject({
@@ -49,6 +50,16 @@ export function renderConsoleLine(event: DeliveryEvent, incident: Incident): str
   return `${time} ${event.toUpperCase().padEnd(EVENT_WIDTH)} [${incident.severity.toUpperCase()}] ${title} (${origin}) fp=${shortFingerprint(incident.fingerprint)}`;
 }
 
+/**
+ * A digest: `<time> DIGEST <headline> group=<id>#<sequence>`, then one indented line per notice,
+ * `<LABEL> <subject> (<where>) fp=<short fingerprint>`. The console has no size limit: all are shown.
+ */
+export function renderConsoleDigest(digest: DigestNotice, now: Date = new Date()): string {
+  const head = `${now.toISOString()} ${'DIGEST'.padEnd(EVENT_WIDTH)} ${oneLine(digest.headline)} group=${digest.groupId}#${String(digest.sequence)}`;
+  const lines = digest.lines.map((line) => `  ${line.label} ${truncate(line.subject, TITLE_MAX)} (${line.where}) fp=${shortFingerprint(line.fingerprint)}`);
+  return [head, ...lines].join('\n');
+}
+
 export function shouldColour(output: ConsoleOutput, env: Readonly<Record<string, string | undefined>>): boolean {
   const noColor = env.NO_COLOR;
   return output.isTTY === true && (noColor === undefined || noColor === '') && env.TERM !== 'dumb';
@@ -62,6 +73,9 @@ export function createConsoleChannel(options: ConsoleChannelOptions = {}) {
     configSchema: consoleConfigSchema,
     render(event, incident) {
       return { event, line: renderConsoleLine(event, incident) };
+    },
+    renderDigest(digest) {
+      return { event: digest.lines[0]?.event ?? 'opened', line: renderConsoleDigest(digest) };
     },
     send(rendered, target) {
       const output = streams()[target.stream];

@@ -28,7 +28,7 @@ import { defineChannel, type DeliveryEvent, type SendContext, type SendResult } 
 import type { Incident } from '../incident.ts';
 import { classifyAwsError, type AwsErrorRules } from './aws-errors.ts';
 import { TONE_HEX, TONE_TEXT_HEX } from './chat-format.ts';
-import { buildNotice, type Notice, type NoticeAction } from './notice.ts';
+import { buildNotice, fitDigestLines, moreLine, type DigestLine, type DigestNotice, type Notice, type NoticeAction } from './notice.ts';
 import { oneLine, truncate } from './text.ts';
 
 /** The single mailbox of a `from` value (`alerts@example.com` or `Tocsin <alerts@example.com>`). */
@@ -79,7 +79,8 @@ export const emailConfigSchema = z.strictObject({
 export type EmailConfig = z.infer<typeof emailConfigSchema>;
 
 export interface EmailMessage {
-  readonly event: DeliveryEvent;
+  /** `digest` for a digest of a group's notices (X-Tocsin-Event). */
+  readonly event: DeliveryEvent | 'digest';
   readonly fingerprint: string;
   readonly subject: string;
   readonly text: string;
@@ -220,6 +221,71 @@ export function renderEmail(event: DeliveryEvent, incident: Incident): EmailMess
     messageIdLocal: threadLocalPart(incident, event),
     uniquePerSend: event === 'renotified' || event === 'flapping',
     ...(event === 'opened' ? {} : { threadRootLocal: threadLocalPart(incident, 'opened') }),
+  };
+}
+
+/** Lines a digest mail lists; the rest are counted (`+N more`). A mail can be long, a reader's patience not. */
+const DIGEST_LINES_MAX = 200;
+
+/**
+ * A digest mail: the subject is the digest's headline; the body lists each notice (worst first)
+ * with its status line, where, and its first link; `+N more` after 200. Not threaded under any
+ * incident's mail; its Message-ID is the group's and sequence's, so a resent copy is the same mail.
+ */
+export function renderEmailDigest(digest: DigestNotice): EmailMessage {
+  const subject = truncate(digest.headline, SUBJECT_TITLE_MAX + 100);
+  const { shown, more } = fitDigestLines(digest.lines, DIGEST_LINES_MAX, (line) => line, (part) => (typeof part === 'string' ? 0 : 1));
+  const about = [digest.counts, digest.groupLine].filter((part) => part !== '').join(' · ');
+  const lineText = (line: DigestLine): string[] => [
+    `${line.mark} ${line.label}: ${truncate(line.subject, SUBJECT_TITLE_MAX)}`,
+    `   ${line.statusLine} · ${line.where}`,
+    ...(line.action === undefined ? [] : [`   ${line.action.label}: ${line.action.url}`]),
+  ];
+  const text = [
+    digest.headline,
+    about,
+    '',
+    ...shown.flatMap((line) => [...lineText(line), '']),
+    ...(more > 0 ? [moreLine(more), ''] : []),
+    '-- ',
+    `Sent by Tocsin · digest of group ${digest.groupId} · #${String(digest.sequence)}`,
+    '',
+  ].join('\n');
+  const toneText = TONE_TEXT_HEX[digest.tone];
+  const row = (line: DigestLine): string =>
+    [
+      `<tr><td style="padding:8px 0;border-top:1px solid #d0d7de;font-size:15px;line-height:21px;${WRAP}">`,
+      `<div style="font-size:13px;font-weight:700;color:${TONE_TEXT_HEX[line.tone]}">${escapeHtml(`${line.mark} ${line.label}`)}</div>`,
+      `<div style="font-weight:600">${escapeHtml(truncate(line.subject, SUBJECT_TITLE_MAX))}</div>`,
+      `<div style="font-size:13px;color:#57606a">${escapeHtml(`${line.statusLine} · ${line.where}`)}</div>`,
+      ...(line.action === undefined ? [] : [`<div style="font-size:13px"><a href="${escapeHtml(line.action.url)}" style="color:#0b5cad">${escapeHtml(one(line.action.label, 40))}</a></div>`]),
+      '</td></tr>',
+    ].join('');
+  const html = [
+    '<!DOCTYPE html>',
+    '<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(subject)}</title></head>`,
+    `<body style="margin:0;padding:0;background:#f6f8fa;font-family:${FONT};color:#1f2328">`,
+    `<div style="max-width:600px;margin:0 auto;background:#ffffff;border-top:6px solid ${TONE_HEX[digest.tone]};box-sizing:border-box;padding:16px">`,
+    `<h1 style="margin:0 0 4px;font-size:20px;line-height:26px;color:${toneText};${WRAP}">${escapeHtml(digest.headline)}</h1>`,
+    `<div style="font-size:13px;color:#57606a;${WRAP}">${escapeHtml(about)}</div>`,
+    `<table role="presentation" style="width:100%;table-layout:fixed;border-collapse:collapse;margin-top:12px">`,
+    ...shown.map(row),
+    ...(more > 0 ? [`<tr><td style="padding:8px 0;border-top:1px solid #d0d7de;font-size:13px">${escapeHtml(moreLine(more))}</td></tr>`] : []),
+    '</table>',
+    `<p style="margin:12px 0 0;font-size:12px;color:#57606a;${WRAP}">Sent by Tocsin · digest of group ${escapeHtml(digest.groupId)} · #${String(digest.sequence)}</p>`,
+    '</div>',
+    '</body></html>',
+    '',
+  ].join('\n');
+  return {
+    event: 'digest',
+    fingerprint: digest.groupId,
+    subject,
+    text,
+    html,
+    messageIdLocal: `tocsin.digest.${digest.groupId}.${String(digest.sequence)}`,
+    uniquePerSend: false,
   };
 }
 
@@ -382,6 +448,7 @@ export const emailChannel = defineChannel<EmailConfig, EmailMessage>({
   type: 'email',
   configSchema: emailConfigSchema,
   render: renderEmail,
+  renderDigest: renderEmailDigest,
   async send(message, target, context) {
     let mime: Buffer;
     try {

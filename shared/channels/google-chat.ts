@@ -31,12 +31,13 @@ import {
   fitText,
   largestThatFits,
   mentionOnSchema,
+  utf8Bytes,
   wantsMention,
   webhookUrlSchema,
   type DetailLevel,
 } from './chat-format.ts';
 import { postJson } from './http.ts';
-import { buildNotice, isFiringNotice, type Notice, type NoticeAction } from './notice.ts';
+import { buildNotice, fitDigestLines, isFiringNotice, moreLine, type DigestLine, type DigestNotice, type Notice, type NoticeAction } from './notice.ts';
 
 export const GOOGLE_CHAT_MAX_BODY_BYTES = 32_000;
 /** Room kept for `<users/…> ` added at send time. */
@@ -195,6 +196,49 @@ function buildMessage(notice: Notice, incident: Incident, level: DetailLevel): G
   };
 }
 
+/** Room kept for the card around a digest's lines (header, fallback text, frame). */
+const DIGEST_FRAME_BYTES = 3_000;
+
+function googleChatDigestLine(line: DigestLine): string {
+  const link = line.action === undefined || line.action.url.length > LINK_URL_CHARS ? '' : ` · <a href="${escapeAngleAmp(line.action.url).replace(/"/g, '&quot;')}">${escapeCard(fitText(line.action.label, BUTTON_TEXT_CHARS))}</a>`;
+  const colour = TONE_TEXT_HEX[line.tone];
+  return `${line.mark} <font color="${colour}"><b>${escapeCard(line.label)}</b></font> ${fitText(line.subject, 200, { escape: escapeCard })} · ${fitText(line.where, 120, { escape: escapeCard })}${link}`;
+}
+
+/**
+ * A digest: the header says how many and what the group has in common; one line per notice
+ * (worst first, coloured label, its first link) and `+N more` for what does not fit 32 KB.
+ * A digest is not threaded under any incident: it is a message of its own.
+ */
+export function renderGoogleChatDigest(digest: DigestNotice): GoogleChatRendered {
+  const budget = GOOGLE_CHAT_MAX_BODY_BYTES - MENTION_RESERVE_BYTES - DIGEST_FRAME_BYTES;
+  // JSON-escaped size: the lines travel inside a JSON string.
+  const { shown, more } = fitDigestLines(digest.lines, budget, googleChatDigestLine, (part) => utf8Bytes(JSON.stringify(part)) + 4);
+  const text = [...shown, ...(more > 0 ? [`<i>${moreLine(more)}</i>`] : [])].join('<br>');
+  return {
+    message: {
+      fallbackText: fitText(digest.headline, HEADER_TITLE_CHARS, { escape: escapeChatText }),
+      cardsV2: [
+        {
+          cardId: `tocsin-digest-${digest.groupId}`,
+          card: {
+            header: {
+              title: fitText(digest.headline, HEADER_TITLE_CHARS),
+              subtitle: fitText([digest.counts, digest.groupLine].filter((part) => part !== '').join(' · '), SUBTITLE_CHARS),
+            },
+            sections: [
+              { widgets: [{ textParagraph: { text } }] },
+              { widgets: [{ textParagraph: { text: `<font color="#5F6368">Tocsin digest · group ${digest.groupId} · #${String(digest.sequence)}</font>` } }] },
+            ],
+          },
+        },
+      ],
+    },
+    severity: digest.digest.items[0]?.incident.severity ?? 'info',
+    mentionable: digest.tone !== 'resolved',
+  };
+}
+
 /** The fingerprint itself (readable, stable); a hash of it if it is unusually long. */
 export function threadKeyFor(fingerprint: string): string {
   if (fingerprint.length <= THREAD_KEY_CHARS) return fingerprint;
@@ -221,6 +265,7 @@ export const googleChatChannel = defineChannel<GoogleChatConfig, GoogleChatRende
   // webhook posting there, incoming webhooks with stricter limits of their own.
   rateLimit: { defaults: { rate: { limit: 1, perMs: 1_000, burst: 1 } }, targets: (config) => [config.webhookUrl] },
   render: renderGoogleChat,
+  renderDigest: renderGoogleChatDigest,
   send(rendered, target, context) {
     const { thread, ...unthreaded } = rendered.message;
     let message: GoogleChatMessage = target.threadPerIncident ? rendered.message : unthreaded;

@@ -8,6 +8,7 @@
 // incident's own, written in UTC with the zone named). Every text is alert-provided and
 // untrusted: channels still escape what they show; the only URLs here are http(s) ones.
 import { TEST_LABEL, type Incident, type IncidentLink, type IncidentMetric, type Severity, type SourceKind } from '../incident.ts';
+import type { Digest } from '../grouping/group.ts';
 import type { DeliveryEvent } from './channel.ts';
 import { oneLine, severityEmoji } from './text.ts';
 
@@ -513,4 +514,116 @@ export function buildNotice(event: DeliveryEvent, incident: Incident): Notice {
     fingerprint: incident.fingerprint,
     isTest,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Digests: many notices of one group in one message (shared/grouping)
+
+/** One line of a digest: enough to know which alert and what happened; the link to open it. */
+export interface DigestLine {
+  readonly event: DeliveryEvent;
+  readonly tone: Tone;
+  readonly mark: string;
+  /** `CRITICAL`, `RESOLVED`, `STILL FIRING · ERROR`, … as in a notice. */
+  readonly label: string;
+  readonly subject: string;
+  readonly where: string;
+  /** `Firing since Wed 25 Nov 10:00 UTC`, `Resolved after 1h 5m (ended …)`. */
+  readonly statusLine: string;
+  /** The notice's first action (runbook or the alert's page), if any. */
+  readonly action?: NoticeAction;
+  readonly fingerprint: string;
+  readonly isTest: boolean;
+}
+
+export interface DigestNotice {
+  /** The worst line's tone, `resolved` when every line is. */
+  readonly tone: Tone;
+  readonly mark: string;
+  /** `🔴 12 alerts · 10 firing, 2 resolved · alertname=HighCPU`: the one line a lock screen shows. */
+  readonly headline: string;
+  /** `10 firing, 2 resolved`. */
+  readonly counts: string;
+  /** What the group has in common (`alertname=HighCPU`); "" when grouped by nothing that has a value. */
+  readonly groupLine: string;
+  readonly groupId: string;
+  readonly sequence: number;
+  /** Worst first (the digest's order). */
+  readonly lines: readonly DigestLine[];
+  /** The digest itself, for channels that pass the incidents on (webhook). */
+  readonly digest: Digest;
+}
+
+/** The digest as every channel reads it; pure like buildNotice. */
+export function buildDigestNotice(digest: Digest): DigestNotice {
+  const lines = digest.items.map((item): DigestLine => {
+    const notice = buildNotice(item.event, item.incident);
+    // What to open first; silencing, queries and images wait for the incident's own notice or page.
+    const action = notice.actions.find((candidate) => candidate.kind !== 'silence' && candidate.kind !== 'generator' && candidate.kind !== 'image');
+    return {
+      event: item.event,
+      tone: notice.tone,
+      mark: notice.mark,
+      label: notice.label,
+      subject: notice.subject,
+      where: notice.where,
+      statusLine: notice.statusLine,
+      ...(action === undefined ? {} : { action }),
+      fingerprint: notice.fingerprint,
+      isTest: notice.isTest,
+    };
+  });
+  const resolved = lines.filter((line) => line.tone === 'resolved').length;
+  const problems = lines.length - resolved;
+  const counts = [problems > 0 ? `${String(problems)} firing` : undefined, resolved > 0 ? `${String(resolved)} resolved` : undefined]
+    .filter((part) => part !== undefined)
+    .join(', ');
+  const first = lines[0];
+  const tone: Tone = first?.tone ?? 'resolved';
+  const mark = tone === 'resolved' ? '✅' : severityEmoji(tone);
+  const groupLine = digest.groupLabels
+    .filter((label) => label.value !== '')
+    .map((label) => `${oneLine(label.key)}=${oneLine(label.value)}`)
+    .join(', ');
+  const alerts = lines.length === 1 ? '1 alert' : `${String(lines.length)} alerts`;
+  const test = lines.length > 0 && lines.every((line) => line.isTest) ? '[TEST] ' : '';
+  return {
+    tone,
+    mark,
+    headline: [`${mark} ${test}${alerts}`, counts, groupLine].filter((part) => part !== '').join(' · '),
+    counts,
+    groupLine,
+    groupId: digest.groupId,
+    sequence: digest.sequence,
+    lines,
+    digest,
+  };
+}
+
+/** `+3 more`: what a digest says about the lines it had no room for. */
+export function moreLine(count: number): string {
+  return `+${String(count)} more`;
+}
+
+/**
+ * The most lines (from the first) whose rendered parts fit `budget` together with the "+N more"
+ * part for the rest. `size` measures a rendered line or the more part in the channel's unit.
+ */
+export function fitDigestLines<T>(
+  lines: readonly DigestLine[],
+  budget: number,
+  render: (line: DigestLine) => T,
+  size: (part: T | string) => number,
+): { readonly shown: T[]; readonly more: number } {
+  const shown: T[] = [];
+  let used = 0;
+  for (const [index, line] of lines.entries()) {
+    const part = render(line);
+    const rest = lines.length - index - 1;
+    const reserve = rest > 0 ? size(moreLine(rest)) : 0;
+    if (used + size(part) + reserve > budget) return { shown, more: lines.length - index };
+    shown.push(part);
+    used += size(part);
+  }
+  return { shown, more: 0 };
 }

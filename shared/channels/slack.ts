@@ -34,7 +34,7 @@ import {
 } from './chat-format.ts';
 import { postJson } from './http.ts';
 import { callSlack, parseSlackMessageRef, SLACK_API_URL, slackMessageRef, type SlackApiCall, type SlackApiFailure, type SlackApiOk } from './slack-api.ts';
-import { buildNotice, isFiringNotice, type Notice } from './notice.ts';
+import { buildNotice, fitDigestLines, isFiringNotice, moreLine, type DigestLine, type DigestNotice, type Notice } from './notice.ts';
 
 export const SLACK_LIMITS = {
   headerChars: 150,
@@ -173,6 +173,51 @@ export function renderSlack(event: DeliveryEvent, incident: Incident): SlackRend
   };
 }
 
+/** Digest lines in all; far below the 50 blocks × 3000 characters Slack allows, a screenful or three. */
+const DIGEST_LINES_CHARS = 12_000;
+const DIGEST_LINE_CHARS = 400;
+
+/** One digest line: `🔴 *CRITICAL* <subject> · <where> · <Runbook>` (escaped; the link is the notice's first action). */
+function slackDigestLine(line: DigestLine): string {
+  // `|` and `>` would end Slack's <url|text> early (an http(s) href has no `<`).
+  const url = line.action?.url.replace(/\|/g, '%7C').replace(/>/g, '%3E');
+  const link = line.action === undefined || url === undefined || url.length > SLACK_LIMITS.buttonUrlChars ? '' : ` · <${url}|${escape(line.action.label)}>`;
+  const text = `${line.mark} *${escape(line.label)}* ${fitText(line.subject, 200, { escape })} · ${fitText(line.where, 120, { escape })}`;
+  return fitText(text, DIGEST_LINE_CHARS - link.length) + link;
+}
+
+/**
+ * A digest: the headline as header, a context line with the counts and what the group has in
+ * common, then one line per notice (worst first) in sections of at most 3000 characters, and
+ * `+N more` for what does not fit. The colour bar is the worst line's tone.
+ */
+export function renderSlackDigest(digest: DigestNotice): SlackRendered {
+  const blocks: SlackBlock[] = [{ type: 'header', text: plain(fitText(digest.headline, SLACK_LIMITS.headerChars, { escape })) }];
+  const about = [digest.counts, digest.groupLine].filter((part) => part !== '').join(' · ');
+  blocks.push(context(fitText(about, SLACK_LIMITS.contextChars, { escape })));
+  const { shown, more } = fitDigestLines(digest.lines, DIGEST_LINES_CHARS, slackDigestLine, (part) => part.length + 1);
+  let section = '';
+  for (const line of [...shown, ...(more > 0 ? [`_${moreLine(more)}_`] : [])]) {
+    if (section !== '' && section.length + 1 + line.length > SLACK_LIMITS.sectionChars) {
+      blocks.push({ type: 'section', text: mrkdwn(section) });
+      section = '';
+    }
+    section = section === '' ? line : `${section}\n${line}`;
+  }
+  if (section !== '') blocks.push({ type: 'section', text: mrkdwn(section) });
+  const worst: Severity = digest.digest.items[0]?.incident.severity ?? 'info';
+  return {
+    event: 'opened',
+    message: {
+      text: fitText(digest.headline, FALLBACK_TEXT_CHARS, { escape }),
+      blocks,
+      attachments: [{ color: TONE_HEX[digest.tone], blocks: [context(`Tocsin digest · group ${escape(digest.groupId)} · #${String(digest.sequence)}`)] }],
+    },
+    severity: worst,
+    mentionable: digest.tone !== 'resolved',
+  };
+}
+
 /** The remaining labels and the fingerprint: detail beside the colour bar, below what matters. */
 function secondaryBlocks(notice: Notice, kind: string): SlackBlock[] {
   const blocks: SlackBlock[] = [];
@@ -209,6 +254,7 @@ export const slackChannel = defineChannel<SlackConfig, SlackRendered>({
     targets: (config) => [config.webhookUrl ?? `${config.apiUrl ?? SLACK_API_URL}#${config.channelId ?? ''}`],
   },
   render: renderSlack,
+  renderDigest: renderSlackDigest,
   send(rendered, target, context) {
     const message =
       target.mention !== undefined && wantsMention(rendered, target.mentionOn)

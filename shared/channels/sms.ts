@@ -28,7 +28,7 @@ import {
   transliterateToGsm7,
   type SmsEncoding,
 } from './gsm7.ts';
-import { buildNotice, type ActionKind, type Notice } from './notice.ts';
+import { buildNotice, fitDigestLines, moreLine, type ActionKind, type DigestNotice, type Notice } from './notice.ts';
 import { oneLine } from './text.ts';
 
 export const smsConfigSchema = z.strictObject({
@@ -87,6 +87,39 @@ export function renderSms(event: DeliveryEvent, incident: Incident): SmsMessage 
   // The best page to open (runbook first); silencing, queries and images are for a bigger screen.
   const link = notice.actions.find((action) => !SMS_SKIPPED_ACTIONS.has(action.kind))?.url;
   const text = withLink(whole, prefix, title, link) ?? (fitsOneSegment(whole) ? whole : prefix + cutTitle(title, prefix, ''));
+  const encoding = smsEncodingOf(text);
+  return { text, encoding, units: smsUnits(text, encoding) };
+}
+
+/** Longest subject in a digest SMS: several must share 160 septets. */
+const DIGEST_SUBJECT_CHARS = 40;
+
+/**
+ * A digest in one segment: `[CRIT] 12 ALERTS (10 firing, 2 resolved) alertname=HighCPU: <subject>;
+ * OK <subject>; +9 more` — subjects worst first, each cut to 40 characters, as many as fit.
+ * No links (there is room for none that would help).
+ */
+export function renderSmsDigest(digest: DigestNotice): SmsMessage {
+  const worst = digest.digest.items[0]?.incident.severity ?? 'info';
+  const tag = digest.tone === 'resolved' ? 'OK' : SEVERITY_TAG[worst];
+  const group = digest.groupLine === '' ? '' : ` ${smsTitle(digest.groupLine)}`;
+  const prefix = `[${tag}] ${String(digest.lines.length)} ALERTS (${digest.counts})${group}: `;
+  const build = (encoding: SmsEncoding): string => {
+    const budget = SINGLE_SEGMENT_UNITS[encoding] - smsUnits(prefix, encoding);
+    const { shown, more } = fitDigestLines(
+      digest.lines,
+      budget,
+      (line) => {
+        const subject = smsTitle(line.subject);
+        const cut = Array.from(subject).length > DIGEST_SUBJECT_CHARS ? `${Array.from(subject).slice(0, DIGEST_SUBJECT_CHARS - 1).join('').trimEnd()}${CUT_MARKER[encoding]}` : subject;
+        return line.tone === 'resolved' ? `OK ${cut}` : cut;
+      },
+      (part) => smsUnits(`${part}; `, encoding),
+    );
+    return prefix + [...shown, ...(more > 0 ? [moreLine(more)] : [])].join('; ');
+  };
+  const gsm = build('GSM-7');
+  const text = smsEncodingOf(gsm) === 'GSM-7' ? gsm : build('UCS-2');
   const encoding = smsEncodingOf(text);
   return { text, encoding, units: smsUnits(text, encoding) };
 }
@@ -181,6 +214,7 @@ export const smsChannel = defineChannel<SmsConfig, SmsMessage>({
   // past the cap one text says so and the rest go to the route's other channels.
   rateLimit: { defaults: { rate: { limit: 20, perMs: 3_600_000, burst: 5 }, dailyCap: 100 }, targets: (config) => config.phoneNumbers },
   render: renderSms,
+  renderDigest: renderSmsDigest,
   send: publishToAll,
   // The daily cap's notice: Tocsin's own words.
   sendText(text, target, context) {

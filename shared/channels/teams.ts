@@ -24,12 +24,13 @@ import {
   fitText,
   largestThatFits,
   mentionOnSchema,
+  utf8Bytes,
   wantsMention,
   webhookUrlSchema,
   type DetailLevel,
 } from './chat-format.ts';
 import { postJson } from './http.ts';
-import { buildNotice, isFiringNotice, type Notice, type NoticeAction, type Tone } from './notice.ts';
+import { buildNotice, fitDigestLines, isFiringNotice, moreLine, type DigestLine, type DigestNotice, type Notice, type NoticeAction, type Tone } from './notice.ts';
 
 /** Teams' limit is "about 28 KB"; stay under the decimal figure. */
 export const TEAMS_MAX_BODY_BYTES = 28_000;
@@ -237,6 +238,65 @@ function buildMessage(notice: Notice, incident: Incident, level: DetailLevel): T
   };
 }
 
+/** Room kept for the card around a digest's lines (banner, preview, schema). */
+const DIGEST_FRAME_BYTES = 4_000;
+
+function teamsDigestLine(line: DigestLine): TeamsTextBlock {
+  const link = line.action === undefined || line.action.url.length > LINK_URL_CHARS ? '' : ` · [${escape(fitText(line.action.label, ACTION_TITLE_CHARS))}](${line.action.url})`;
+  const text = `${line.mark} **${escape(line.label)}** ${fitText(line.subject, 200, { escape })} · ${fitText(line.where, 120, { escape })}${link}`;
+  return { type: 'TextBlock', text, wrap: true, spacing: 'Small' };
+}
+
+/**
+ * A digest: the banner in the worst line's tone with the headline and the counts, what the group
+ * has in common, then one line per notice (worst first, its first link at the end) and `+N more`
+ * for what does not fit Teams' 28 KB.
+ */
+export function renderTeamsDigest(digest: DigestNotice): TeamsRendered {
+  const banner: TeamsContainer = {
+    type: 'Container',
+    style: TEAMS_BANNER[digest.tone],
+    bleed: true,
+    items: [
+      { type: 'TextBlock', text: fitText(digest.headline, 300, { escape }), wrap: true, size: 'Large', weight: 'Bolder' },
+      { type: 'TextBlock', text: fitText([digest.counts, digest.groupLine].filter((part) => part !== '').join(' · '), 500, { escape }), wrap: true, weight: 'Bolder', spacing: 'Small' },
+    ],
+  };
+  const budget = TEAMS_MAX_BODY_BYTES - MENTION_RESERVE_BYTES - DIGEST_FRAME_BYTES;
+  const { shown, more } = fitDigestLines(digest.lines, budget, teamsDigestLine, (part) => utf8Bytes(JSON.stringify(typeof part === 'string' ? teamsMore(part) : part)) + 1);
+  const body: TeamsElement[] = [banner, ...shown, ...(more > 0 ? [teamsMore(moreLine(more))] : [])];
+  body.push({ type: 'TextBlock', text: `Tocsin digest · group ${digest.groupId} · #${String(digest.sequence)}`, wrap: true, size: 'Small', isSubtle: true });
+  const preview = fitText(digest.headline, PREVIEW_CHARS);
+  return {
+    message: {
+      type: 'message',
+      summary: preview,
+      attachments: [
+        {
+          contentType: 'application/vnd.microsoft.card.adaptive',
+          contentUrl: null,
+          content: {
+            $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+            type: 'AdaptiveCard',
+            version: '1.4',
+            fallbackText: preview,
+            speak: preview,
+            body,
+            actions: [],
+            msteams: { width: 'Full' },
+          },
+        },
+      ],
+    },
+    severity: digest.digest.items[0]?.incident.severity ?? 'info',
+    mentionable: digest.tone !== 'resolved',
+  };
+}
+
+function teamsMore(text: string): TeamsTextBlock {
+  return { type: 'TextBlock', text, wrap: true, isSubtle: true };
+}
+
 /** Action titles are plain text (never markdown); the short label fits a phone-width button. */
 function openUrl(action: NoticeAction, primary: boolean): TeamsOpenUrl {
   return { type: 'Action.OpenUrl', title: fitText(action.label, ACTION_TITLE_CHARS), url: action.url, ...(primary ? { style: 'positive' as const } : {}) };
@@ -261,6 +321,7 @@ export const teamsChannel = defineChannel<TeamsConfig, TeamsRendered>({
   // a channel readable and clear of that.
   rateLimit: { defaults: { rate: { limit: 1, perMs: 1_000, burst: 2 } }, targets: (config) => [config.webhookUrl] },
   render: renderTeams,
+  renderDigest: renderTeamsDigest,
   send(rendered, target, context) {
     const message =
       target.mention !== undefined && wantsMention(rendered, target.mentionOn)

@@ -4,8 +4,8 @@
 // Headers sent:
 //   content-type: application/json; charset=utf-8
 //   user-agent: tocsin/<version>
-//   x-tocsin-event: opened | resolved | renotified | flapping
-//   x-tocsin-fingerprint: the incident's fingerprint
+//   x-tocsin-event: opened | resolved | renotified | flapping | digest
+//   x-tocsin-fingerprint: the incident's fingerprint (a digest's: its group id)
 //   x-tocsin-delivery-id: 32 hex, the same on every retry of this notice to this channel
 //   authorization: Bearer <bearerToken>                        (when bearerToken is set)
 //   x-tocsin-timestamp: <unix seconds at send time>            (when hmacSecret is set)
@@ -66,7 +66,8 @@ export const webhookConfigSchema = z
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 
 export interface WebhookRequest {
-  readonly event: DeliveryEvent;
+  /** `digest` for a digest (shared/grouping): `{"event":"digest","digest":{…}}`. */
+  readonly event: DeliveryEvent | 'digest';
   readonly fingerprint: string;
   /** The exact JSON body; the signature covers these bytes. */
   readonly body: string;
@@ -84,6 +85,19 @@ export const webhookChannel = defineChannel<WebhookConfig, WebhookRequest>({
   rateLimit: { defaults: {}, targets: (config) => [config.url] },
   render(event, incident) {
     return { event, fingerprint: incident.fingerprint, body: JSON.stringify({ event, incident }) };
+  },
+  renderDigest({ digest }) {
+    // Every notice in full: a receiver gets what separate notices would have told it.
+    const body = {
+      event: 'digest',
+      digest: {
+        groupId: digest.groupId,
+        group: Object.fromEntries(digest.groupLabels.map((label) => [label.key, label.value])),
+        sequence: digest.sequence,
+        items: digest.items.map((item) => ({ event: item.event, incident: item.incident })),
+      },
+    };
+    return { event: 'digest', fingerprint: digest.groupId, body: JSON.stringify(body) };
   },
   send(rendered, target, context) {
     const headers: Record<string, string> = {};

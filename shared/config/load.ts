@@ -114,6 +114,7 @@ function validate(
     ...(parsed.success ? [] : problemsOf(parsed.error)),
     ...channelResult.problems,
     ...checkRouteChannels(raw, templates),
+    ...checkGroupedChannels(raw, channelResult.channels),
     ...checkRateLimitChannels(raw),
   ];
   // A placeholder that could not be filled also fails validation at the same place; the
@@ -218,6 +219,25 @@ function checkRouteChannels(raw: unknown, templates: ReadonlyMap<string, string>
       if (typeof name !== 'string' || name === '' || Object.hasOwn(defined, name)) return;
       const path = formatPath(['routes', routeIndex, 'channels', index]);
       problems.push({ path, message: `unknown channel ${show(path, name, templates)}` });
+    });
+  });
+  return problems;
+}
+
+/** A grouping route may only name channels that lay out digests (not the incident tools). */
+function checkGroupedChannels(raw: unknown, channels: Readonly<Record<string, ChannelConfig>>): ConfigProblem[] {
+  if (!isRecord(raw) || !Array.isArray(raw.routes)) return [];
+  const problems: ConfigProblem[] = [];
+  const noDigests = CHANNEL_TYPES.filter((type) => channelByType(type)?.deliverDigest === undefined);
+  raw.routes.forEach((route: unknown, routeIndex) => {
+    if (!isRecord(route) || route.groupBy === undefined || !Array.isArray(route.channels)) return;
+    route.channels.forEach((name: unknown, index) => {
+      const type = typeof name === 'string' && Object.hasOwn(channels, name) ? channels[name]?.type : undefined;
+      if (type === undefined || channelByType(type)?.deliverDigest !== undefined) return;
+      problems.push({
+        path: formatPath(['routes', routeIndex, 'channels', index]),
+        message: `channel "${String(name)}" is of type ${type}, which takes no digests (${noDigests.join(', ')} group alerts by their own keys): name it on a route without groupBy`,
+      });
     });
   });
   return problems;

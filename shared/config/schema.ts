@@ -10,6 +10,7 @@ import { DEFAULT_DEDUP_SETTINGS, type DedupSettings } from '../dedup/decide.ts';
 import { DEFAULT_DELIVERY_BACKOFF, type BackoffSettings } from '../delivery/backoff.ts';
 import { DEFAULT_MAX_WAIT_MS, type RateLimitSettings } from '../delivery/rate-limit.ts';
 import { CLOUDS, SEVERITIES, SOURCE_KINDS, type Cloud, type Severity, type SourceKind } from '../incident.ts';
+import { GROUP_FIELDS, LABEL_PREFIX } from '../grouping/group.ts';
 import { maintenanceSchema, type MaintenanceWindow } from '../silences/maintenance.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 
@@ -55,6 +56,13 @@ export interface RouteConfig {
   readonly severity?: Severity | undefined;
   /** Resolve what this route matches after this long without news from its source (the first matching route that sets it wins). */
   readonly autoResolveAfter?: number | undefined;
+  // Grouping into digests (shared/grouping/group.ts): absent groupBy, every notice is its own message.
+  /** Incident fields (GROUP_FIELDS) or label names whose values make a group. */
+  readonly groupBy?: readonly string[] | undefined;
+  /** How long a new group's first notice waits for others (ms); DEFAULT_GROUP_WAIT_MS when grouped. */
+  readonly groupWait?: number | undefined;
+  /** How long after a digest the group's next changes wait (ms); DEFAULT_GROUP_INTERVAL_MS when grouped. */
+  readonly groupInterval?: number | undefined;
 }
 
 export interface TocsinConfig {
@@ -137,6 +145,14 @@ const matchSchema = strictObject({
   labelsRegex: z.record(z.string(), labelRegex).optional(),
 });
 
+// Grouping keys: an incident field, a label name, or `label:<name>` for a label spelt like a field.
+const groupByKey = z
+  .string()
+  .min(1, `must be an incident field (${GROUP_FIELDS.join(', ')}) or a label name`)
+  .refine((key) => key !== LABEL_PREFIX, `name the label after "${LABEL_PREFIX}"`);
+const MAX_GROUP_WAIT_MS = 3_600_000;
+const MAX_GROUP_INTERVAL_MS = 86_400_000;
+
 const routeSchema = strictObject({
   match: matchSchema.optional(),
   // May be empty: a route that matches and tells nobody silences what it matches.
@@ -144,6 +160,23 @@ const routeSchema = strictObject({
   continue: z.boolean().default(false),
   severity: z.enum(SEVERITIES).optional(),
   autoResolveAfter: duration({ positive: true }).optional(),
+  // Grouping into digests (shared/grouping/group.ts).
+  groupBy: z
+    .array(groupByKey)
+    .min(1, `list at least one incident field (${GROUP_FIELDS.join(', ')}) or label name, or leave groupBy out`)
+    .refine((keys) => new Set(keys).size === keys.length, 'lists a key twice')
+    .optional(),
+  groupWait: duration({ positive: false })
+    .refine((ms) => ms <= MAX_GROUP_WAIT_MS, 'must be at most 1h (a first notice waits this long)')
+    .optional(),
+  groupInterval: duration({ positive: true })
+    .refine((ms) => ms <= MAX_GROUP_INTERVAL_MS, 'must be at most 24h')
+    .optional(),
+}).superRefine((route, ctx) => {
+  if (route.groupBy !== undefined) return;
+  for (const key of ['groupWait', 'groupInterval'] as const) {
+    if (route[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only applies with groupBy: set groupBy too, or leave it out' });
+  }
 });
 
 // Rate limits per channel target (`rateLimits:`): overrides by channel name of what each channel

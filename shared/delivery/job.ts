@@ -3,6 +3,7 @@
 // so queue messages stay small.
 import { hash } from 'node:crypto';
 import type { DeliveryEvent } from '../channels/channel.ts';
+import type { Digest } from '../grouping/group.ts';
 import type { Incident } from '../incident.ts';
 
 export interface DeliveryJob {
@@ -20,6 +21,22 @@ export interface DeliveryJob {
   readonly rateSlotAtMs?: number | undefined;
   /** "Too many requests" answers waited out so far (not counted as attempts up to FREE_THROTTLED_ANSWERS). */
   readonly throttled?: number | undefined;
+  /**
+   * Set for a digest (shared/grouping): the job tells these notices in one message, and its line
+   * in the queue, the claims and the history is the group's (jobFingerprint). `event` and
+   * `incident` are then the digest's first (worst) item, for logs and dead-letter lists.
+   */
+  readonly digest?: Digest | undefined;
+}
+
+/** The line a job belongs to: the incident's fingerprint, or a digest's group id. */
+export function jobFingerprint(job: Pick<DeliveryJob, 'incident' | 'digest'>): string {
+  return job.digest?.groupId ?? job.incident.fingerprint;
+}
+
+/** A job's title for lists and logs: the incident's, or `digest of N: <worst item's title>`. */
+export function jobTitle(job: Pick<DeliveryJob, 'incident' | 'digest'>): string {
+  return job.digest === undefined ? job.incident.title : `digest of ${String(job.digest.items.length)}: ${job.incident.title}`;
 }
 
 export interface DeliveryKey {

@@ -13,7 +13,7 @@ import { channelByType } from '../channels/index.ts';
 import { transitionOrderOf } from '../dedup/decide.ts';
 import type { MessageRefs } from '../message-refs/port.ts';
 import { backoffDelay, type BackoffSettings } from './backoff.ts';
-import { deliveryIdOf, type DeliveryClaim, type DeliveryClaims, type DeliveryJob, type DeliveryKey } from './job.ts';
+import { deliveryIdOf, jobFingerprint, type DeliveryClaim, type DeliveryClaims, type DeliveryJob, type DeliveryKey } from './job.ts';
 import {
   blockTargets,
   capNoticeText,
@@ -89,7 +89,7 @@ const LEASE_MARGIN_MS = 60_000;
 const MIN_BUSY_DELAY_MS = 1_000;
 
 export function deliveryKeyOf(job: DeliveryJob): DeliveryKey {
-  return { fingerprint: job.incident.fingerprint, transitionId: job.transitionId, channel: job.channel };
+  return { fingerprint: jobFingerprint(job), transitionId: job.transitionId, channel: job.channel };
 }
 
 export async function runDeliveryJob(job: DeliveryJob, deps: DeliveryWorkerDeps): Promise<DeliveryOutcome> {
@@ -148,10 +148,17 @@ export async function runDeliveryJob(job: DeliveryJob, deps: DeliveryWorkerDeps)
 
   let result: SendResult;
   try {
-    const refs = deps.messageRefs;
-    const refKey = { fingerprint: job.incident.fingerprint, channel: job.channel };
-    const messageRef = refs && { get: () => refs.get(refKey), put: (ref: string) => refs.put(refKey, ref) };
-    result = await channel.deliver(job.event, job.incident, target, { timeoutMs: deps.sendTimeoutMs, deliveryId: deliveryIdOf(key), messageRef });
+    if (job.digest !== undefined) {
+      // A digest is a message of its own: no incident's message ref is edited or threaded under.
+      result = channel.deliverDigest
+        ? await channel.deliverDigest(job.digest, target, { timeoutMs: deps.sendTimeoutMs, deliveryId: deliveryIdOf(key) })
+        : { ok: false, retryable: false, reason: `${channel.type} channels cannot send digests` };
+    } else {
+      const refs = deps.messageRefs;
+      const refKey = { fingerprint: job.incident.fingerprint, channel: job.channel };
+      const messageRef = refs && { get: () => refs.get(refKey), put: (ref: string) => refs.put(refKey, ref) };
+      result = await channel.deliver(job.event, job.incident, target, { timeoutMs: deps.sendTimeoutMs, deliveryId: deliveryIdOf(key), messageRef });
+    }
   } catch (error) {
     // Channels return failures rather than throw; a throw is a bug or an SDK surprise. Its
     // message may hold a URL or token, so only the error's name goes into the reason.

@@ -23,6 +23,8 @@ export type HistoryEntry =
       readonly transitionId?: string | undefined;
       /** The channels told (none when suppressed or when no route matched). */
       readonly channels?: readonly string[] | undefined;
+      /** Those of them that tell it in their group's next digest (routes with groupBy). */
+      readonly grouped?: readonly string[] | undefined;
       /** The silence or maintenance window that held it. */
       readonly held?: Hold | undefined;
       /** Taken by the scheduler (a reminder, the end of a hold, auto-resolve), not on news from the source. */
@@ -44,6 +46,8 @@ export type HistoryEntry =
       readonly reason?: string | undefined;
       readonly deliveryId: string;
       readonly nextAttemptAt?: string | undefined;
+      /** The digest that told it (`<group id>#<sequence>`), when its route groups. */
+      readonly digest?: string | undefined;
     };
 
 export interface StoredPayload {

@@ -56,6 +56,12 @@ export function createMetrics(queueDepth: () => Record<string, number>, database
       labelNames: ['channel'] as const,
       registers: [registry],
     }),
+    digests: new Counter({
+      name: 'tocsin_digests_total',
+      help: 'Digests made from grouped notices (routes with groupBy), by channel',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
     deliveryFailures: new Counter({
       name: 'tocsin_delivery_failures_total',
       help: 'Failed delivery attempts, by channel and whether they will be retried',

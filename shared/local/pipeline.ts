@@ -6,6 +6,10 @@
 //            store), routing, its delivery jobs queued, the decision in the history, the
 //            incident off the queue. All or nothing, so a crash can neither lose the jobs of a
 //            decision nor make them twice.
+//   group    a notice for a channel that a route groups (groupBy) is not queued but added to
+//            its group's pending notices in the same savepoint (shared/grouping/sqlite.ts);
+//            when the group's timer falls due, one transaction takes them and queues one digest
+//            job per group and channel, with the group's next sequence as its transition.
 //   deliver  takes due jobs, at most `deliveryConcurrency` at once and one at a time per
 //            fingerprint and channel (queues.ts), runs the shared delivery worker (claims and
 //            the cursor of each incident and channel, backoff, give-up rules), then records the
@@ -25,10 +29,12 @@ import { SqliteMessageRefs } from '../message-refs/sqlite.ts';
 import { backoffDelay } from '../delivery/backoff.ts';
 import { SqliteDeliveryClaims } from '../delivery/claims-sqlite.ts';
 import { SqliteRateLimitStore } from '../delivery/rate-limit-sqlite.ts';
-import { deliveryIdOf, type DeliveryJob } from '../delivery/job.ts';
+import { deliveryIdOf, jobTitle, type DeliveryJob } from '../delivery/job.ts';
 import { deliveryKeyOf, runDeliveryJob, type DeliveryOutcome } from '../delivery/worker.ts';
 import type { Incident, Status } from '../incident.ts';
-import { planDispatch } from '../pipeline/dispatch.ts';
+import { planDispatch, type DispatchDecision, type DispatchResult } from '../pipeline/dispatch.ts';
+import { SqliteDigestGroups } from '../grouping/sqlite.ts';
+import type { DigestToSend } from '../grouping/port.ts';
 import { createRouter, type Router } from '../routing/index.ts';
 import { isDiskFull, type LocalDatabase } from './database.ts';
 import { History, type HistoryEntry } from './history.ts';
@@ -129,6 +135,8 @@ export class LocalPipeline {
   readonly history: History;
   readonly rejected: RejectedPayloads;
   readonly silences: LocalSilences;
+  /** Notices waiting in groups for their digest, and the group timers. */
+  readonly groups: SqliteDigestGroups;
   readonly metrics: Metrics;
   readonly #router: Router;
   readonly #now: () => Date;
@@ -147,6 +155,7 @@ export class LocalPipeline {
   #pumpScheduled = false;
   #dispatching = false;
   #ticking = false;
+  #flushing = false;
   #timer: NodeJS.Timeout | undefined;
   #housekeeping: NodeJS.Timeout | undefined;
   #running = false;
@@ -169,6 +178,7 @@ export class LocalPipeline {
     this.history = new History(options.database);
     this.rejected = new RejectedPayloads(options.database);
     this.silences = new LocalSilences(options.database);
+    this.groups = new SqliteDigestGroups(options.database);
     this.#router = createRouter(options.config);
     this.metrics = createMetrics(() => {
       const depths = this.depths();
@@ -191,6 +201,7 @@ export class LocalPipeline {
     }, HOUSEKEEPING_EVERY_MS).unref();
     this.#dispatchSoon();
     void this.#runDue();
+    void this.#flushDueGroups();
   }
 
   /** What decide() is told about an incident now: what holds it, when it auto-resolves. */
@@ -263,6 +274,65 @@ export class LocalPipeline {
     this.#pump();
   }
 
+  /**
+   * Queues the plan's delivery jobs, inside the caller's transaction; a job for a channel its
+   * route groups goes into the group's pending notices instead (told in the group's next digest).
+   */
+  #queueOrGroup<Decision extends DispatchDecision>(plan: DispatchResult<Decision>, receivedAtMs: number, nowMs: number): { grouped?: string[] } {
+    const groups = plan.routing?.groups;
+    const queued: DeliveryJob[] = [];
+    const grouped: string[] = [];
+    for (const job of plan.jobs) {
+      const assignment = groups?.[job.channel];
+      if (assignment === undefined) {
+        queued.push(job);
+        continue;
+      }
+      this.groups.add(assignment, job.channel, { event: job.event, transitionId: job.transitionId, incident: job.incident }, nowMs);
+      grouped.push(job.channel);
+    }
+    this.queues.enqueueDeliveries(queued, receivedAtMs, nowMs);
+    // For the decision's history entry: the channels told in a digest later, not now.
+    return grouped.length > 0 ? { grouped } : {};
+  }
+
+  /** Makes the digests of the groups whose timer fell due and queues their jobs (one transaction per batch). */
+  async #flushDueGroups(): Promise<void> {
+    if (this.#flushing || this.#stopping || !this.#running || this.#now().getTime() < this.#pausedUntilMs) return;
+    this.#flushing = true;
+    let more = false;
+    try {
+      const now = this.#now();
+      const nowMs = now.getTime();
+      const due = this.groups.due(nowMs, DUE_BATCH);
+      if (due.length > 0) {
+        await this.database.commit(() => {
+          for (const key of due) this.#queueDigests(this.groups.flush(key, nowMs), now);
+        });
+        this.#writeSucceeded();
+        more = due.length === DUE_BATCH;
+      }
+    } catch (error) {
+      this.#log(`tocsin: making digests failed (${describe(error)}); retried shortly`);
+      this.#writeFailed();
+    } finally {
+      this.#flushing = false;
+    }
+    if (more) setImmediate(() => void this.#flushDueGroups());
+    this.#pump();
+  }
+
+  /** One digest job per digest (its event and incident are its worst item's, for logs and lists). */
+  #queueDigests(digests: readonly DigestToSend[], now: Date): void {
+    const nowMs = now.getTime();
+    for (const { channel, transitionId, ...digest } of digests) {
+      const [lead] = digest.items;
+      if (lead === undefined) continue;
+      this.queues.enqueueDeliveries([{ event: lead.event, incident: lead.incident, channel, transitionId, attempt: 1, digest }], nowMs, nowMs);
+      this.metrics.digests.inc({ channel });
+    }
+  }
+
   /** One due record, inside the caller's transaction: the scheduler's decision, its jobs and its history entry. */
   #dueOne(fingerprint: string, now: Date): string | undefined {
     const nowMs = now.getTime();
@@ -282,13 +352,13 @@ export class LocalPipeline {
     const { decision } = result;
     if (decision === undefined) return undefined;
     const plan = planDispatch(result.incident, { decision, record: result.next }, this.#router, false);
-    this.queues.enqueueDeliveries(plan.jobs, nowMs, nowMs);
+    const grouped = this.#queueOrGroup(plan, nowMs, nowMs);
     this.history.add(fingerprint, 'decision', now.toISOString(), {
       action: decision.action,
       trigger: 'timer',
       ...(decision.action === 'suppressed'
         ? { reason: decision.reason, held: result.next.held }
-        : { transitionId: decision.transitionId, channels: plan.jobs.map((job) => job.channel) }),
+        : { transitionId: decision.transitionId, channels: plan.jobs.map((job) => job.channel), ...grouped }),
     });
     return decision.action;
   }
@@ -396,7 +466,7 @@ export class LocalPipeline {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const depths = this.depths();
-      if (depths.incidents + depths.deliveriesReady + depths.deliveriesDelayed === 0 && this.#sending.size === 0) return true;
+      if (depths.incidents + depths.deliveriesReady + depths.deliveriesDelayed + this.groups.pendingCount() === 0 && this.#sending.size === 0) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -473,12 +543,12 @@ export class LocalPipeline {
   #decide(incident: Incident, receivedAtMs: number, now: Date): DecidedPlan {
     const applied = this.store.applySync(incident, now, new Date(receivedAtMs), this.#contextFor(incident, now.getTime()));
     const plan = planDispatch(incident, applied, this.#router, false);
-    this.queues.enqueueDeliveries(plan.jobs, receivedAtMs, now.getTime());
+    const grouped = this.#queueOrGroup(plan, receivedAtMs, now.getTime());
     this.history.add(incident.fingerprint, 'decision', now.toISOString(), {
       action: plan.decision.action,
       ...(plan.decision.action === 'suppressed'
         ? { reason: plan.decision.reason, ...(plan.decision.reason === 'silenced' ? { held: applied.record.held } : {}) }
-        : { transitionId: plan.decision.transitionId, channels: plan.jobs.map((job) => job.channel) }),
+        : { transitionId: plan.decision.transitionId, channels: plan.jobs.map((job) => job.channel), ...grouped }),
     });
     return plan;
   }
@@ -562,10 +632,12 @@ export class LocalPipeline {
       const incidents = this.queues.nextIncidentDueAtMs();
       const deliveries = this.queues.nextDeliveryDueAtMs(new Set([...this.#sending.keys(), ...this.#unrecorded.keys()]));
       const timers = this.#scheduler ? this.store.nextDueAtMs() : undefined;
+      const groups = this.groups.nextDueAtMs();
       const candidates = [
         incidents === undefined ? undefined : Math.max(incidents, this.#pausedUntilMs),
         deliveries,
         timers === undefined ? undefined : Math.max(timers, this.#pausedUntilMs),
+        groups === undefined ? undefined : Math.max(groups, this.#pausedUntilMs),
       ];
       if (this.#unrecorded.size > 0) candidates.push(this.#pausedUntilMs);
       next = Math.min(...candidates.filter((time): time is number => time !== undefined));
@@ -579,6 +651,7 @@ export class LocalPipeline {
       this.#timer = undefined;
       this.#dispatchSoon();
       void this.#runDue();
+      void this.#flushDueGroups();
       void this.#recordHeld().then(() => {
         this.#pump();
       });
@@ -628,13 +701,24 @@ export class LocalPipeline {
   #record(row: QueuedDeliveryRow, outcome: DeliveryOutcome, now: Date): void {
     const { job } = row;
     const nowMs = now.getTime();
-    const base = { channel: job.channel, event: job.event, attempt: job.attempt, deliveryId: deliveryIdOf(deliveryKeyOf(job)) };
+    const base = {
+      channel: job.channel,
+      event: job.digest === undefined ? job.event : 'digest',
+      attempt: job.attempt,
+      deliveryId: deliveryIdOf(deliveryKeyOf(job)),
+      ...(job.digest === undefined ? {} : { digest: `${job.digest.groupId}#${String(job.digest.sequence)}` }),
+    };
+    // A digest's outcome goes in the history of each incident it tells.
+    const told = job.digest === undefined ? [job.incident.fingerprint] : job.digest.items.map((item) => item.incident.fingerprint);
+    const addDelivery = (detail: Omit<Extract<HistoryEntry, { kind: 'delivery' }>, 'kind' | 'at'>): void => {
+      for (const fingerprint of told) this.history.add(fingerprint, 'delivery', now.toISOString(), detail);
+    };
     switch (outcome.kind) {
       case 'delivered':
       case 'already-delivered':
       case 'superseded':
         this.queues.removeDelivery(row.id);
-        this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), {
+        addDelivery({
           ...base,
           outcome: outcome.kind,
           ...(outcome.kind === 'delivered' && outcome.recordError !== undefined ? { reason: outcome.recordError } : {}),
@@ -666,7 +750,7 @@ export class LocalPipeline {
       case 'retry': {
         const dueAtMs = nowMs + outcome.delayMs;
         this.queues.retryDelivery(row.id, dueAtMs, outcome.reason, nowMs);
-        this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), {
+        addDelivery({
           ...base,
           outcome: 'retry',
           reason: outcome.reason,
@@ -676,7 +760,7 @@ export class LocalPipeline {
       }
       case 'dead-letter':
         this.queues.deadLetterDelivery(row.id, outcome.reason, nowMs);
-        this.history.add(job.incident.fingerprint, 'delivery', now.toISOString(), { ...base, outcome: 'dead-letter', reason: outcome.reason });
+        addDelivery({ ...base, outcome: 'dead-letter', reason: outcome.reason });
         return;
     }
   }
@@ -753,6 +837,7 @@ export class LocalPipeline {
         this.store.sweep();
         this.claims.sweep(now);
         this.messageRefs.sweep();
+        this.groups.sweep(now);
         this.rateLimits.sweep(now.getTime());
         this.silences.prune(now.getTime() - SILENCE_RETENTION_MS);
         this.history.prune(new Date(now.getTime() - this.#retentionMs).toISOString());
@@ -774,7 +859,7 @@ function describe(error: unknown): string {
 /** An alert's title for a log line: one line, no control characters, not too long. */
 function quoted(job: DeliveryJob): string {
   // eslint-disable-next-line no-control-regex -- a title must not break the log line
-  const title = job.incident.title.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ');
+  const title = jobTitle(job).replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ');
   return `"${title.length > 120 ? `${title.slice(0, 119)}…` : title}"`;
 }
 

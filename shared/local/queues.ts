@@ -7,7 +7,7 @@
 // only taken while it is the oldest ready job of its (fingerprint, channel), so a resolve never
 // overtakes its own firing, even while the firing waits out a retry delay. A dead-lettered job
 // no longer holds the line.
-import type { DeliveryJob } from '../delivery/job.ts';
+import { jobFingerprint, jobTitle, type DeliveryJob } from '../delivery/job.ts';
 import type { Incident } from '../incident.ts';
 import type { LocalDatabase } from './database.ts';
 
@@ -54,8 +54,8 @@ export interface QueueDepths {
 }
 
 /** The key that orders jobs: one line per fingerprint and channel. */
-export function deliveryOrderKey(job: Pick<DeliveryJob, 'incident' | 'channel'>): string {
-  return `${job.incident.fingerprint}\n${job.channel}`;
+export function deliveryOrderKey(job: Pick<DeliveryJob, 'incident' | 'channel' | 'digest'>): string {
+  return `${jobFingerprint(job)}\n${job.channel}`;
 }
 
 export class LocalQueues {
@@ -119,7 +119,7 @@ export class LocalQueues {
       this.#db.run(
         'INSERT INTO delivery_queue (order_key, fingerprint, channel, body, received_at, attempt, due_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         deliveryOrderKey(job),
-        job.incident.fingerprint,
+        jobFingerprint(job),
         job.channel,
         JSON.stringify({ ...job, attempt: 1 }),
         receivedAtMs,
@@ -216,10 +216,10 @@ export class LocalQueues {
         return {
           id: row.id,
           queue: 'deliveries',
-          fingerprint: job.incident.fingerprint,
+          fingerprint: jobFingerprint(job),
           channel: job.channel,
-          event: job.event,
-          title: job.incident.title,
+          event: job.digest === undefined ? job.event : 'digest',
+          title: jobTitle(job),
           attempt: row.attempt,
           reason: row.reason ?? '',
           at: new Date(row.updated_at).toISOString(),

@@ -19,6 +19,9 @@
 // record_timers   one per firing record that the scheduler must look at: when (dueAtOf in
 //                 shared/dedup/record.ts) and the silence holding it, if any
 // rate_limits     per channel target (rate#…) or SMS channel (cap#…): rate state as JSON
+// digest_groups   per group × channel (shared/grouping): digests made so far, when the last
+//                 went out, and when the pending notices are due (the group timer)
+// digest_pending  notices waiting in a group for its next digest, in arrival order
 import type { DatabaseSync } from 'node:sqlite';
 import { LocalDatabaseError } from './database-error.ts';
 
@@ -138,6 +141,27 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE rate_limits (key TEXT PRIMARY KEY, state TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
   CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
+  `,
+  // 7: grouping into digests (issue 16; new tables only): the group timers and their pending notices.
+  `
+  CREATE TABLE digest_groups (
+    line TEXT PRIMARY KEY,
+    group_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    due_at INTEGER,
+    last_flush_at INTEGER,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX digest_groups_due ON digest_groups (due_at) WHERE due_at IS NOT NULL;
+  CREATE INDEX digest_groups_expires_at ON digest_groups (expires_at);
+  CREATE TABLE digest_pending (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    line TEXT NOT NULL,
+    item TEXT NOT NULL
+  );
+  CREATE INDEX digest_pending_line ON digest_pending (line, id);
   `,
 ];
 

@@ -4,6 +4,7 @@
 // route never changes which later routes match.
 import type { Incident, Severity } from '../incident.ts';
 import type { RouteConfig, RouteMatch, TocsinConfig } from '../config/index.ts';
+import { assignGroup, DEFAULT_GROUP_INTERVAL_MS, DEFAULT_GROUP_WAIT_MS, type GroupAssignment, type RouteGrouping } from '../grouping/group.ts';
 
 export interface RouteResult {
   /** The incident's severity, or the override of the first matching route that sets one. */
@@ -12,6 +13,18 @@ export interface RouteResult {
   readonly channels: readonly string[];
   /** The first matching route's autoResolveAfter (ms), if one sets it. */
   readonly autoResolveAfterMs?: number | undefined;
+  /**
+   * The channels whose notices are grouped into digests, with the group (of the incident as
+   * routed). A channel takes the grouping of the first matching route that names it; absent
+   * when no such route groups.
+   */
+  readonly groups?: Readonly<Record<string, GroupAssignment>> | undefined;
+}
+
+/** The route's grouping with its defaults, or undefined when it does not group. */
+export function groupingOf(route: RouteConfig): RouteGrouping | undefined {
+  if (route.groupBy === undefined) return undefined;
+  return { by: route.groupBy, waitMs: route.groupWait ?? DEFAULT_GROUP_WAIT_MS, intervalMs: route.groupInterval ?? DEFAULT_GROUP_INTERVAL_MS };
 }
 
 export interface Router {
@@ -25,14 +38,26 @@ export function createRouter(config: Pick<TocsinConfig, 'routes'>): Router {
       const channels = new Set<string>();
       let severity: Severity | undefined;
       let autoResolveAfterMs: number | undefined;
-      for (const route of routes) {
+      const grouped: [channel: string, routeIndex: number, grouping: RouteGrouping][] = [];
+      for (const [routeIndex, route] of routes.entries()) {
         if (!matches(route, incident)) continue;
         severity ??= route.severity;
         autoResolveAfterMs ??= route.autoResolveAfter;
-        for (const channel of route.channels) channels.add(channel);
+        const grouping = groupingOf(route);
+        for (const channel of route.channels) {
+          if (channels.has(channel)) continue;
+          channels.add(channel);
+          if (grouping !== undefined) grouped.push([channel, routeIndex, grouping]);
+        }
         if (!route.continue) break;
       }
-      return { severity: severity ?? incident.severity, channels: [...channels], ...(autoResolveAfterMs === undefined ? {} : { autoResolveAfterMs }) };
+      const routedSeverity = severity ?? incident.severity;
+      const result: RouteResult = { severity: routedSeverity, channels: [...channels], ...(autoResolveAfterMs === undefined ? {} : { autoResolveAfterMs }) };
+      if (grouped.length === 0) return result;
+      const routed = routedSeverity === incident.severity ? incident : { ...incident, severity: routedSeverity };
+      const groups: Record<string, GroupAssignment> = {};
+      for (const [channel, routeIndex, grouping] of grouped) groups[channel] = assignGroup(routeIndex, grouping, routed);
+      return { ...result, groups };
     },
   };
 }

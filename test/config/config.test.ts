@@ -340,7 +340,7 @@ routes:
     channels: [out]
 `;
     expect(await problems(text)).toEqual([
-      { path: 'routes[0].mach', message: 'unknown key (expected one of match, channels, continue, severity, autoResolveAfter)' },
+      { path: 'routes[0].mach', message: 'unknown key (expected one of match, channels, continue, severity, autoResolveAfter, groupBy, groupWait, groupInterval)' },
       { path: 'routs', message: 'unknown key (expected one of ingest, channels, routes, defaults, maintenance, rateLimits)' },
     ]);
   });
@@ -414,6 +414,38 @@ describe('secrets never appear in errors', () => {
     const error = await configError(`channels:\n  ops: { type: slack, webhookUrl: "${SLACK_URL}" ]\n`);
     expect(error.problems.length).toBeGreaterThan(0);
     expect(error.message).not.toContain('SECRETxyz123');
+  });
+});
+
+describe('route grouping (groupBy, groupWait, groupInterval)', () => {
+  const grouped = (route: string, channels = '  hook: { type: webhook, url: http://127.0.0.1:9999/hook }\n') => `channels:\n${channels}routes:\n  - channels: [hook]\n${route}`;
+
+  it('keeps the keys in ms; absent groupBy, a route does not group', async () => {
+    const config = await loadConfigText(grouped('    groupBy: [alertname, source]\n    groupWait: 2s\n    groupInterval: 1m\n'));
+    expect(config.routes[0]).toMatchObject({ groupBy: ['alertname', 'source'], groupWait: 2_000, groupInterval: 60_000 });
+    const plain = await loadConfigText(grouped(''));
+    expect(plain.routes[0]?.groupBy).toBeUndefined();
+  });
+
+  it('says clearly what is wrong', async () => {
+    expect(await problems(grouped('    groupWait: 2s\n'))).toEqual([{ path: 'routes[0].groupWait', message: 'only applies with groupBy: set groupBy too, or leave it out' }]);
+    expect(await problems(grouped('    groupBy: []\n'))).toEqual([
+      { path: 'routes[0].groupBy', message: 'list at least one incident field (source, cloud, account, region, resource, severity, rule) or label name, or leave groupBy out' },
+    ]);
+    expect(await problems(grouped('    groupBy: [a, a]\n'))).toEqual([{ path: 'routes[0].groupBy', message: 'lists a key twice' }]);
+    expect(await problems(grouped('    groupBy: [a]\n    groupWait: 2h\n'))).toEqual([{ path: 'routes[0].groupWait', message: 'must be at most 1h (a first notice waits this long)' }]);
+    expect(await problems(grouped('    groupBy: [a]\n    groupInterval: 0\n'))).toEqual([{ path: 'routes[0].groupInterval', message: 'must be longer than 0' }]);
+    expect(await problems(grouped('    groupBy: [a]\n    groupInterval: soon\n'))).toEqual([
+      { path: 'routes[0].groupInterval', message: 'expected a duration such as 4h, 30m, 90s, 1h30m or 0' },
+    ]);
+  });
+
+  it('refuses to group onto a channel that takes no digests', async () => {
+    const text = grouped('    groupBy: [alertname]\n', '  hook: { type: pagerduty, routingKey: abcdefabcdefabcdefabcdefabcdefab }\n');
+    const found = await problems(text);
+    expect(found).toHaveLength(1);
+    expect(found[0]?.path).toBe('routes[0].channels[0]');
+    expect(found[0]?.message).toMatch(/^channel "hook" is of type pagerduty, which takes no digests \(pagerduty, splunk-oncall, opsgenie group alerts by their own keys\)/);
   });
 });
 

@@ -67,11 +67,15 @@ describe('examples/tocsin.example.yaml', () => {
       source: { kind: 'cloudwatch', cloud: 'aws', account: '123456789012', rule: 'CPU' },
       labels: { service: 'aurora-mysql' },
     });
-    expect(router.route(rds)).toEqual({ severity: 'error', channels: ['ops-chat', 'teams-ops'] });
-    expect(router.route({ ...rds, severity: 'critical' })).toEqual({
-      severity: 'error',
-      channels: ['oncall-sms', 'ops-chat', 'teams-ops'],
-    });
+    const routed = router.route(rds);
+    expect(routed).toMatchObject({ severity: 'error', channels: ['ops-chat', 'teams-ops'] });
+    // Grouped by alarm and region on both channels of the database route.
+    expect(Object.keys(routed.groups ?? {})).toEqual(['ops-chat', 'teams-ops']);
+    expect(routed.groups?.['ops-chat']).toMatchObject({ by: ['rule', 'region'], waitMs: 30_000, intervalMs: 300_000, groupLabels: [{ key: 'rule', value: 'CPU' }, { key: 'region', value: '' }] });
+    const critical = router.route({ ...rds, severity: 'critical' });
+    expect(critical).toMatchObject({ severity: 'error', channels: ['oncall-sms', 'ops-chat', 'teams-ops'] });
+    // The first route (not grouped) already named ops-chat: a critical one is told there at once.
+    expect(Object.keys(critical.groups ?? {})).toEqual(['teams-ops']);
     expect(router.route({ ...rds, labels: { service: 'my-rds' } })).toEqual({ severity: 'warning', channels: ['audit', 'console'] });
     const azureData = incident({ source: { kind: 'azure-monitor', cloud: 'azure', rule: 'r' }, labels: { team: 'data' } });
     expect(router.route(azureData).channels).toEqual(['data-space', 'team-mail']);

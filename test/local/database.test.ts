@@ -110,7 +110,7 @@ describe('opening', () => {
     });
     database.close();
     const raw = new DatabaseSync(file);
-    raw.exec('DROP TABLE delivery_cursors; DROP TABLE silences; DROP TABLE record_timers; DROP TABLE rate_limits; PRAGMA user_version = 2');
+    raw.exec('DROP TABLE delivery_cursors; DROP TABLE silences; DROP TABLE record_timers; DROP TABLE rate_limits; DROP TABLE digest_groups; DROP TABLE digest_pending; PRAGMA user_version = 2');
     raw.close();
     const upgraded = LocalDatabase.open({ file });
     expect(upgraded.get<{ user_version: number }>('PRAGMA user_version')?.user_version).toBe(SCHEMA_VERSION);

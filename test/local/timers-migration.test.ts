@@ -56,7 +56,7 @@ describe('upgrading a database from before scheduled reminders', () => {
     LocalDatabase.open({ file }).close();
     const raw = new DatabaseSync(file);
     // The schema just before the migration that adds silences and timers (the fourth); every newer table dropped too.
-    raw.exec('DROP TABLE silences; DROP TABLE record_timers; DROP TABLE rate_limits; PRAGMA user_version = 3');
+    raw.exec('DROP TABLE silences; DROP TABLE record_timers; DROP TABLE rate_limits; DROP TABLE digest_groups; DROP TABLE digest_pending; PRAGMA user_version = 3');
     raw.prepare('INSERT INTO records (fingerprint, status, last_seen, expires_at, record) VALUES (?, ?, ?, NULL, ?)').run(old.fingerprint, 'firing', told, JSON.stringify(old));
     raw.close();
 
