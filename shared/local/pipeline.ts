@@ -35,7 +35,8 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { LocalQueues, type DeadLetterRow, type QueueDepths, type QueuedDeliveryRow, type QueuedIncidentRow } from './queues.ts';
 import { RejectedPayloads, type RejectedEntry, type RejectedMeta } from './rejected.ts';
 import type { Hold, IncidentRecord } from '../dedup/record.ts';
-import { holdFor, type Silence } from '../silences/silence.ts';
+import type { Silence } from '../silences/silence.ts';
+import { decideContextFor } from '../pipeline/context.ts';
 import { LocalSilences } from './silences.ts';
 
 export interface LocalPipelineOptions {
@@ -182,8 +183,7 @@ export class LocalPipeline {
 
   /** What decide() is told about an incident now: what holds it, when it auto-resolves. */
   #contextFor(incident: Incident, nowMs: number): DecideContext {
-    const autoResolveAfterMs = this.#router.route(incident).autoResolveAfterMs ?? this.config.autoResolveAfterMs ?? 0;
-    return { hold: holdFor(incident, nowMs, this.silences.current(nowMs), this.config.maintenance ?? []), autoResolveAfterMs };
+    return decideContextFor(incident, nowMs, { config: this.config, router: this.#router, silences: this.silences.current(nowMs) });
   }
 
   /** What holds an incident now (a silence in force, an open maintenance window), if anything. */
