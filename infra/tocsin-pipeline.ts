@@ -1,17 +1,20 @@
 // The Tocsin pipeline on AWS as one reusable construct: the queues, the state table, the alert
-// topic, the four functions (functions/aws/*), the channel secret, the config parameter, the
+// topic, the five functions (functions/aws/*), the channel secret, the config parameter, the
 // forwarder principals and the alarms that watch the pipeline itself.
 //
 //   CloudWatch alarm ─► alert topic ─► sns-ingest ─┐
 //   Alertmanager / Grafana ─► http-ingest (URL) ───┼─► incidents queue ─► dispatch ─► deliveries queue ─► deliver
-//   Azure / GCP forwarders (IAM principals) ───────┘        │ DLQ                        │ DLQ
-//   unparseable payloads ─► rejected queue                   ▼                            ▼
+//   Azure / GCP forwarders (IAM principals) ───────┤        │ DLQ                        │ DLQ
+//   every minute ─► reminders (due index) ─────────┘        ▼                            ▼
+//   unparseable payloads ─► rejected queue
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -25,6 +28,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { DUE_AT_ATTRIBUTE, DUE_INDEX, DUE_SHARD_ATTRIBUTE } from '../shared/dedup/table.ts';
 import { GENERATED_TOKEN_KEY, loadConfigDocument, withIngestToken, type ConfigSource } from './config-document.ts';
 import { deliveryQueueSettings, type DeliveryQueueSettings } from './delivery-window.ts';
 import { ForwarderAccess, type ForwardersProps } from './forwarders.ts';
@@ -100,7 +104,7 @@ export interface TocsinPipelineProps {
   readonly forwarders?: ForwardersProps;
 }
 
-export type TocsinFunctionName = 'sns-ingest' | 'http-ingest' | 'dispatch' | 'deliver';
+export type TocsinFunctionName = 'sns-ingest' | 'http-ingest' | 'dispatch' | 'deliver' | 'reminders';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The incidents queue's redrive limit (the deliveries queue's follows the config: delivery-window.ts). */
@@ -117,9 +121,13 @@ const TIMEOUTS: Readonly<Record<TocsinFunctionName, Duration>> = {
   'http-ingest': Duration.seconds(10),
   dispatch: Duration.seconds(30),
   deliver: Duration.seconds(30),
+  reminders: Duration.seconds(60),
 };
 
-/** The item-level actions the dedup store and delivery markers use: no queries, scans or deletes. */
+/** How often the reminders function looks at the due index (reminders are at most this late). */
+export const REMINDERS_SCHEDULE = Duration.minutes(1);
+
+/** The item-level actions the dedup store and delivery markers use: no scans or deletes; the one Query is the reminders function's, on the due index only. */
 export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 export const DEFAULT_HTTP_INGEST_RESERVED_CONCURRENCY = 10;
@@ -149,6 +157,8 @@ interface FunctionSpec {
   readonly environment: Readonly<Record<string, string>>;
   readonly reservedConcurrentExecutions?: number;
   readonly deadLetterQueue?: sqs.IQueue;
+  /** Lambda's retries of a failed asynchronous invocation (its default is 2). */
+  readonly retryAttempts?: number;
 }
 
 export class TocsinPipeline extends Construct {
@@ -173,6 +183,8 @@ export class TocsinPipeline extends Construct {
   /** The pipeline's own health alarms (e-mail), kept out of the pipeline it watches. */
   readonly healthTopic: sns.Topic;
   readonly functions: Readonly<Record<TocsinFunctionName, nodejs.NodejsFunction>>;
+  /** Runs the reminders function every minute. */
+  readonly remindersSchedule: events.Rule;
   readonly httpIngestUrl: lambda.FunctionUrl;
   /** The channel-secret key the ingest token is read from (the config's `ingest.token` placeholder). */
   readonly ingestTokenKey: string;
@@ -232,6 +244,14 @@ export class TocsinPipeline extends Construct {
       timeToLiveAttribute: 'expiresAt',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    });
+    // Sparse: only firing records with a timer carry its keys (shared/dedup/table.ts), so the
+    // reminders function's Query reads what is due and nothing else.
+    this.stateTable.addGlobalSecondaryIndex({
+      indexName: DUE_INDEX,
+      partitionKey: { name: DUE_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: DUE_AT_ATTRIBUTE, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
 
     this.configParameter = this.storeConfig(document, props);
@@ -316,7 +336,18 @@ export class TocsinPipeline extends Construct {
         DELIVERIES_MAX_RECEIVE_COUNT: String(this.deliverySettings.maxReceiveCount),
       },
     });
-    this.functions = { 'sns-ingest': snsIngest, 'http-ingest': httpIngest, dispatch, deliver };
+    const reminders = this.function('reminders', {
+      description: 'Tocsin: every minute, hand the records whose timer fell due to dispatch',
+      memorySize: 256,
+      // No config: what is due is in the table; dispatch decides.
+      environment: {
+        STATE_TABLE_NAME: this.stateTable.tableName,
+        INCIDENTS_QUEUE_URL: this.incidentsQueue.queueUrl,
+      },
+      // A failed run is not retried: the next one, a minute later, finds the same records.
+      retryAttempts: 0,
+    });
+    this.functions = { 'sns-ingest': snsIngest, 'http-ingest': httpIngest, dispatch, deliver, reminders };
 
     // Wiring and least-privilege grants: each statement names the one resource it needs.
     const stack = Stack.of(this);
@@ -400,6 +431,18 @@ export class TocsinPipeline extends Construct {
         }),
       );
     }
+
+    // Query on the due index alone (not the table: no record can be read with it), and sends to
+    // the incidents queue; dispatch reads and writes the records.
+    this.remindersSchedule = new events.Rule(this, 'RemindersSchedule', {
+      description: 'Tocsin: runs the reminders function every minute',
+      schedule: events.Schedule.rate(REMINDERS_SCHEDULE),
+      targets: [new eventTargets.LambdaFunction(reminders, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+    reminders.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${this.stateTable.tableArn}/index/${DUE_INDEX}`] }),
+    );
+    this.allowSend(reminders, this.incidentsQueue);
 
     this.forwarders = new ForwarderAccess(this, 'Forwarders', {
       ...props.forwarders,
@@ -530,6 +573,7 @@ export class TocsinPipeline extends Construct {
         ? {}
         : { reservedConcurrentExecutions: spec.reservedConcurrentExecutions }),
       ...(spec.deadLetterQueue === undefined ? {} : { deadLetterQueue: spec.deadLetterQueue }),
+      ...(spec.retryAttempts === undefined ? {} : { retryAttempts: spec.retryAttempts }),
     });
     if (this.tracing === lambda.Tracing.ACTIVE) {
       this.explainWildcardResource(
@@ -625,6 +669,19 @@ export class TocsinPipeline extends Construct {
       alarm(`${id}ErrorsAlarm`, fn.metricErrors(fiveMinuteSum), 0, `Tocsin: the ${name} function failed.`);
       alarm(`${id}ThrottlesAlarm`, fn.metricThrottles(fiveMinuteSum), 0, `Tocsin: the ${name} function was throttled.`);
     }
+    // Reminders, the ends of maintenance windows and auto-resolve all wait on this schedule: a
+    // rule disabled by hand, or a function that is never invoked, must not go unnoticed.
+    const notRunning = new cloudwatch.Alarm(this, 'RemindersNotRunningAlarm', {
+      metric: this.functions.reminders.metricInvocations(fiveMinuteSum),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmDescription: 'Tocsin: the reminders function did not run for 5 minutes; reminders, maintenance-window ends and auto-resolve wait until it does.',
+    });
+    notRunning.addAlarmAction(action);
+    notRunning.addOkAction(action);
+    this.healthAlarms.push(notRunning);
     // deliver counts jobs for a channel the config names but cannot use (a `${NAME}` key missing
     // from the channel secret); those deliveries retry, then dead-letter, while the rest flows.
     alarm(

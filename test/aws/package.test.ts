@@ -31,6 +31,7 @@ describe('functions/package.ts', () => {
       'aws/http-ingest',
       'aws/dispatch',
       'aws/deliver',
+      'aws/reminders',
       'azure/monitor-ingest',
       'gcp/monitoring-ingest',
     ]);
@@ -53,7 +54,7 @@ describe('functions/package.ts', () => {
     expect(deliver).not.toContain('無効な入力');
   });
 
-  it.each(['sns-ingest', 'http-ingest', 'dispatch', 'deliver'])('aws/%s imports in a bare node process and exports handler', async (name) => {
+  it.each(['sns-ingest', 'http-ingest', 'dispatch', 'deliver', 'reminders'])('aws/%s imports in a bare node process and exports handler', async (name) => {
     const url = pathToFileURL(join(outDir, 'aws', name, 'index.mjs')).href;
     const script = `const m = await import(${JSON.stringify(url)}); if (typeof m.handler !== 'function') process.exit(3);`;
     // No AWS_REGION, no queue URLs, no credentials: importing must not need them.
