@@ -3,6 +3,7 @@
 // Retry, backoff, delivery markers and dead-lettering live in the delivery worker, not here.
 import type { z } from 'zod';
 import type { Incident } from '../incident.ts';
+import type { NoticeState } from './notice.ts';
 import { stripBidiControls } from './text.ts';
 
 export const DELIVERY_EVENTS = ['opened', 'resolved', 'renotified', 'flapping'] as const;
@@ -50,8 +51,8 @@ export interface ChannelModule<Config extends { type: string }, Rendered> {
   readonly type: Config['type'];
   /** The channel's entry in the config file (after `${NAME}` placeholders are resolved). */
   readonly configSchema: z.ZodType<Config>;
-  /** Pure: what will be sent, within the destination's size limits. */
-  render(event: DeliveryEvent, incident: Incident): Rendered;
+  /** Pure: what will be sent, within the destination's size limits. `state`: acknowledged, silenced, which reminder. */
+  render(event: DeliveryEvent, incident: Incident, state?: NoticeState): Rendered;
   /** Never throws for a delivery failure: returns it, marked retryable or permanent. */
   send(rendered: Rendered, target: Config, context: SendContext): Promise<SendResult>;
 }
@@ -60,7 +61,7 @@ export interface ChannelModule<Config extends { type: string }, Rendered> {
 export interface RegisteredChannel {
   readonly type: string;
   readonly configSchema: z.ZodType<{ type: string }>;
-  deliver(event: DeliveryEvent, incident: Incident, target: { type: string }, context: SendContext): Promise<SendResult>;
+  deliver(event: DeliveryEvent, incident: Incident, target: { type: string }, context: SendContext, state?: NoticeState): Promise<SendResult>;
 }
 
 /** Every string in a JSON-shaped value (keys included) passed through `map`. */
@@ -86,18 +87,19 @@ export function withoutBidiControls(incident: Incident): Incident {
 export function defineChannel<Config extends { type: string }, Rendered>(
   channel: ChannelModule<Config, Rendered>,
 ): ChannelModule<Config, Rendered> & RegisteredChannel {
-  const render = (event: DeliveryEvent, incident: Incident): Rendered => channel.render(event, withoutBidiControls(incident));
+  const render = (event: DeliveryEvent, incident: Incident, state?: NoticeState): Rendered =>
+    channel.render(event, withoutBidiControls(incident), state && mapStrings(state, stripBidiControls));
   return {
     ...channel,
     render,
-    async deliver(event, incident, target, context) {
+    async deliver(event, incident, target, context, state) {
       // The config loader validated `target` with this same schema; parsing again keeps the
       // types honest for a few microseconds per delivery.
       const parsed = channel.configSchema.safeParse(target);
       if (!parsed.success) {
         return { ok: false, retryable: false, reason: `invalid ${channel.type} channel config` };
       }
-      return channel.send(render(event, incident), parsed.data, context);
+      return channel.send(render(event, incident, state), parsed.data, context);
     },
   };
 }

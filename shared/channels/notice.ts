@@ -25,6 +25,19 @@ export interface NoticeAction {
   readonly url: string;
 }
 
+/**
+ * What the pipeline knows about the incident besides what its source sent (from the dedup
+ * record when the notice was planned): who acknowledged it, what holds it until when, which
+ * reminder this is. Every field is optional; old queued jobs carry none.
+ */
+export interface NoticeState {
+  readonly acknowledgedBy?: string | undefined;
+  /** ISO time a silence or maintenance window holds the incident until. */
+  readonly silencedUntil?: string | undefined;
+  /** 1 for the first reminder. */
+  readonly reminder?: number | undefined;
+}
+
 export interface NoticeFact {
   readonly label: string;
   readonly value: string;
@@ -49,7 +62,12 @@ export interface Notice {
   readonly where: string;
   /** When, in words with the zone: `since Wed 25 Nov 10:00 UTC`, `after 1h 5m (ended Wed 25 Nov 11:05 UTC)`. */
   readonly when: string;
-  /** Status then time: `Firing since Wed 25 Nov 10:00 UTC`, `Resolved after 1h 5m (ended …)`. */
+  /**
+   * The pipeline's own state in words: `reminder 2 · acknowledged by alice`, `silenced until Wed
+   * 25 Nov 12:00 UTC`; absent when there is none.
+   */
+  readonly state?: string;
+  /** Status, time, then the state: `Still firing since Wed 25 Nov 10:00 UTC · reminder 2`, `Resolved after 1h 5m (ended …) · acknowledged by alice`. */
   readonly statusLine: string;
   /** How long it lasted (resolved notices whose start and end differ). */
   readonly duration?: string;
@@ -481,7 +499,16 @@ function labelFacts(incident: Incident): { identity: NoticeFact[]; details: Noti
 
 // ---------------------------------------------------------------------------------------------
 
-export function buildNotice(event: DeliveryEvent, incident: Incident): Notice {
+/** The state's words, in the order a person needs them: which reminder, who has it, what holds it. */
+function stateInWords(event: DeliveryEvent, state: NoticeState): string | undefined {
+  const words: string[] = [];
+  if (event === 'renotified' && state.reminder !== undefined && state.reminder > 0) words.push(`reminder ${String(state.reminder)}`);
+  if (state.acknowledgedBy !== undefined && state.acknowledgedBy.trim() !== '') words.push(`acknowledged by ${oneLine(state.acknowledgedBy)}`);
+  if (state.silencedUntil !== undefined) words.push(`silenced until ${formatTime(state.silencedUntil)}`);
+  return words.length === 0 ? undefined : words.join(' · ');
+}
+
+export function buildNotice(event: DeliveryEvent, incident: Incident, noticeState: NoticeState = {}): Notice {
   const mark = noticeMark(event, incident);
   const status = noticeStatus(event, incident);
   const label = noticeLabel(event, incident);
@@ -492,6 +519,7 @@ export function buildNotice(event: DeliveryEvent, incident: Incident): Notice {
   const summary = incident.summary?.replace(/\r\n?/g, '\n').trim();
   const metric = metricInWords(incident.metric, incident.source.kind);
   const { identity, details } = labelFacts(incident);
+  const state = stateInWords(event, noticeState);
   return {
     event,
     tone: noticeTone(event, incident),
@@ -503,7 +531,8 @@ export function buildNotice(event: DeliveryEvent, incident: Incident): Notice {
     headline: `${mark} ${isTest ? '[TEST] ' : ''}${label}: ${subject}`,
     where: whereLine(incident),
     when,
-    statusLine: `${status} ${when}`,
+    ...(state === undefined ? {} : { state }),
+    statusLine: `${status} ${when}${state === undefined ? '' : ` · ${state}`}`,
     ...(duration === undefined ? {} : { duration }),
     ...(metric === undefined ? {} : { metric }),
     ...(summary === undefined || summary === '' ? {} : { summary }),

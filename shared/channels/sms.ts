@@ -27,7 +27,7 @@ import {
   transliterateToGsm7,
   type SmsEncoding,
 } from './gsm7.ts';
-import { buildNotice, type ActionKind, type Notice } from './notice.ts';
+import { buildNotice, type ActionKind, type Notice, type NoticeState } from './notice.ts';
 import { oneLine } from './text.ts';
 
 export const smsConfigSchema = z.strictObject({
@@ -78,8 +78,8 @@ function smsPrefix(notice: Notice, severity: Severity): string {
   return `[${SEVERITY_TAG[severity]}] ${notice.event === 'renotified' ? 'STILL FIRING' : 'FIRING'}: `;
 }
 
-export function renderSms(event: DeliveryEvent, incident: Incident): SmsMessage {
-  const notice = buildNotice(event, incident);
+export function renderSms(event: DeliveryEvent, incident: Incident, state?: NoticeState): SmsMessage {
+  const notice = buildNotice(event, incident, state);
   const prefix = smsPrefix(notice, incident.severity);
   const title = smsTitle(`${notice.isTest ? '[TEST] ' : ''}${notice.subject}`);
   const whole = prefix + title;

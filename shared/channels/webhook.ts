@@ -1,5 +1,6 @@
 // The generic webhook channel: POSTs `{"event": …, "incident": {…}}` as JSON so any HTTP
-// service can consume the incident stream (design.md, "Config file").
+// service can consume the incident stream (design.md, "Config file"), with `"state": {…}`
+// (acknowledgedBy, silencedUntil, reminder) when the pipeline knows any of it.
 //
 // Headers sent:
 //   content-type: application/json; charset=utf-8
@@ -80,8 +81,8 @@ export function signWebhook(secret: string, timestamp: string, deliveryId: strin
 export const webhookChannel = defineChannel<WebhookConfig, WebhookRequest>({
   type: 'webhook',
   configSchema: webhookConfigSchema,
-  render(event, incident) {
-    return { event, fingerprint: incident.fingerprint, body: JSON.stringify({ event, incident }) };
+  render(event, incident, state) {
+    return { event, fingerprint: incident.fingerprint, body: JSON.stringify({ event, incident, ...(state === undefined ? {} : { state }) }) };
   },
   send(rendered, target, context) {
     const headers: Record<string, string> = {};

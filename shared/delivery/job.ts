@@ -3,6 +3,7 @@
 // so queue messages stay small.
 import { hash } from 'node:crypto';
 import type { DeliveryEvent } from '../channels/channel.ts';
+import type { NoticeState } from '../channels/notice.ts';
 import type { Incident } from '../incident.ts';
 
 export interface DeliveryJob {
@@ -14,6 +15,8 @@ export interface DeliveryJob {
   readonly transitionId: string;
   /** 1 for the first try; the queue adapter increments it on each retry. */
   readonly attempt: number;
+  /** Acknowledged by, silenced until, which reminder: from the record when the job was planned. */
+  readonly state?: NoticeState | undefined;
 }
 
 export interface DeliveryKey {

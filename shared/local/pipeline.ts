@@ -420,8 +420,9 @@ export class LocalPipeline {
     const now = this.#now();
     try {
       const { decision, jobs } = await this.database.commit(() => {
-        const applied = this.store.applySync(row.incident, now, new Date(row.receivedAtMs), this.#contextFor(row.incident, now.getTime()));
-        const plan = planDispatch(row.incident, applied, this.#router, false);
+        const context = this.#contextFor(row.incident, now.getTime());
+        const applied = this.store.applySync(row.incident, now, new Date(row.receivedAtMs), context);
+        const plan = planDispatch(row.incident, applied, this.#router, false, context.hold);
         this.queues.enqueueDeliveries(plan.jobs, row.receivedAtMs, now.getTime());
         this.history.add(row.incident.fingerprint, 'decision', now.toISOString(), {
           action: plan.decision.action,

@@ -3,6 +3,7 @@
 // local pipeline and the cloud dispatch functions; it sends nothing itself. dispatchDue is the
 // same for a record whose timer fell due (reminders, the end of a hold, auto-resolve).
 import type { DeliveryEvent } from '../channels/channel.ts';
+import type { NoticeState } from '../channels/notice.ts';
 import type { DecideContext, DedupDecision } from '../dedup/decide.ts';
 import type { IncidentRecord } from '../dedup/record.ts';
 import type { DeliveryJob } from '../delivery/job.ts';
@@ -20,6 +21,9 @@ export interface DispatchRecord {
   readonly status?: string | undefined;
   readonly transitionId?: string | undefined;
   readonly flapping?: boolean | undefined;
+  readonly acknowledged?: { readonly by: string } | undefined;
+  readonly held?: { readonly until?: string | undefined } | undefined;
+  readonly reminders?: number | undefined;
 }
 
 /** The one store method dispatch needs (shared/dedup's IncidentStore has it). */
@@ -63,8 +67,9 @@ export async function dispatchIncident<Decision extends DispatchDecision>(
   deps: DispatchDeps<Decision>,
 ): Promise<DispatchResult<Decision>> {
   // Dedup sees the incident as the source sent it; the fingerprint never depends on routing.
-  const applied = await deps.store.apply(incident, deps.now, deps.receivedAt ?? deps.now, deps.contextFor?.(incident) ?? {});
-  return planDispatch(incident, applied, deps.router, deps.redelivered === true);
+  const context = deps.contextFor?.(incident) ?? {};
+  const applied = await deps.store.apply(incident, deps.now, deps.receivedAt ?? deps.now, context);
+  return planDispatch(incident, applied, deps.router, deps.redelivered === true, context.hold);
 }
 
 /**
@@ -76,6 +81,8 @@ export function planDispatch<Decision extends DispatchDecision>(
   { decision, record }: { readonly decision: Decision; readonly record?: DispatchRecord | undefined },
   router: Router,
   redelivered: boolean,
+  /** What holds the incident now (a resolve told while a silence is in force says until when). */
+  hold?: { readonly until?: string | undefined },
 ): DispatchResult<Decision> {
   let event: DeliveryEvent;
   let transitionId: string;
@@ -108,8 +115,22 @@ export function planDispatch<Decision extends DispatchDecision>(
 
   const routing = router.route(told);
   const routed = routing.severity === told.severity ? told : { ...told, severity: routing.severity };
-  const jobs = routing.channels.map((channel) => ({ event, incident: routed, channel, transitionId, attempt: 1 }));
+  const state = noticeStateOf(event, record, hold);
+  const jobs = routing.channels.map((channel) => ({ event, incident: routed, channel, transitionId, attempt: 1, ...(state === undefined ? {} : { state }) }));
   return { decision, routing, jobs };
+}
+
+/** What the notice says besides the alert: who acknowledged it, what holds it until when, which reminder. */
+function noticeStateOf(event: DeliveryEvent, record: DispatchRecord | undefined, hold: { readonly until?: string | undefined } | undefined): NoticeState | undefined {
+  const acknowledgedBy = record?.acknowledged?.by;
+  const silencedUntil = record?.held?.until ?? hold?.until;
+  const reminder = event === 'renotified' && record?.reminders !== undefined && record.reminders > 0 ? record.reminders : undefined;
+  if (acknowledgedBy === undefined && silencedUntil === undefined && reminder === undefined) return undefined;
+  return {
+    ...(acknowledgedBy === undefined ? {} : { acknowledgedBy }),
+    ...(silencedUntil === undefined ? {} : { silencedUntil }),
+    ...(reminder === undefined ? {} : { reminder }),
+  };
 }
 
 /** The scheduler's side of a store (shared/dedup's DynamoDbIncidentStore has it). */
@@ -153,7 +174,7 @@ export async function dispatchDue(fingerprint: string, deps: DueDispatchDeps): P
   const outcome = await deps.store.applyDue(fingerprint, deps.now, deps.contextFor);
   if (outcome.kind === 'done') {
     if (outcome.decision === undefined) return { jobs: [] };
-    return planDispatch(outcome.incident, { decision: outcome.decision, record: outcome.record }, deps.router, false);
+    return planDispatch(outcome.incident, { decision: outcome.decision, record: outcome.record }, deps.router, false, deps.contextFor(outcome.incident).hold);
   }
   const { record } = outcome;
   if (

@@ -67,6 +67,13 @@ export const deliveryMessageSchema = z.object({
   transitionId: z.string().refine(isTransitionId, 'is not a transition id (v<version>.<event time>)'),
   attempt: z.int().min(1),
   receivedAt: isoDateTime.optional(),
+  state: z
+    .object({
+      acknowledgedBy: z.string().optional(),
+      silencedUntil: isoDateTime.optional(),
+      reminder: z.int().min(1).optional(),
+    })
+    .optional(),
 }) satisfies z.ZodType<DeliveryMessage>;
 
 /** Thrown for a body that is not the expected message; names the problem, never quotes the body. */

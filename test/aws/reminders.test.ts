@@ -139,6 +139,8 @@ describe('reminders function', () => {
       ['renotified', 'ops'],
     ]);
     expect(reminders[0]!.transitionId).toBe(reminders[1]!.transitionId);
+    // The notice says which reminder it is.
+    expect(reminders.map((job) => job.state)).toEqual([{ reminder: 1 }, { reminder: 1 }]);
     // Not heard from the source: the occurrences stay; the next reminder is renotifyAfter later.
     expect(await stored(due.fingerprint)).toMatchObject({ status: 'firing', version: 2, occurrences: 1, reminders: 1 });
     expect(Number((await stored(due.fingerprint))?.['dueAt'])).toBeGreaterThanOrEqual(now + 10 * MINUTE);

@@ -211,6 +211,12 @@ describe('reminders, acknowledgement and auto-resolve on the real server', () =>
     // The resolve is still told.
     await post(second, '/v1/ingest/aws/sns', cloudwatchAlarm('orders-db-cpu-high', 'OK', NOW()));
     await waitFor(() => told('resolved', acked) === 1, 15_000, 'the resolve of an acknowledged alarm');
+    // The notices say the pipeline's state: each reminder its number, the resolve who acknowledged.
+    const notices = receiver.requests.filter((notice) => notice.status < 300 && notice.fingerprint === acked);
+    const reminders = notices.filter((notice) => notice.event === 'renotified').map((notice) => notice.state?.['reminder']);
+    expect(reminders).toEqual(reminders.map((_, index) => index + 1));
+    expect(notices.find((notice) => notice.event === 'resolved')?.state).toEqual({ acknowledgedBy: 'alice' });
+    expect(notices.find((notice) => notice.event === 'opened')?.state).toBeUndefined();
     await stop(second);
   }, 120_000);
 
