@@ -14,7 +14,7 @@ import { oneLine, severityEmoji } from './text.ts';
 /** Visual tone of a notice: the severity while it is a problem, `resolved` once it is over. */
 export type Tone = Severity | 'resolved';
 
-export type ActionKind = 'runbook' | 'alert' | 'silence' | 'dashboard' | 'resource' | 'other' | 'generator' | 'image';
+export type ActionKind = 'runbook' | 'alert' | 'incidents' | 'silence' | 'dashboard' | 'resource' | 'other' | 'generator' | 'image';
 
 export interface NoticeAction {
   readonly kind: ActionKind;
@@ -36,6 +36,8 @@ export interface NoticeState {
   readonly silencedUntil?: string | undefined;
   /** 1 for the first reminder. */
   readonly reminder?: number | undefined;
+  /** The incident on Tocsin's incidents page (to acknowledge or silence it), when a public URL is configured. */
+  readonly pageUrl?: string | undefined;
 }
 
 export interface NoticeFact {
@@ -357,17 +359,19 @@ function subjectOf(incident: Incident): string {
 const RANK: Readonly<Record<ActionKind, number>> = {
   runbook: 0,
   alert: 1,
-  silence: 2,
-  dashboard: 3,
-  resource: 4,
-  other: 5,
-  generator: 6,
-  image: 7,
+  incidents: 2,
+  silence: 3,
+  dashboard: 4,
+  resource: 5,
+  other: 6,
+  generator: 7,
+  image: 8,
 };
 
 const LABELS: Readonly<Record<ActionKind, string | undefined>> = {
   runbook: 'Runbook',
   alert: 'Open alert',
+  incidents: 'Tocsin',
   silence: 'Silence',
   dashboard: 'Dashboard',
   resource: 'Resource',
@@ -499,6 +503,13 @@ function labelFacts(incident: Incident): { identity: NoticeFact[]; details: Noti
 
 // ---------------------------------------------------------------------------------------------
 
+/** The incidents page among the actions, after the runbook and the alert's own page. */
+function withPage(actions: NoticeAction[], pageUrl: string | undefined): NoticeAction[] {
+  const url = pageUrl === undefined ? undefined : webUrl(pageUrl);
+  if (url === undefined || actions.some((action) => action.url === url)) return actions;
+  return [...actions, { kind: 'incidents' as const, label: 'Tocsin', title: 'Incidents page (acknowledge, silence)', url }].sort((a, b) => RANK[a.kind] - RANK[b.kind]);
+}
+
 /** The state's words, in the order a person needs them: which reminder, who has it, what holds it. */
 function stateInWords(event: DeliveryEvent, state: NoticeState): string | undefined {
   const words: string[] = [];
@@ -536,7 +547,7 @@ export function buildNotice(event: DeliveryEvent, incident: Incident, noticeStat
     ...(duration === undefined ? {} : { duration }),
     ...(metric === undefined ? {} : { metric }),
     ...(summary === undefined || summary === '' ? {} : { summary }),
-    actions: rankedActions(incident),
+    actions: withPage(rankedActions(incident), noticeState.pageUrl),
     identity,
     details,
     fingerprint: incident.fingerprint,

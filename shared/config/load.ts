@@ -206,6 +206,7 @@ function toTocsinConfig(file: ConfigFile, channels: Record<string, ChannelConfig
     },
     maintenance: file.maintenance,
     autoResolveAfterMs: defaults.autoResolveAfter,
+    ...(file.server.publicUrl === undefined ? {} : { publicUrl: file.server.publicUrl }),
   };
 }
 

@@ -72,6 +72,8 @@ export interface TocsinConfig {
   readonly maintenance?: readonly MaintenanceWindow[] | undefined;
   /** `defaults.autoResolveAfter` (ms): resolve a firing incident not heard of for this long; 0 never. */
   readonly autoResolveAfterMs?: number | undefined;
+  /** `server.publicUrl`: the local server's address as people reach it; notices link its incidents page. */
+  readonly publicUrl?: string | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -172,6 +174,13 @@ export const configFileSchema = strictObject({
     autoResolveAfter: duration({ positive: false }).default(0),
   }).prefault({}),
   maintenance: maintenanceSchema.default([]),
+  server: strictObject({
+    // Opt-in: where people reach the local server's incidents page; notices then link it.
+    publicUrl: z
+      .url({ protocol: /^https?$/, error: 'a URL like https://tocsin.example.com (http or https) where people reach this server' })
+      .refine((url) => !url.includes('?') && !url.includes('#'), 'a base URL without ?query or #fragment')
+      .optional(),
+  }).prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -268,7 +268,7 @@ export class LocalPipeline {
     if (dueAt !== undefined && dueAt <= nowMs) this.store.setTimer(fingerprint, nowMs + DUE_RETRY_MS);
     const { decision } = result;
     if (decision === undefined) return undefined;
-    const plan = planDispatch(result.incident, { decision, record: result.next }, this.#router, false);
+    const plan = planDispatch(result.incident, { decision, record: result.next }, this.#router, false, { publicUrl: this.config.publicUrl });
     this.queues.enqueueDeliveries(plan.jobs, nowMs, nowMs);
     this.history.add(fingerprint, 'decision', now.toISOString(), {
       action: decision.action,
@@ -422,7 +422,7 @@ export class LocalPipeline {
       const { decision, jobs } = await this.database.commit(() => {
         const context = this.#contextFor(row.incident, now.getTime());
         const applied = this.store.applySync(row.incident, now, new Date(row.receivedAtMs), context);
-        const plan = planDispatch(row.incident, applied, this.#router, false, context.hold);
+        const plan = planDispatch(row.incident, applied, this.#router, false, { hold: context.hold, publicUrl: this.config.publicUrl });
         this.queues.enqueueDeliveries(plan.jobs, row.receivedAtMs, now.getTime());
         this.history.add(row.incident.fingerprint, 'decision', now.toISOString(), {
           action: plan.decision.action,

@@ -69,7 +69,7 @@ export async function dispatchIncident<Decision extends DispatchDecision>(
   // Dedup sees the incident as the source sent it; the fingerprint never depends on routing.
   const context = deps.contextFor?.(incident) ?? {};
   const applied = await deps.store.apply(incident, deps.now, deps.receivedAt ?? deps.now, context);
-  return planDispatch(incident, applied, deps.router, deps.redelivered === true, context.hold);
+  return planDispatch(incident, applied, deps.router, deps.redelivered === true, { hold: context.hold });
 }
 
 /**
@@ -81,8 +81,7 @@ export function planDispatch<Decision extends DispatchDecision>(
   { decision, record }: { readonly decision: Decision; readonly record?: DispatchRecord | undefined },
   router: Router,
   redelivered: boolean,
-  /** What holds the incident now (a resolve told while a silence is in force says until when). */
-  hold?: { readonly until?: string | undefined },
+  noticeContext: NoticeContext = {},
 ): DispatchResult<Decision> {
   let event: DeliveryEvent;
   let transitionId: string;
@@ -115,21 +114,36 @@ export function planDispatch<Decision extends DispatchDecision>(
 
   const routing = router.route(told);
   const routed = routing.severity === told.severity ? told : { ...told, severity: routing.severity };
-  const state = noticeStateOf(event, record, hold);
+  const state = noticeStateOf(event, record, noticeContext, incident.fingerprint);
   const jobs = routing.channels.map((channel) => ({ event, incident: routed, channel, transitionId, attempt: 1, ...(state === undefined ? {} : { state }) }));
   return { decision, routing, jobs };
 }
 
-/** What the notice says besides the alert: who acknowledged it, what holds it until when, which reminder. */
-function noticeStateOf(event: DeliveryEvent, record: DispatchRecord | undefined, hold: { readonly until?: string | undefined } | undefined): NoticeState | undefined {
+/** What the notices of a dispatch may tell besides the record. */
+export interface NoticeContext {
+  /** What holds the incident now (a resolve told while a silence is in force says until when). */
+  readonly hold?: { readonly until?: string | undefined } | undefined;
+  /** The local server's public address (`server.publicUrl`): notices link the incident on its page. */
+  readonly publicUrl?: string | undefined;
+}
+
+/** The incident's row on the incidents page (rows carry `id="incident-<fingerprint>"`). */
+export function incidentPageUrl(publicUrl: string, fingerprint: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/#incident-${encodeURIComponent(fingerprint).replace(/%3A/gi, ':')}`;
+}
+
+/** What the notice says besides the alert: who acknowledged it, what holds it until when, which reminder, where to act on it. */
+function noticeStateOf(event: DeliveryEvent, record: DispatchRecord | undefined, told: NoticeContext, fingerprint: string): NoticeState | undefined {
   const acknowledgedBy = record?.acknowledged?.by;
-  const silencedUntil = record?.held?.until ?? hold?.until;
+  const silencedUntil = record?.held?.until ?? told.hold?.until;
   const reminder = event === 'renotified' && record?.reminders !== undefined && record.reminders > 0 ? record.reminders : undefined;
-  if (acknowledgedBy === undefined && silencedUntil === undefined && reminder === undefined) return undefined;
+  const pageUrl = told.publicUrl === undefined ? undefined : incidentPageUrl(told.publicUrl, fingerprint);
+  if (acknowledgedBy === undefined && silencedUntil === undefined && reminder === undefined && pageUrl === undefined) return undefined;
   return {
     ...(acknowledgedBy === undefined ? {} : { acknowledgedBy }),
     ...(silencedUntil === undefined ? {} : { silencedUntil }),
     ...(reminder === undefined ? {} : { reminder }),
+    ...(pageUrl === undefined ? {} : { pageUrl }),
   };
 }
 
@@ -174,7 +188,7 @@ export async function dispatchDue(fingerprint: string, deps: DueDispatchDeps): P
   const outcome = await deps.store.applyDue(fingerprint, deps.now, deps.contextFor);
   if (outcome.kind === 'done') {
     if (outcome.decision === undefined) return { jobs: [] };
-    return planDispatch(outcome.incident, { decision: outcome.decision, record: outcome.record }, deps.router, false, deps.contextFor(outcome.incident).hold);
+    return planDispatch(outcome.incident, { decision: outcome.decision, record: outcome.record }, deps.router, false, { hold: deps.contextFor(outcome.incident).hold });
   }
   const { record } = outcome;
   if (

@@ -72,6 +72,7 @@ export const deliveryMessageSchema = z.object({
       acknowledgedBy: z.string().optional(),
       silencedUntil: isoDateTime.optional(),
       reminder: z.int().min(1).optional(),
+      pageUrl: z.string().optional(),
     })
     .optional(),
 }) satisfies z.ZodType<DeliveryMessage>;

@@ -167,3 +167,19 @@ describe('the pipeline state in the notice', () => {
     expect(buildNotice('opened', incident, { acknowledgedBy: 'eve\n*admin*' }).state).toBe('acknowledged by eve *admin*');
   });
 });
+
+describe('the incidents page among the actions', () => {
+  const incident = NOTICE_INCIDENTS['cloudwatch']!;
+
+  it('links the incident on the page after the runbook and the alert, when the pipeline gives a page URL', () => {
+    const without = buildNotice('opened', incident).actions;
+    const withPage = buildNotice('opened', incident, { pageUrl: 'https://tocsin.example.com/#incident-cloudwatch:00ff' }).actions;
+    expect(withPage).toHaveLength(without.length + 1);
+    const page = withPage.find((action) => action.kind === 'incidents');
+    expect(page).toMatchObject({ label: 'Tocsin', url: 'https://tocsin.example.com/#incident-cloudwatch:00ff' });
+    const rank = withPage.indexOf(page!);
+    expect(withPage.slice(0, rank).every((action) => action.kind === 'runbook' || action.kind === 'alert')).toBe(true);
+    // Only web links.
+    expect(buildNotice('opened', incident, { pageUrl: 'javascript:alert(1)' }).actions).toEqual(without);
+  });
+});
