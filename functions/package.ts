@@ -1,5 +1,5 @@
 // Builds one deployable bundle per cloud function with esbuild, into <out>/<cloud>/<function>/:
-//   aws/{sns-ingest,http-ingest,dispatch,deliver}/index.mjs   Lambda, Node 22, handler `index.handler`
+//   aws/{sns-ingest,http-ingest,dispatch,deliver,reminders}/index.mjs   Lambda, Node 22, handler `index.handler`
 //   azure/monitor-ingest/{index.mjs,host.json,package.json}   Azure Functions v4 app (Node 22)
 //   gcp/monitoring-ingest/{index.mjs,package.json}            Cloud Functions gen2 (Node 22)
 // Bundles are ESM, minified and tree-shaken, for node22, with a linked source map (set
@@ -118,7 +118,7 @@ async function appPackageJson(name: string, dependencies: readonly string[]): Pr
   };
 }
 
-const AWS_FUNCTIONS = ['sns-ingest', 'http-ingest', 'dispatch', 'deliver'] as const;
+const AWS_FUNCTIONS = ['sns-ingest', 'http-ingest', 'dispatch', 'deliver', 'reminders'] as const;
 
 export const BUNDLES: readonly BundleSpec[] = [
   ...AWS_FUNCTIONS.map((name): BundleSpec => ({ cloud: 'aws', name, entry: `functions/aws/${name}.ts`, external: [] })),

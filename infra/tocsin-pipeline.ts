@@ -1,11 +1,12 @@
 // The Tocsin pipeline on AWS as one reusable construct: the queues, the state table, the alert
-// topic, the four functions (functions/aws/*), the channel secret, the config parameter, the
+// topic, the five functions (functions/aws/*), the channel secret, the config parameter, the
 // forwarder principals and the alarms that watch the pipeline itself.
 //
 //   CloudWatch alarm ─► alert topic ─► sns-ingest ─┐
 //   Alertmanager / Grafana ─► http-ingest (URL) ───┼─► incidents queue ─► dispatch ─► deliveries queue ─► deliver
-//   Azure / GCP forwarders (IAM principals) ───────┘        │ DLQ                        │ DLQ
-//   unparseable payloads ─► rejected queue                   ▼                            ▼
+//   Azure / GCP forwarders (IAM principals) ───────┤        │ DLQ                        │ DLQ
+//   every minute ─► reminders (due index) ─────────┘        ▼                            ▼
+//   unparseable payloads ─► rejected queue
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,8 @@ import { ArnFormat, Duration, Fn, RemovalPolicy, Stack, Token, Validations } fro
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -26,6 +29,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { DUE_AT_ATTRIBUTE, DUE_INDEX, DUE_SHARD_ATTRIBUTE } from '../shared/dedup/table.ts';
 import { GENERATED_TOKEN_KEY, loadConfigDocument, withIngestToken, type ConfigSource } from './config-document.ts';
 import { deliverySendSettings, deliveryQueueSettings, type DeliveryQueueSettings } from './delivery-window.ts';
 import { ForwarderAccess, type ForwardersProps } from './forwarders.ts';
@@ -163,7 +167,7 @@ export interface TocsinPipelineProps {
   readonly forwarders?: ForwardersProps;
 }
 
-export type TocsinFunctionName = 'sns-ingest' | 'http-ingest' | 'dispatch' | 'deliver';
+export type TocsinFunctionName = 'sns-ingest' | 'http-ingest' | 'dispatch' | 'deliver' | 'reminders';
 
 /** What `functionProps` may change per function. */
 export interface TocsinFunctionProps {
@@ -175,7 +179,7 @@ export interface TocsinFunctionProps {
   readonly reservedConcurrentExecutions?: number;
 }
 
-export const FUNCTION_NAMES: readonly TocsinFunctionName[] = ['sns-ingest', 'http-ingest', 'dispatch', 'deliver'];
+export const FUNCTION_NAMES: readonly TocsinFunctionName[] = ['sns-ingest', 'http-ingest', 'dispatch', 'deliver', 'reminders'];
 
 /**
  * The package's root, where functions/aws/*.ts are: one level up from infra/ in a checkout, two
@@ -187,6 +191,9 @@ const PACKAGE_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
  * it), so NodejsFunction finds the app's lock file and bundles from the app's node_modules.
  */
 const LOCK_FILE = existsSync(join(PACKAGE_ROOT, 'package-lock.json')) ? join(PACKAGE_ROOT, 'package-lock.json') : undefined;
+
+/** How often the reminders function looks at the due index (reminders are at most this late). */
+export const REMINDERS_SCHEDULE = Duration.minutes(1);
 
 function packageRoot(from: string): string {
   for (let dir = from, up = 0; up < 3; dir = dirname(dir), up += 1) {
@@ -234,19 +241,21 @@ export const DEFAULT_TIMEOUTS: Readonly<Record<TocsinFunctionName, Duration>> = 
   'http-ingest': Duration.seconds(10),
   dispatch: Duration.seconds(30),
   deliver: Duration.seconds(30),
+  reminders: Duration.seconds(60),
 };
 export const DEFAULT_MEMORY_MB: Readonly<Record<TocsinFunctionName, number>> = {
   'sns-ingest': 256,
   'http-ingest': 256,
   dispatch: 512,
   deliver: 256,
+  reminders: 256,
 };
 export const DEFAULT_DELIVER_BATCH_SIZE = 5;
 export const DEFAULT_METRICS_NAMESPACE = 'Tocsin';
 /** Lambda's longest timeout. */
 const MAX_TIMEOUT_SECONDS = 900;
 
-/** The item-level actions the dedup store and delivery markers use: no queries, scans or deletes. */
+/** The item-level actions the dedup store and delivery markers use: no scans or deletes; the one Query is the reminders function's, on the due index only. */
 export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 export const DEFAULT_HTTP_INGEST_RESERVED_CONCURRENCY = 10;
@@ -256,6 +265,8 @@ interface FunctionSpec {
   readonly environment: Readonly<Record<string, string>>;
   readonly reservedConcurrentExecutions?: number;
   readonly deadLetterQueue?: sqs.IQueue;
+  /** Lambda's retries of a failed asynchronous invocation (its default is 2). */
+  readonly retryAttempts?: number;
 }
 
 export class TocsinPipeline extends Construct {
@@ -293,6 +304,8 @@ export class TocsinPipeline extends Construct {
   readonly alarmAction: cloudwatch.IAlarmAction;
   readonly functions: Readonly<Record<TocsinFunctionName, lambda.Function>>;
   readonly logGroups: Readonly<Record<TocsinFunctionName, logs.LogGroup>>;
+  /** Runs the reminders function every minute. */
+  readonly remindersSchedule: events.Rule;
   readonly httpIngestUrl: lambda.FunctionUrl;
   /** The channel-secret key the ingest token is read from (the config's `ingest.token` placeholder). */
   readonly ingestTokenKey: string;
@@ -362,18 +375,7 @@ export class TocsinPipeline extends Construct {
         'Only the two ingest functions write to this bucket, each through its own role, and every write is logged by the function that made it together with the object key; a separate access-log bucket would add cost and nothing a person needs.',
     });
 
-    this.stateTable =
-      props.table ??
-      new dynamodb.Table(this, 'StateTable', {
-        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        timeToLiveAttribute: 'expiresAt',
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        encryption: dynamodb.TableEncryption.AWS_MANAGED,
-        removalPolicy: this.removalPolicy,
-        // A retained table outlives the stack; it should not go with one mistaken call either.
-        deletionProtection: this.removalPolicy === RemovalPolicy.RETAIN,
-      });
+    this.stateTable = props.table ?? this.createStateTable();
 
     this.configParameter = this.storeConfig(document, props);
     this.channelSecret = this.secret(props.channelSecretArn);
@@ -474,7 +476,17 @@ export class TocsinPipeline extends Construct {
         DELIVERIES_MAX_RECEIVE_COUNT: String(this.deliverySettings.maxReceiveCount),
       },
     });
-    this.functions = { 'sns-ingest': snsIngest, 'http-ingest': httpIngest, dispatch, deliver };
+    const reminders = this.function('reminders', {
+      description: 'Tocsin: every minute, hand the records whose timer fell due to dispatch',
+      // No config: what is due is in the table; dispatch decides.
+      environment: {
+        STATE_TABLE_NAME: this.stateTable.tableName,
+        INCIDENTS_QUEUE_URL: this.incidentsQueue.queueUrl,
+      },
+      // A failed run is not retried: the next one, a minute later, finds the same records.
+      retryAttempts: 0,
+    });
+    this.functions = { 'sns-ingest': snsIngest, 'http-ingest': httpIngest, dispatch, deliver, reminders };
     this.logGroups = this.logGroupsByName as Record<TocsinFunctionName, logs.LogGroup>;
 
     // Wiring and least-privilege grants: each statement names the one resource it needs.
@@ -560,6 +572,18 @@ export class TocsinPipeline extends Construct {
       );
     }
 
+    // Query on the due index alone (not the table: no record can be read with it), and sends to
+    // the incidents queue; dispatch reads and writes the records.
+    this.remindersSchedule = new events.Rule(this, 'RemindersSchedule', {
+      description: 'Tocsin: runs the reminders function every minute',
+      schedule: events.Schedule.rate(REMINDERS_SCHEDULE),
+      targets: [new eventTargets.LambdaFunction(reminders, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+    reminders.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${this.stateTable.tableArn}/index/${DUE_INDEX}`] }),
+    );
+    this.allowSend(reminders, this.incidentsQueue);
+
     this.forwarders = new ForwarderAccess(this, 'Forwarders', {
       ...props.forwarders,
       incidentsQueue: this.incidentsQueue,
@@ -589,6 +613,31 @@ export class TocsinPipeline extends Construct {
       deadLetterQueue: { queue: deadLetters, maxReceiveCount },
       ...(retentionPeriod === undefined ? {} : { retentionPeriod }),
     });
+  }
+
+  /**
+   * The state table, when the caller brings none. Its sparse `due` index holds only the firing
+   * records with a timer (shared/dedup/table.ts), so the reminders function's Query reads what is
+   * due and nothing else; a table of the caller's needs the same index (infra/README.md).
+   */
+  private createStateTable(): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: this.removalPolicy,
+      // A retained table outlives the stack; it should not go with one mistaken call either.
+      deletionProtection: this.removalPolicy === RemovalPolicy.RETAIN,
+    });
+    table.addGlobalSecondaryIndex({
+      indexName: DUE_INDEX,
+      partitionKey: { name: DUE_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: DUE_AT_ATTRIBUTE, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
+    return table;
   }
 
   private storeConfig(document: Readonly<Record<string, unknown>>, props: TocsinPipelineProps): ssm.StringParameter {
@@ -692,6 +741,7 @@ export class TocsinPipeline extends Construct {
       },
       ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }),
       ...(spec.deadLetterQueue === undefined ? {} : { deadLetterQueue: spec.deadLetterQueue }),
+      ...(spec.retryAttempts === undefined ? {} : { retryAttempts: spec.retryAttempts }),
     };
     const fn = FROM_CHECKOUT
       ? new lambda.Function(this, id, { ...common, code: packagedFunctionCode(name), handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X })
@@ -830,6 +880,19 @@ export class TocsinPipeline extends Construct {
       alarm(`${id}ErrorsAlarm`, fn.metricErrors(fiveMinuteSum), 0, `Tocsin: the ${name} function failed.`);
       alarm(`${id}ThrottlesAlarm`, fn.metricThrottles(fiveMinuteSum), 0, `Tocsin: the ${name} function was throttled.`);
     }
+    // Reminders, the ends of maintenance windows and auto-resolve all wait on this schedule: a
+    // rule disabled by hand, or a function that is never invoked, must not go unnoticed.
+    const notRunning = new cloudwatch.Alarm(this, 'RemindersNotRunningAlarm', {
+      metric: this.functions.reminders.metricInvocations(fiveMinuteSum),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmDescription: 'Tocsin: the reminders function did not run for 5 minutes; reminders, maintenance-window ends and auto-resolve wait until it does.',
+    });
+    notRunning.addAlarmAction(action);
+    notRunning.addOkAction(action);
+    this.healthAlarms.push(notRunning);
     // deliver counts jobs for a channel the config names but cannot use (a `${NAME}` key missing
     // from the channel secret); those deliveries retry, then dead-letter, while the rest flows.
     alarm(

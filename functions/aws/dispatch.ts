@@ -1,6 +1,8 @@
 // AWS Lambda: consumer of the incidents queue. For each IncidentMessage: dedup on the state table
 // (one conditional write, DynamoDbIncidentStore), route with the config, and send one
-// DeliveryJob per routed channel to DELIVERIES_QUEUE_URL. The jobs of all the records of one
+// DeliveryJob per routed channel to DELIVERIES_QUEUE_URL. A DueMessage (from the reminders
+// function) names a record whose timer fell due: the store's scheduler decision (a reminder, a
+// hold that ended, auto-resolve) takes the same path. The jobs of all the records of one
 // invocation are sent together (SqsSendGroup: SendMessageBatch calls of up to 10 entries shared
 // across records). Partial batch responses: a record that fails (lost dedup race, queue error)
 // is reported alone and comes back after the visibility timeout. A body that is not an
@@ -11,13 +13,15 @@
 // returns untouched.
 import type { TocsinConfig } from '../../shared/config/schema.ts';
 import type { DynamoDbIncidentStore } from '../../shared/dedup/dynamodb-store.ts';
-import { dispatchIncident } from '../../shared/pipeline/dispatch.ts';
+import type { Incident } from '../../shared/incident.ts';
+import { decideContextFor } from '../../shared/pipeline/context.ts';
+import { dispatchDue, dispatchIncident } from '../../shared/pipeline/dispatch.ts';
 import { SqsSendGroup } from '../../shared/queue/sqs.ts';
 import { createRouter, type Router } from '../../shared/routing/index.ts';
 import { loadConfigFromEnv } from '../../shared/runtime/config.ts';
 import { ENV, optionalEnv, positiveIntEnv, requireEnv } from '../../shared/runtime/env.ts';
 import type { SqsRecord } from '../../shared/runtime/events.ts';
-import { incidentMessageSchema, parseMessageBody, type DeliveryMessage } from '../../shared/runtime/messages.ts';
+import { parseIncidentsQueueBody, type DeliveryMessage, type DueMessage } from '../../shared/runtime/messages.ts';
 import { createLogger, createMetrics, describeError, type MetricBatch } from '../../shared/runtime/observability.ts';
 import { queueAt } from '../../shared/runtime/queues.ts';
 import { incidentStoreFromEnv } from '../../shared/runtime/state.ts';
@@ -47,7 +51,7 @@ export const handler = sqsConsumerHandler({
     // Built before any record runs, so records of one fingerprint reach the store in batch order.
     const store = incidentStoreFromEnv(config.dedup, process.env);
     const router = routerFor(config);
-    return (record) => dispatchRecord(record, { deliveries, store, router, batch, dlqUrl, lastReceive });
+    return (record) => dispatchRecord(record, { deliveries, store, router, config, batch, dlqUrl, lastReceive });
   },
 });
 
@@ -56,6 +60,7 @@ interface DispatchDeps {
   readonly deliveries: SqsSendGroup<DeliveryMessage>;
   readonly store: DynamoDbIncidentStore;
   readonly router: Router;
+  readonly config: TocsinConfig;
   readonly batch: MetricBatch;
   readonly dlqUrl: string | undefined;
   readonly lastReceive: number;
@@ -64,19 +69,28 @@ interface DispatchDeps {
 async function dispatchRecord(record: SqsRecord, deps: DispatchDeps): Promise<void> {
   const { deliveries, store, router, batch } = deps;
   const receiveCount = Number(record.attributes.ApproximateReceiveCount);
-  let message;
+  let parsed;
   try {
-    message = parseMessageBody(record.body, incidentMessageSchema, 'incident');
+    parsed = parseIncidentsQueueBody(record.body);
   } catch (error) {
     deliveries.withdraw();
     logger.error('poison incident message', { messageId: record.messageId, receiveCount, ...describeError(error) });
     batch.count('PoisonMessages', { queue: 'incidents' });
     return deadLetter(record, error instanceof Error ? error.message : 'unreadable incident message', receiveCount, deps, error);
   }
-  const { incident, receivedAt } = message;
+  if (parsed.kind === 'due') return dispatchDueRecord(record, parsed.message, receiveCount, deps);
+  const { incident, receivedAt } = parsed.message;
   let sending = false;
   try {
-    const { decision, jobs } = await dispatchIncident(incident, { store, router, now: new Date(), receivedAt: new Date(receivedAt), redelivered: receiveCount > 1 || wasDeadLettered(record) });
+    const now = new Date();
+    const { decision, jobs } = await dispatchIncident(incident, {
+      store,
+      router,
+      now,
+      receivedAt: new Date(receivedAt),
+      redelivered: receiveCount > 1 || wasDeadLettered(record),
+      contextFor: contextAt(now, deps),
+    });
     sending = true;
     await deliveries.send(jobs.map((job) => ({ ...job, receivedAt })));
     batch.count('Decisions', { action: decision.action });
@@ -98,6 +112,51 @@ async function dispatchRecord(record: SqsRecord, deps: DispatchDeps): Promise<vo
       return deadLetter(record, `dispatch failed at the queue's last receive: ${describeError(error).errorMessage}`, receiveCount, deps, error);
     }
     logger.error('dispatch failed; the message will be retried', { messageId: record.messageId, receiveCount, fingerprint: incident.fingerprint, ...describeError(error) });
+    throw error;
+  }
+}
+
+/** Maintenance windows from the config and auto-resolve; silences are kept by the local server only. */
+function contextAt(now: Date, { config, router }: DispatchDeps) {
+  return (incident: Incident) => decideContextFor(incident, now.getTime(), { config, router });
+}
+
+/** A record whose timer fell due: the scheduler's decision, then its jobs, like any incident's. */
+async function dispatchDueRecord(record: SqsRecord, message: DueMessage, receiveCount: number, deps: DispatchDeps): Promise<void> {
+  const { deliveries, store, router, batch } = deps;
+  const { fingerprint } = message;
+  let sending = false;
+  try {
+    const now = new Date();
+    const { decision, jobs } = await dispatchDue(fingerprint, {
+      store,
+      router,
+      now,
+      dueAt: new Date(message.dueAt),
+      contextFor: contextAt(now, deps),
+      redelivered: receiveCount > 1 || wasDeadLettered(record),
+    });
+    sending = true;
+    await deliveries.send(jobs.map((job) => ({ ...job, receivedAt: now.toISOString() })));
+    batch.count('DueRecords', { outcome: decision === undefined ? 'nothing' : decision.action });
+    if (decision !== undefined) batch.count('Decisions', { action: decision.action });
+    if (decision?.action === 'suppressed') batch.count('Suppressed', { reason: decision.reason });
+    if (jobs.length > 0) batch.count('DeliveryJobsQueued', {}, jobs.length);
+    logger.info('due record handled', {
+      messageId: record.messageId,
+      fingerprint,
+      dueAt: message.dueAt,
+      action: decision?.action ?? 'nothing due',
+      ...(decision?.action === 'suppressed' ? { reason: decision.reason } : { channels: jobs.map((job) => job.channel) }),
+    });
+  } catch (error) {
+    if (!sending) deliveries.withdraw();
+    batch.count('DispatchFailures', {});
+    if (receiveCount >= deps.lastReceive) {
+      logger.error('due record failed at the last receive', { messageId: record.messageId, receiveCount, fingerprint, ...describeError(error) });
+      return deadLetter(record, `due record failed at the queue's last receive: ${describeError(error).errorMessage}`, receiveCount, deps, error);
+    }
+    logger.error('due record failed; the message will be retried', { messageId: record.messageId, receiveCount, fingerprint, ...describeError(error) });
     throw error;
   }
 }

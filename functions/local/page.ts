@@ -76,7 +76,7 @@ function incidentRow({ record, history }: PageIncident, nowMs: number): string {
       : `<button type="button" data-action="ack" data-fingerprint="${fingerprint}">Acknowledge</button>`
     : '';
   const timeline = history.map((entry) => `<li><time>${escapeHtml(entry.at)}</time> ${escapeHtml(describeEntry(entry))}</li>`).join('');
-  return `<tr class="incident ${record.status}" data-fingerprint="${fingerprint}">
+  return `<tr class="incident ${record.status}" id="incident-${fingerprint}" data-fingerprint="${fingerprint}">
 <td><span class="severity ${incident.severity}">${incident.severity}</span></td>
 <td class="title"><strong>${escapeHtml(incident.title)}</strong>${incident.summary ? `<div class="summary">${escapeHtml(incident.summary)}</div>` : ''}
 <details><summary>timeline (${String(history.length)})</summary><ol class="timeline">${timeline}</ol><div class="fingerprint">${fingerprint}</div></details></td>

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { Digest } from '../grouping/group.ts';
 import type { ChannelRateTargets } from '../delivery/rate-limit.ts';
 import type { Incident } from '../incident.ts';
-import { buildDigestNotice, type DigestNotice } from './notice.ts';
+import { buildDigestNotice, type DigestNotice, type NoticeState } from './notice.ts';
 import { stripBidiControls } from './text.ts';
 
 export const DELIVERY_EVENTS = ['opened', 'resolved', 'renotified', 'flapping'] as const;
@@ -60,7 +60,8 @@ export interface ChannelModule<Config extends { type: string }, Rendered> {
   /** The channel's entry in the config file (after `${NAME}` placeholders are resolved). */
   readonly configSchema: z.ZodType<Config>;
   /** Pure: what will be sent, within the destination's size limits. */
-  render(event: DeliveryEvent, incident: Incident): Rendered;
+  /** `state`: acknowledged, silenced, which reminder. */
+  render(event: DeliveryEvent, incident: Incident, state?: NoticeState): Rendered;
   /**
    * Pure: many notices of one group as one message, worst first, `+N more` for what does not
    * fit the destination's limits. Absent: the channel takes no digests (the incident tools
@@ -79,7 +80,7 @@ export interface ChannelModule<Config extends { type: string }, Rendered> {
 export interface RegisteredChannel {
   readonly type: string;
   readonly configSchema: z.ZodType<{ type: string }>;
-  deliver(event: DeliveryEvent, incident: Incident, target: { type: string }, context: SendContext): Promise<SendResult>;
+  deliver(event: DeliveryEvent, incident: Incident, target: { type: string }, context: SendContext, state?: NoticeState): Promise<SendResult>;
   /** The channel's rate limits, its targets read from a config entry (invalid entry: none). */
   readonly rateTargets?: {
     readonly defaults: ChannelRateTargets<never>['defaults'];
@@ -113,7 +114,8 @@ export function withoutBidiControls(incident: Incident): Incident {
 export function defineChannel<Config extends { type: string }, Rendered>(
   channel: ChannelModule<Config, Rendered>,
 ): ChannelModule<Config, Rendered> & RegisteredChannel {
-  const render = (event: DeliveryEvent, incident: Incident): Rendered => channel.render(event, withoutBidiControls(incident));
+  const render = (event: DeliveryEvent, incident: Incident, state?: NoticeState): Rendered =>
+    channel.render(event, withoutBidiControls(incident), state && mapStrings(state, stripBidiControls));
   const sendParsed = (rendered: () => Rendered, target: { type: string }, context: SendContext): Promise<SendResult> => {
     // The config loader validated `target` with this same schema; parsing again keeps the
     // types honest for a few microseconds per delivery.
@@ -144,8 +146,8 @@ export function defineChannel<Config extends { type: string }, Rendered>(
         return channel.sendText?.(text, parsed.data, context) ?? Promise.resolve({ ok: false, retryable: false, reason: `${channel.type} cannot send text` });
       },
     }),
-    deliver(event, incident, target, context) {
-      return sendParsed(() => render(event, incident), target, context);
+    deliver(event, incident, target, context, state) {
+      return sendParsed(() => render(event, incident, state), target, context);
     },
     ...(renderDigest === undefined
       ? {}

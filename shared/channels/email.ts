@@ -28,7 +28,7 @@ import { defineChannel, type DeliveryEvent, type SendContext, type SendResult } 
 import type { Incident } from '../incident.ts';
 import { classifyAwsError, type AwsErrorRules } from './aws-errors.ts';
 import { TONE_HEX, TONE_TEXT_HEX } from './chat-format.ts';
-import { buildNotice, fitDigestLines, moreLine, type DigestLine, type DigestNotice, type Notice, type NoticeAction } from './notice.ts';
+import { buildNotice, fitDigestLines, moreLine, type DigestLine, type DigestNotice, type Notice, type NoticeAction, type NoticeState } from './notice.ts';
 import { oneLine, truncate } from './text.ts';
 
 /** The single mailbox of a `from` value (`alerts@example.com` or `Tocsin <alerts@example.com>`). */
@@ -139,8 +139,8 @@ function buttonHtml(action: NoticeAction, index: number, notice: Notice): string
   return `<a href="${escapeHtml(action.url)}" style="display:inline-block;margin:0 8px 8px 0;padding:10px 16px;border-radius:6px;${colours};font-weight:600;font-size:15px;line-height:20px;text-decoration:none">${escapeHtml(one(action.label, 40))}</a>`;
 }
 
-export function renderEmail(event: DeliveryEvent, incident: Incident): EmailMessage {
-  const notice = buildNotice(event, incident);
+export function renderEmail(event: DeliveryEvent, incident: Incident, state?: NoticeState): EmailMessage {
+  const notice = buildNotice(event, incident, state);
   const subject = subjectOf(notice);
   const headline = `${notice.mark} ${notice.isTest ? '[TEST] ' : ''}${notice.label}: ${truncate(notice.subject, BODY_TITLE_MAX)}`;
   const note = EVENT_NOTE[event];

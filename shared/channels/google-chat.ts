@@ -37,7 +37,7 @@ import {
   type DetailLevel,
 } from './chat-format.ts';
 import { postJson } from './http.ts';
-import { buildNotice, fitDigestLines, isFiringNotice, moreLine, type DigestLine, type DigestNotice, type Notice, type NoticeAction } from './notice.ts';
+import { buildNotice, fitDigestLines, isFiringNotice, moreLine, type DigestLine, type DigestNotice, type Notice, type NoticeAction, type NoticeState } from './notice.ts';
 
 export const GOOGLE_CHAT_MAX_BODY_BYTES = 32_000;
 /** Room kept for `<users/…> ` added at send time. */
@@ -122,8 +122,8 @@ const escapeChatText = (text: string): string => text.replace(/</g, '<\u200B');
 /** Buttons shown on the card; more go in the collapsed details. */
 const PRIMARY_BUTTONS = 3;
 
-export function renderGoogleChat(event: DeliveryEvent, incident: Incident): GoogleChatRendered {
-  const notice = buildNotice(event, incident);
+export function renderGoogleChat(event: DeliveryEvent, incident: Incident, state?: NoticeState): GoogleChatRendered {
+  const notice = buildNotice(event, incident, state);
   return {
     message: largestThatFits((level) => buildMessage(notice, incident, level), GOOGLE_CHAT_MAX_BODY_BYTES - MENTION_RESERVE_BYTES),
     severity: incident.severity,
@@ -137,7 +137,7 @@ function buildMessage(notice: Notice, incident: Incident, level: DetailLevel): G
   const widgets: GoogleChatWidget[] = [
     {
       decoratedText: {
-        text: `<font color="${colour}"><b>${escapeCard(notice.status)}</b></font> ${escapeCard(notice.when)}`,
+        text: `<font color="${colour}"><b>${escapeCard(notice.status)}</b></font> ${escapeCard(notice.when)}${notice.state === undefined ? '' : ` · ${escapeCard(notice.state)}`}`,
         bottomLabel: fitText(notice.where, SUBTITLE_CHARS, { escape: escapeCard }),
         wrapText: true,
       },

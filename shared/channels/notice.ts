@@ -15,7 +15,7 @@ import { oneLine, severityEmoji } from './text.ts';
 /** Visual tone of a notice: the severity while it is a problem, `resolved` once it is over. */
 export type Tone = Severity | 'resolved';
 
-export type ActionKind = 'runbook' | 'alert' | 'silence' | 'dashboard' | 'resource' | 'other' | 'generator' | 'image';
+export type ActionKind = 'runbook' | 'alert' | 'incidents' | 'silence' | 'dashboard' | 'resource' | 'other' | 'generator' | 'image';
 
 export interface NoticeAction {
   readonly kind: ActionKind;
@@ -24,6 +24,21 @@ export interface NoticeAction {
   /** The link's own title as the source gave it (one line). */
   readonly title: string;
   readonly url: string;
+}
+
+/**
+ * What the pipeline knows about the incident besides what its source sent (from the dedup
+ * record when the notice was planned): who acknowledged it, what holds it until when, which
+ * reminder this is. Every field is optional; old queued jobs carry none.
+ */
+export interface NoticeState {
+  readonly acknowledgedBy?: string | undefined;
+  /** ISO time a silence or maintenance window holds the incident until. */
+  readonly silencedUntil?: string | undefined;
+  /** 1 for the first reminder. */
+  readonly reminder?: number | undefined;
+  /** The incident on Tocsin's incidents page (to acknowledge or silence it), when a public URL is configured. */
+  readonly pageUrl?: string | undefined;
 }
 
 export interface NoticeFact {
@@ -50,7 +65,12 @@ export interface Notice {
   readonly where: string;
   /** When, in words with the zone: `since Wed 25 Nov 10:00 UTC`, `after 1h 5m (ended Wed 25 Nov 11:05 UTC)`. */
   readonly when: string;
-  /** Status then time: `Firing since Wed 25 Nov 10:00 UTC`, `Resolved after 1h 5m (ended …)`. */
+  /**
+   * The pipeline's own state in words: `reminder 2 · acknowledged by alice`, `silenced until Wed
+   * 25 Nov 12:00 UTC`; absent when there is none.
+   */
+  readonly state?: string;
+  /** Status, time, then the state: `Still firing since Wed 25 Nov 10:00 UTC · reminder 2`, `Resolved after 1h 5m (ended …) · acknowledged by alice`. */
   readonly statusLine: string;
   /** How long it lasted (resolved notices whose start and end differ). */
   readonly duration?: string;
@@ -340,17 +360,19 @@ function subjectOf(incident: Incident): string {
 const RANK: Readonly<Record<ActionKind, number>> = {
   runbook: 0,
   alert: 1,
-  silence: 2,
-  dashboard: 3,
-  resource: 4,
-  other: 5,
-  generator: 6,
-  image: 7,
+  incidents: 2,
+  silence: 3,
+  dashboard: 4,
+  resource: 5,
+  other: 6,
+  generator: 7,
+  image: 8,
 };
 
 const LABELS: Readonly<Record<ActionKind, string | undefined>> = {
   runbook: 'Runbook',
   alert: 'Open alert',
+  incidents: 'Tocsin',
   silence: 'Silence',
   dashboard: 'Dashboard',
   resource: 'Resource',
@@ -482,7 +504,23 @@ function labelFacts(incident: Incident): { identity: NoticeFact[]; details: Noti
 
 // ---------------------------------------------------------------------------------------------
 
-export function buildNotice(event: DeliveryEvent, incident: Incident): Notice {
+/** The incidents page among the actions, after the runbook and the alert's own page. */
+function withPage(actions: NoticeAction[], pageUrl: string | undefined): NoticeAction[] {
+  const url = pageUrl === undefined ? undefined : webUrl(pageUrl);
+  if (url === undefined || actions.some((action) => action.url === url)) return actions;
+  return [...actions, { kind: 'incidents' as const, label: 'Tocsin', title: 'Incidents page (acknowledge, silence)', url }].sort((a, b) => RANK[a.kind] - RANK[b.kind]);
+}
+
+/** The state's words, in the order a person needs them: which reminder, who has it, what holds it. */
+function stateInWords(event: DeliveryEvent, state: NoticeState): string | undefined {
+  const words: string[] = [];
+  if (event === 'renotified' && state.reminder !== undefined && state.reminder > 0) words.push(`reminder ${String(state.reminder)}`);
+  if (state.acknowledgedBy !== undefined && state.acknowledgedBy.trim() !== '') words.push(`acknowledged by ${oneLine(state.acknowledgedBy)}`);
+  if (state.silencedUntil !== undefined) words.push(`silenced until ${formatTime(state.silencedUntil)}`);
+  return words.length === 0 ? undefined : words.join(' · ');
+}
+
+export function buildNotice(event: DeliveryEvent, incident: Incident, noticeState: NoticeState = {}): Notice {
   const mark = noticeMark(event, incident);
   const status = noticeStatus(event, incident);
   const label = noticeLabel(event, incident);
@@ -493,6 +531,7 @@ export function buildNotice(event: DeliveryEvent, incident: Incident): Notice {
   const summary = incident.summary?.replace(/\r\n?/g, '\n').trim();
   const metric = metricInWords(incident.metric, incident.source.kind);
   const { identity, details } = labelFacts(incident);
+  const state = stateInWords(event, noticeState);
   return {
     event,
     tone: noticeTone(event, incident),
@@ -504,11 +543,12 @@ export function buildNotice(event: DeliveryEvent, incident: Incident): Notice {
     headline: `${mark} ${isTest ? '[TEST] ' : ''}${label}: ${subject}`,
     where: whereLine(incident),
     when,
-    statusLine: `${status} ${when}`,
+    ...(state === undefined ? {} : { state }),
+    statusLine: `${status} ${when}${state === undefined ? '' : ` · ${state}`}`,
     ...(duration === undefined ? {} : { duration }),
     ...(metric === undefined ? {} : { metric }),
     ...(summary === undefined || summary === '' ? {} : { summary }),
-    actions: rankedActions(incident),
+    actions: withPage(rankedActions(incident), noticeState.pageUrl),
     identity,
     details,
     fingerprint: incident.fingerprint,

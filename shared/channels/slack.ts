@@ -34,7 +34,7 @@ import {
 } from './chat-format.ts';
 import { postJson } from './http.ts';
 import { callSlack, parseSlackMessageRef, SLACK_API_URL, slackMessageRef, type SlackApiCall, type SlackApiFailure, type SlackApiOk } from './slack-api.ts';
-import { buildNotice, fitDigestLines, isFiringNotice, moreLine, type DigestLine, type DigestNotice, type Notice } from './notice.ts';
+import { buildNotice, fitDigestLines, isFiringNotice, moreLine, type DigestLine, type DigestNotice, type Notice, type NoticeState } from './notice.ts';
 
 export const SLACK_LIMITS = {
   headerChars: 150,
@@ -130,8 +130,8 @@ const escape = escapeAngleAmp;
 const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text });
 const plain = (text: string): SlackText => ({ type: 'plain_text', text, emoji: true });
 
-export function renderSlack(event: DeliveryEvent, incident: Incident): SlackRendered {
-  const notice = buildNotice(event, incident);
+export function renderSlack(event: DeliveryEvent, incident: Incident, state?: NoticeState): SlackRendered {
+  const notice = buildNotice(event, incident, state);
   const blocks: SlackBlock[] = [{ type: 'header', text: plain(fitText(notice.headline, SLACK_LIMITS.headerChars, { escape })) }];
 
   // Status, time and place in one line under the headline: how bad, since when, where.

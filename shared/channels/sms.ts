@@ -28,7 +28,7 @@ import {
   transliterateToGsm7,
   type SmsEncoding,
 } from './gsm7.ts';
-import { buildNotice, fitDigestLines, moreLine, type ActionKind, type DigestNotice, type Notice } from './notice.ts';
+import { buildNotice, fitDigestLines, moreLine, type ActionKind, type DigestNotice, type Notice, type NoticeState } from './notice.ts';
 import { oneLine } from './text.ts';
 
 export const smsConfigSchema = z.strictObject({
@@ -79,8 +79,8 @@ function smsPrefix(notice: Notice, severity: Severity): string {
   return `[${SEVERITY_TAG[severity]}] ${notice.event === 'renotified' ? 'STILL FIRING' : 'FIRING'}: `;
 }
 
-export function renderSms(event: DeliveryEvent, incident: Incident): SmsMessage {
-  const notice = buildNotice(event, incident);
+export function renderSms(event: DeliveryEvent, incident: Incident, state?: NoticeState): SmsMessage {
+  const notice = buildNotice(event, incident, state);
   const prefix = smsPrefix(notice, incident.severity);
   const title = smsTitle(`${notice.isTest ? '[TEST] ' : ''}${notice.subject}`);
   const whole = prefix + title;

@@ -30,7 +30,7 @@ import {
   type DetailLevel,
 } from './chat-format.ts';
 import { postJson } from './http.ts';
-import { buildNotice, fitDigestLines, isFiringNotice, moreLine, type DigestLine, type DigestNotice, type Notice, type NoticeAction, type Tone } from './notice.ts';
+import { buildNotice, fitDigestLines, isFiringNotice, moreLine, type DigestLine, type DigestNotice, type Notice, type NoticeAction, type Tone, type NoticeState } from './notice.ts';
 
 /** Teams' limit is "about 28 KB"; stay under the decimal figure. */
 export const TEAMS_MAX_BODY_BYTES = 28_000;
@@ -159,8 +159,8 @@ export const TEAMS_BANNER: Readonly<Record<Tone, TeamsContainerStyle>> = {
 /** Top-level buttons: at most three, so none is cut at phone width; the rest go behind "More". */
 const MAX_TOP_ACTIONS = 3;
 
-export function renderTeams(event: DeliveryEvent, incident: Incident): TeamsRendered {
-  const notice = buildNotice(event, incident);
+export function renderTeams(event: DeliveryEvent, incident: Incident, state?: NoticeState): TeamsRendered {
+  const notice = buildNotice(event, incident, state);
   return {
     message: largestThatFits((level) => buildMessage(notice, incident, level), TEAMS_MAX_BODY_BYTES - MENTION_RESERVE_BYTES),
     severity: incident.severity,

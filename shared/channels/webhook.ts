@@ -1,5 +1,6 @@
 // The generic webhook channel: POSTs `{"event": …, "incident": {…}}` as JSON so any HTTP
-// service can consume the incident stream (design.md, "Config file").
+// service can consume the incident stream (design.md, "Config file"), with `"state": {…}`
+// (acknowledgedBy, silencedUntil, reminder) when the pipeline knows any of it.
 //
 // Headers sent:
 //   content-type: application/json; charset=utf-8
@@ -83,8 +84,8 @@ export const webhookChannel = defineChannel<WebhookConfig, WebhookRequest>({
   configSchema: webhookConfigSchema,
   // A receiver of your own: no limit unless `rateLimits` sets one; its 429s are honoured all the same.
   rateLimit: { defaults: {}, targets: (config) => [config.url] },
-  render(event, incident) {
-    return { event, fingerprint: incident.fingerprint, body: JSON.stringify({ event, incident }) };
+  render(event, incident, state) {
+    return { event, fingerprint: incident.fingerprint, body: JSON.stringify({ event, incident, ...(state === undefined ? {} : { state }) }) };
   },
   renderDigest({ digest }) {
     // Every notice in full: a receiver gets what separate notices would have told it.

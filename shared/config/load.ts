@@ -146,6 +146,7 @@ function toTocsinConfig(file: ConfigFile, channels: Record<string, ChannelConfig
     maintenance: file.maintenance,
     autoResolveAfterMs: defaults.autoResolveAfter,
     rateLimits: rateLimitSettingsOf(file.rateLimits, channels),
+    ...(file.server.publicUrl === undefined ? {} : { publicUrl: file.server.publicUrl }),
   };
 }
 

@@ -83,6 +83,8 @@ export interface TocsinConfig {
   readonly autoResolveAfterMs?: number | undefined;
   /** `rateLimits`: per-channel overrides of the channel types' rate limits; the types' defaults when absent. */
   readonly rateLimits?: RateLimitSettings | undefined;
+  /** `server.publicUrl`: the local server's address as people reach it; notices link its incidents page. */
+  readonly publicUrl?: string | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -228,6 +230,13 @@ export const configFileSchema = strictObject({
   }).prefault({}),
   maintenance: maintenanceSchema.default([]),
   rateLimits: rateLimitsSchema.prefault({}),
+  server: strictObject({
+    // Opt-in: where people reach the local server's incidents page; notices then link it.
+    publicUrl: z
+      .url({ protocol: /^https?$/, error: 'a URL like https://tocsin.example.com (http or https) where people reach this server' })
+      .refine((url) => !url.includes('?') && !url.includes('#'), 'a base URL without ?query or #fragment')
+      .optional(),
+  }).prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

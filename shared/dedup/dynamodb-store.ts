@@ -44,8 +44,25 @@ import { DUE_AT_ATTRIBUTE, DUE_INDEX, DUE_SHARD, DUE_SHARD_ATTRIBUTE, PARTITION_
 /** What the scheduler's look at one due record came to. */
 export type DueOutcome =
   | { readonly kind: 'done'; readonly record: IncidentRecord; readonly incident: Incident; readonly decision?: DedupDecision | undefined }
-  /** Nothing to do (gone, resolved), or another run wrote it first: nothing to tell from here. */
-  | { readonly kind: 'skipped' };
+  /**
+   * Nothing to do (gone, resolved, not due), or another run wrote it first: nothing to tell from
+   * here. `record` is the record as read, when there is one (a redelivered due message re-makes
+   * the jobs of its last transition from it).
+   */
+  | { readonly kind: 'skipped'; readonly record?: IncidentRecord | undefined };
+
+/** One page of the due index: fingerprints due at or before the time asked, earliest first. */
+export interface DuePage {
+  readonly due: readonly { readonly fingerprint: string; readonly dueAtMs: number }[];
+  /** Where the next page starts; absent on the last page. */
+  readonly next?: Record<string, AttributeValue> | undefined;
+}
+
+/**
+ * A record whose timer is still due right after the scheduler handled it (the settings changed
+ * under it) is looked at again this much later, not at every run.
+ */
+export const DUE_RETRY_MS = 60_000;
 
 const DEFAULT_MAX_ATTEMPTS = 5;
 const DEFAULT_CACHE_SIZE = 10_000;
@@ -87,8 +104,7 @@ function recordFromItem(item: Item, tableName: string): IncidentRecord {
 }
 
 /** The sparse index's attributes: present only while the record has a timer. */
-function setDue(update: UpdateExpression, next: IncidentRecord): void {
-  const dueAt = dueAtOf(next);
+function setDue(update: UpdateExpression, dueAt: number | undefined): void {
   update.set(DUE_SHARD_ATTRIBUTE, dueAt === undefined ? undefined : DUE_SHARD).set(DUE_AT_ATTRIBUTE, dueAt);
 }
 
@@ -153,14 +169,15 @@ export class DynamoDbIncidentStore implements IncidentStore {
     this.#cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   }
 
-  apply(incident: Incident, now: Date, receivedAt: Date = now): Promise<ApplyResult> {
+  /** `context`: what holds the incident now and its auto-resolve time (shared/pipeline/context.ts). */
+  apply(incident: Incident, now: Date, receivedAt: Date = now, context: DecideContext = {}): Promise<ApplyResult> {
     // Within one process, racing ourselves would only burn conditional writes: queue behind the
     // previous apply of the same fingerprint. Across processes the write condition decides.
     const key = incident.fingerprint;
     const previous = this.#inflight.get(key) ?? Promise.resolve();
     const result = previous.then(
-      () => this.#apply(incident, now, receivedAt),
-      () => this.#apply(incident, now, receivedAt),
+      () => this.#apply(incident, now, receivedAt, context),
+      () => this.#apply(incident, now, receivedAt, context),
     );
     const settled = result.catch(() => undefined);
     this.#inflight.set(key, settled);
@@ -170,11 +187,11 @@ export class DynamoDbIncidentStore implements IncidentStore {
     return result;
   }
 
-  async #apply(incident: Incident, now: Date, receivedAt: Date): Promise<ApplyResult> {
+  async #apply(incident: Incident, now: Date, receivedAt: Date, context: DecideContext): Promise<ApplyResult> {
     const { fingerprint } = incident;
     let known = this.#recall(fingerprint);
     for (let attempt = 1; ; attempt += 1) {
-      const result = decide(known, incident, now, this.#settings, receivedAt);
+      const result = decide(known, incident, now, this.#settings, receivedAt, context);
       if (result.write === 'none') {
         if (known === undefined) throw new Error('dedup: a stale decision without a record');
         return { decision: result.decision, record: known };
@@ -202,14 +219,22 @@ export class DynamoDbIncidentStore implements IncidentStore {
   }
 
   /** One conditional UpdateItem; returns the record as stored (ALL_NEW). */
-  async #write(result: Exclude<DedupResult, { write: 'none' }>, known: IncidentRecord | undefined, incident: Incident, now: Date): Promise<IncidentRecord> {
+  async #write(
+    result: Exclude<DedupResult, { write: 'none' }>,
+    known: IncidentRecord | undefined,
+    incident: Incident,
+    now: Date,
+    /** The scheduler's writes: the due time to index, and no occurrence counted (nothing was heard). */
+    due?: { readonly atMs: number | undefined },
+  ): Promise<IncidentRecord> {
+    const dueAtMs = due === undefined ? dueAtOf(result.next) : due.atMs;
     const { next } = result;
     const update = new UpdateExpression();
     let condition: string;
     if (result.write === 'touch') {
       update.set('incident', next.incident).set('lastSeen', next.lastSeen).set('lastEventTime', next.lastEventTime);
       update.set('held', next.held).set('autoResolveAt', next.autoResolveAt);
-      setDue(update, next);
+      setDue(update, dueAtMs);
       if (next.expiresAt !== undefined) update.set(TTL_ATTRIBUTE, next.expiresAt);
       update.add('occurrences', 1);
     } else {
@@ -232,11 +257,14 @@ export class DynamoDbIncidentStore implements IncidentStore {
         .set('reminders', next.reminders)
         .set('nextReminderAt', next.nextReminderAt)
         .set('autoResolveAt', next.autoResolveAt);
-      setDue(update, next);
+      setDue(update, dueAtMs);
       // A new (or expired, hence restarted) record sets the count; a known one adds to it, so
       // repeats counted concurrently by other writers are not lost.
-      if (next.occurrences === 1) update.set('occurrences', 1);
-      else update.add('occurrences', 1);
+      // The scheduler heard nothing from the source: its writes leave the count as it is.
+      if (due === undefined) {
+        if (next.occurrences === 1) update.set('occurrences', 1);
+        else update.add('occurrences', 1);
+      }
     }
     if (known === undefined) {
       condition = `attribute_not_exists(${update.name(PARTITION_KEY)})`;
@@ -267,17 +295,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
 
   /** Fingerprints whose timer is due at `nowMs` (a query on the sparse due index, earliest first). */
   async listDue(nowMs: number, limit: number): Promise<string[]> {
-    const output = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: DUE_INDEX,
-        KeyConditionExpression: '#shard = :shard AND #dueAt <= :now',
-        ExpressionAttributeNames: { '#shard': DUE_SHARD_ATTRIBUTE, '#dueAt': DUE_AT_ATTRIBUTE },
-        ExpressionAttributeValues: { ':shard': { S: DUE_SHARD }, ':now': { N: String(nowMs) } },
-        Limit: limit,
-      }),
-    );
-    return (output.Items ?? []).flatMap((item) => (item[PARTITION_KEY]?.S === undefined ? [] : [item[PARTITION_KEY].S]));
+    const page = await queryDue(this.#client, this.#table, nowMs, limit);
+    return page.due.map((entry) => entry.fingerprint);
   }
 
   /**
@@ -285,17 +304,41 @@ export class DynamoDbIncidentStore implements IncidentStore {
    * it read: of two runs looking at the same record, one makes the transition and the other is
    * `skipped`, so a reminder is one transition however many runs there are.
    */
-  async applyDue(fingerprint: string, now: Date, context: DecideContext = {}): Promise<DueOutcome> {
+  async applyDue(fingerprint: string, now: Date, context: DecideContext | ((incident: Incident) => DecideContext) = {}): Promise<DueOutcome> {
     const known = await this.#read(fingerprint);
     if (known === undefined) return { kind: 'skipped' };
-    const result = decideDue(known, now, this.#settings, context);
-    if (result.write === 'none') return { kind: 'skipped' };
+    const nowMs = now.getTime();
+    // Not due (any more): a second look at a record another run has just handled writes nothing.
+    const dueAt = dueAtOf(known);
+    if (dueAt === undefined || dueAt > nowMs) return { kind: 'skipped', record: known };
+    const result = decideDue(known, now, this.#settings, typeof context === 'function' ? context(known.incident) : context);
+    if (result.write === 'none') {
+      // Due, yet nothing to decide (resolved as it expired): out of the index, so no run looks again.
+      return this.#writeDue(known, { ...known, version: known.version + 1 }, known.incident, now, undefined);
+    }
+    const nextDueAt = dueAtOf(result.next);
+    return this.#writeDue(known, result.next, result.incident, now, nextDueAt !== undefined && nextDueAt <= nowMs ? nowMs + DUE_RETRY_MS : nextDueAt, result.decision);
+  }
+
+  /** applyDue's write, conditioned on the version read: lost to another writer, it is `skipped`. */
+  async #writeDue(
+    known: IncidentRecord,
+    next: IncidentRecord,
+    incident: Incident,
+    now: Date,
+    dueAtMs: number | undefined,
+    decision?: DedupDecision,
+  ): Promise<DueOutcome> {
+    const fingerprint = known.fingerprint;
     try {
-      const stored = await this.#write({ decision: result.decision ?? { action: 'suppressed', reason: 'duplicate' }, write: 'state', next: result.next }, known, result.incident, now);
+      const stored = await this.#write({ decision: decision ?? { action: 'suppressed', reason: 'duplicate' }, write: 'state', next }, known, incident, now, { atMs: dueAtMs });
       this.#remember(stored);
-      return { kind: 'done', record: stored, incident: result.incident, decision: result.decision };
+      return { kind: 'done', record: stored, incident, decision };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { kind: 'skipped' };
+      if (error instanceof ConditionalCheckFailedException) {
+        this.#cache.delete(fingerprint);
+        return { kind: 'skipped', record: error.Item ? recordFromItem(error.Item, this.#table) : known };
+      }
       this.#cache.delete(fingerprint);
       throw error;
     }
@@ -326,4 +369,35 @@ export class DynamoDbIncidentStore implements IncidentStore {
       if (!oldest.done) this.#cache.delete(oldest.value);
     }
   }
+}
+
+/**
+ * One page of the sparse due index: the records due at or before `nowMs`, earliest first. A
+ * Query on the index (KEYS_ONLY: it returns the key and the due time, never the records), so
+ * what it reads grows with what is due, not with the table.
+ */
+export async function queryDue(
+  client: { send(command: QueryCommand): Promise<QueryCommandOutput> },
+  tableName: string,
+  nowMs: number,
+  limit: number,
+  startKey?: Record<string, AttributeValue>,
+): Promise<DuePage> {
+  const output = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: DUE_INDEX,
+      KeyConditionExpression: '#shard = :shard AND #dueAt <= :now',
+      ExpressionAttributeNames: { '#shard': DUE_SHARD_ATTRIBUTE, '#dueAt': DUE_AT_ATTRIBUTE },
+      ExpressionAttributeValues: { ':shard': { S: DUE_SHARD }, ':now': { N: String(nowMs) } },
+      Limit: limit,
+      ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+    }),
+  );
+  const due = (output.Items ?? []).flatMap((item) => {
+    const fingerprint = item[PARTITION_KEY]?.S;
+    const dueAtMs = Number(item[DUE_AT_ATTRIBUTE]?.N);
+    return fingerprint === undefined || !Number.isFinite(dueAtMs) ? [] : [{ fingerprint, dueAtMs }];
+  });
+  return { due, next: output.LastEvaluatedKey };
 }

@@ -4,6 +4,7 @@
 import { hash } from 'node:crypto';
 import type { DeliveryEvent } from '../channels/channel.ts';
 import type { Digest } from '../grouping/group.ts';
+import type { NoticeState } from '../channels/notice.ts';
 import type { Incident } from '../incident.ts';
 
 export interface DeliveryJob {
@@ -27,6 +28,8 @@ export interface DeliveryJob {
    * `incident` are then the digest's first (worst) item, for logs and dead-letter lists.
    */
   readonly digest?: Digest | undefined;
+  /** Acknowledged by, silenced until, which reminder: from the record when the job was planned. */
+  readonly state?: NoticeState | undefined;
 }
 
 /** The line a job belongs to: the incident's fingerprint, or a digest's group id. */

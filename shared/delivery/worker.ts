@@ -157,7 +157,7 @@ export async function runDeliveryJob(job: DeliveryJob, deps: DeliveryWorkerDeps)
       const refs = deps.messageRefs;
       const refKey = { fingerprint: job.incident.fingerprint, channel: job.channel };
       const messageRef = refs && { get: () => refs.get(refKey), put: (ref: string) => refs.put(refKey, ref) };
-      result = await channel.deliver(job.event, job.incident, target, { timeoutMs: deps.sendTimeoutMs, deliveryId: deliveryIdOf(key), messageRef });
+      result = await channel.deliver(job.event, job.incident, target, { timeoutMs: deps.sendTimeoutMs, deliveryId: deliveryIdOf(key), messageRef }, job.state);
     }
   } catch (error) {
     // Channels return failures rather than throw; a throw is a bug or an SDK surprise. Its

@@ -42,7 +42,8 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { LocalQueues, type DeadLetterRow, type QueueDepths, type QueuedDeliveryRow, type QueuedIncidentRow } from './queues.ts';
 import { RejectedPayloads, type RejectedEntry, type RejectedMeta } from './rejected.ts';
 import type { Hold, IncidentRecord } from '../dedup/record.ts';
-import { holdFor, type Silence } from '../silences/silence.ts';
+import type { Silence } from '../silences/silence.ts';
+import { decideContextFor } from '../pipeline/context.ts';
 import { LocalSilences } from './silences.ts';
 
 export interface LocalPipelineOptions {
@@ -206,8 +207,7 @@ export class LocalPipeline {
 
   /** What decide() is told about an incident now: what holds it, when it auto-resolves. */
   #contextFor(incident: Incident, nowMs: number): DecideContext {
-    const autoResolveAfterMs = this.#router.route(incident).autoResolveAfterMs ?? this.config.autoResolveAfterMs ?? 0;
-    return { hold: holdFor(incident, nowMs, this.silences.current(nowMs), this.config.maintenance ?? []), autoResolveAfterMs };
+    return decideContextFor(incident, nowMs, { config: this.config, router: this.#router, silences: this.silences.current(nowMs) });
   }
 
   /** What holds an incident now (a silence in force, an open maintenance window), if anything. */
@@ -351,7 +351,7 @@ export class LocalPipeline {
     if (dueAt !== undefined && dueAt <= nowMs) this.store.setTimer(fingerprint, nowMs + DUE_RETRY_MS);
     const { decision } = result;
     if (decision === undefined) return undefined;
-    const plan = planDispatch(result.incident, { decision, record: result.next }, this.#router, false);
+    const plan = planDispatch(result.incident, { decision, record: result.next }, this.#router, false, { publicUrl: this.config.publicUrl });
     const grouped = this.#queueOrGroup(plan, nowMs, nowMs);
     this.history.add(fingerprint, 'decision', now.toISOString(), {
       action: decision.action,
@@ -541,8 +541,9 @@ export class LocalPipeline {
    * record written, its jobs queued and the decision in the history, all or nothing.
    */
   #decide(incident: Incident, receivedAtMs: number, now: Date): DecidedPlan {
-    const applied = this.store.applySync(incident, now, new Date(receivedAtMs), this.#contextFor(incident, now.getTime()));
-    const plan = planDispatch(incident, applied, this.#router, false);
+    const context = this.#contextFor(incident, now.getTime());
+    const applied = this.store.applySync(incident, now, new Date(receivedAtMs), context);
+    const plan = planDispatch(incident, applied, this.#router, false, { hold: context.hold, publicUrl: this.config.publicUrl });
     const grouped = this.#queueOrGroup(plan, receivedAtMs, now.getTime());
     this.history.add(incident.fingerprint, 'decision', now.toISOString(), {
       action: plan.decision.action,

@@ -13,6 +13,7 @@ export * from './queues.ts';
 export * from './state.ts';
 export * from './events.ts';
 export * from './messages.ts';
+export * from './due.ts';
 export * from './observability.ts';
 
 /** For tests: forget everything a warm container keeps (config, clients, queues, store). */

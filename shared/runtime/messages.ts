@@ -1,5 +1,6 @@
 // The SQS message bodies between the cloud stages, validated where they are read: the
-// incidents queue (IncidentMessage, from every ingest function), the deliveries queue
+// incidents queue (IncidentMessage, from every ingest function; DueMessage, from the reminders
+// function: a record whose timer fell due, for dispatch to decide on), the deliveries queue
 // (DeliveryMessage, from dispatch). Their dead-letter queues hold the same bodies, with the
 // reason as message attributes (functions/aws/dead-letter.ts), so a redriven message reads the
 // same. A body that does not match is poison: the consumer dead-letters it with why.
@@ -17,6 +18,42 @@ export const incidentMessageSchema = z.object({
   incident: incidentSchema,
   receivedAt: isoDateTime,
 }) satisfies z.ZodType<IncidentMessage>;
+
+/**
+ * A record whose timer (reminder, end of a hold, auto-resolve) fell due, as the reminders
+ * function found it in the due index. It says only which record to look at: dispatch reads the
+ * record and decides (decideDue), so a copy, a late or a forged one can make nothing happen that
+ * is not due.
+ */
+export interface DueMessage {
+  readonly kind: 'due';
+  readonly fingerprint: string;
+  /** The due time the index held (for logs and the age of what is due). */
+  readonly dueAt: string;
+}
+
+export const dueMessageSchema = z.strictObject({
+  kind: z.literal('due'),
+  fingerprint: z.string().min(1).max(512),
+  dueAt: isoDateTime,
+}) satisfies z.ZodType<DueMessage>;
+
+/** What the incidents queue carries: an incident from a source, or a record that fell due. */
+export type IncidentsQueueMessage = { readonly kind: 'incident'; readonly message: IncidentMessage } | { readonly kind: 'due'; readonly message: DueMessage };
+
+/** Parses an incidents-queue body; a body with `"kind": "due"` is a due message, anything else an incident message. */
+export function parseIncidentsQueueBody(body: string): IncidentsQueueMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new PoisonMessageError('incident message body is not JSON');
+  }
+  if (typeof json === 'object' && json !== null && (json as { kind?: unknown }).kind === 'due') {
+    return { kind: 'due', message: parseParsed(json, dueMessageSchema, 'due') };
+  }
+  return { kind: 'incident', message: parseParsed(json, incidentMessageSchema, 'incident') };
+}
 
 /** A delivery job on the deliveries queue; `receivedAt` (ingest time) feeds the latency metric. */
 export interface DeliveryMessage extends DeliveryJob {
@@ -40,6 +77,14 @@ export const deliveryMessageSchema = z.object({
   rateSlotAtMs: z.int().nonnegative().optional(),
   throttled: z.int().nonnegative().optional(),
   priorAttempts: z.int().nonnegative().optional(),
+  state: z
+    .object({
+      acknowledgedBy: z.string().optional(),
+      silencedUntil: isoDateTime.optional(),
+      reminder: z.int().min(1).optional(),
+      pageUrl: z.string().optional(),
+    })
+    .optional(),
 }) satisfies z.ZodType<DeliveryMessage>;
 
 /** Thrown for a body that is not the expected message; names the problem, never quotes the body. */
@@ -55,6 +100,10 @@ export function parseMessageBody<T>(body: string, schema: z.ZodType<T>, what: st
   } catch {
     throw new PoisonMessageError(`${what} message body is not JSON`);
   }
+  return parseParsed(json, schema, what);
+}
+
+function parseParsed<T>(json: unknown, schema: z.ZodType<T>, what: string): T {
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw new PoisonMessageError(`invalid ${what} message: ${formatIssues(parsed.error)}`);
   return parsed.data;

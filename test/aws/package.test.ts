@@ -31,6 +31,7 @@ describe('functions/package.ts', () => {
       'aws/http-ingest',
       'aws/dispatch',
       'aws/deliver',
+      'aws/reminders',
       'azure/monitor-ingest',
       'gcp/monitoring-ingest',
     ]);
@@ -76,7 +77,7 @@ describe('functions/package.ts', () => {
       };
       return read('index.mjs');
     };
-    for (const name of ['sns-ingest', 'http-ingest', 'dispatch', 'deliver']) {
+    for (const name of ['sns-ingest', 'http-ingest', 'dispatch', 'deliver', 'reminders']) {
       const code = await startCode(name);
       expect(code, name).not.toContain('s3-object-lambda');
       expect(code, name).not.toContain('email.global');
@@ -85,7 +86,7 @@ describe('functions/package.ts', () => {
     }
   });
 
-  it.each(['sns-ingest', 'http-ingest', 'dispatch', 'deliver'])('aws/%s imports in a bare node process and exports handler', async (name) => {
+  it.each(['sns-ingest', 'http-ingest', 'dispatch', 'deliver', 'reminders'])('aws/%s imports in a bare node process and exports handler', async (name) => {
     const url = pathToFileURL(join(outDir, 'aws', name, 'index.mjs')).href;
     const script = `const m = await import(${JSON.stringify(url)}); if (typeof m.handler !== 'function') process.exit(3);`;
     // No AWS_REGION, no queue URLs, no credentials: importing must not need them.

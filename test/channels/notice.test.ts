@@ -148,3 +148,38 @@ describe('the fact reading the incident-tool channels use', () => {
     expect(formatMetric({ name: 'CPUUtilization', value: 93.5, threshold: 80, operator: '>' })).toBe('CPUUtilization = 93.5 (threshold > 80)');
   });
 });
+
+describe('the pipeline state in the notice', () => {
+  const incident = NOTICE_INCIDENTS['cloudwatch']!;
+
+  it('says which reminder, who acknowledged and until when it is silenced, after the status and time', () => {
+    const reminder = buildNotice('renotified', incident, { reminder: 2, acknowledgedBy: 'alice' });
+    expect(reminder.state).toBe('reminder 2 · acknowledged by alice');
+    expect(reminder.statusLine).toBe(`Still firing ${reminder.when} · reminder 2 · acknowledged by alice`);
+    const resolved = buildNotice('resolved', noticeResolved(incident), { acknowledgedBy: 'bob', silencedUntil: '2026-11-25T12:00:00.000Z' });
+    expect(resolved.statusLine).toMatch(/^Resolved after .* · acknowledged by bob · silenced until Wed 25 Nov 12:00 UTC$/);
+  });
+
+  it('says nothing more without state, keeps a reminder number off other notices, and keeps names on one line', () => {
+    expect(buildNotice('opened', incident, {}).state).toBeUndefined();
+    expect(buildNotice('opened', incident).statusLine).toBe(buildNotice('opened', incident, {}).statusLine);
+    expect(buildNotice('opened', incident, { reminder: 4 }).state).toBeUndefined();
+    expect(buildNotice('opened', incident, { acknowledgedBy: 'eve\n*admin*' }).state).toBe('acknowledged by eve *admin*');
+  });
+});
+
+describe('the incidents page among the actions', () => {
+  const incident = NOTICE_INCIDENTS['cloudwatch']!;
+
+  it('links the incident on the page after the runbook and the alert, when the pipeline gives a page URL', () => {
+    const without = buildNotice('opened', incident).actions;
+    const withPage = buildNotice('opened', incident, { pageUrl: 'https://tocsin.example.com/#incident-cloudwatch:00ff' }).actions;
+    expect(withPage).toHaveLength(without.length + 1);
+    const page = withPage.find((action) => action.kind === 'incidents');
+    expect(page).toMatchObject({ label: 'Tocsin', url: 'https://tocsin.example.com/#incident-cloudwatch:00ff' });
+    const rank = withPage.indexOf(page!);
+    expect(withPage.slice(0, rank).every((action) => action.kind === 'runbook' || action.kind === 'alert')).toBe(true);
+    // Only web links.
+    expect(buildNotice('opened', incident, { pageUrl: 'javascript:alert(1)' }).actions).toEqual(without);
+  });
+});

@@ -260,6 +260,18 @@ describe('one error per kind of mistake, naming the path', () => {
     ]);
   });
 
+  it('server.publicUrl: an http(s) base URL, read into the config; anything else named', async () => {
+    const base = 'channels: { ops: { type: console } }\nroutes: [{ channels: [ops] }]\n';
+    expect((await loadConfigText(`${base}server: { publicUrl: "https://tocsin.example.com" }\n`, { env })).publicUrl).toBe('https://tocsin.example.com');
+    expect((await loadConfigText(base, { env })).publicUrl).toBeUndefined();
+    expect(await problems(`${base}server: { publicUrl: "ftp://tocsin.example.com" }\n`)).toEqual([
+      { path: 'server.publicUrl', message: 'a URL like https://tocsin.example.com (http or https) where people reach this server' },
+    ]);
+    expect(await problems(`${base}server: { publicUrl: "https://tocsin.example.com/?x=1" }\n`)).toEqual([
+      { path: 'server.publicUrl', message: 'a base URL without ?query or #fragment' },
+    ]);
+  });
+
   it('unknown channel in a route', async () => {
     const text = `channels: { out: { type: console } }
 routes:
@@ -341,7 +353,7 @@ routes:
 `;
     expect(await problems(text)).toEqual([
       { path: 'routes[0].mach', message: 'unknown key (expected one of match, channels, continue, severity, autoResolveAfter, groupBy, groupWait, groupInterval)' },
-      { path: 'routs', message: 'unknown key (expected one of ingest, channels, routes, defaults, maintenance, rateLimits)' },
+      { path: 'routs', message: 'unknown key (expected one of ingest, channels, routes, defaults, maintenance, rateLimits, server)' },
     ]);
   });
 

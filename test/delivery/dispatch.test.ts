@@ -132,3 +132,12 @@ describe('dispatchIncident', () => {
     expect(store.list()).toHaveLength(1);
   });
 });
+
+describe('incidentPageUrl', () => {
+  it('points at the incident row of the page, whatever the base URL ends with', async () => {
+    const { incidentPageUrl } = await import('../../shared/pipeline/dispatch.ts');
+    expect(incidentPageUrl('https://tocsin.example.com', 'cloudwatch:ab12')).toBe('https://tocsin.example.com/#incident-cloudwatch:ab12');
+    expect(incidentPageUrl('https://ops.example.com/tocsin/', 'alertmanager:ff')).toBe('https://ops.example.com/tocsin/#incident-alertmanager:ff');
+    expect(incidentPageUrl('https://tocsin.example.com', 'odd fp#1')).toBe('https://tocsin.example.com/#incident-odd%20fp%231');
+  });
+});

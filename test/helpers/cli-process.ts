@@ -67,6 +67,8 @@ export interface ReceivedNotice {
   readonly event: string;
   readonly fingerprint: string;
   readonly status: number;
+  /** The notice's `state` (acknowledged by, silenced until, reminder), when it had one. */
+  readonly state?: Record<string, unknown> | undefined;
 }
 
 export interface CountingReceiver {
@@ -90,9 +92,9 @@ export async function startCountingReceiver(): Promise<CountingReceiver> {
     request.on('data', (part: Buffer) => parts.push(part));
     request.on('end', () => {
       receiver.arrivals += 1;
-      const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as { event: string; incident: { fingerprint: string } };
+      const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as { event: string; incident: { fingerprint: string }; state?: Record<string, unknown> };
       const record = (status: number): void => {
-        requests.push({ deliveryId: header(request.headers, 'x-tocsin-delivery-id'), event: body.event, fingerprint: body.incident.fingerprint, status });
+        requests.push({ deliveryId: header(request.headers, 'x-tocsin-delivery-id'), event: body.event, fingerprint: body.incident.fingerprint, status, state: body.state });
       };
       switch (receiver.mode) {
         case 'ok':

@@ -60,7 +60,7 @@ describe('a minimal pipeline (console channel, existing secret, no tracing, no f
   it('creates no forwarder principal and no health subscription unless asked', () => {
     expect(resources(template, 'AWS::IAM::User').size).toBe(0);
     expect(resources(template, 'AWS::IAM::OIDCProvider').size).toBe(0);
-    expect(resources(template, 'AWS::IAM::Role').size).toBe(4);
+    expect(resources(template, 'AWS::IAM::Role').size).toBe(5);
     const subscriptions = [...resources(template, 'AWS::SNS::Subscription').values()];
     expect(subscriptions.map((s) => s.Properties['Protocol'])).toEqual(['lambda']);
   });
@@ -76,7 +76,7 @@ describe('a minimal pipeline (console channel, existing secret, no tracing, no f
     // ingest roles' PutObject under rejected/ (IAM5 on that one prefix).
     expect(acknowledged.sort()).toEqual(
       [
-        ...Array.from({ length: 4 }, () => 'Annotation::AwsSolutions-L1'),
+        ...Array.from({ length: 5 }, () => 'Annotation::AwsSolutions-L1'),
         'Annotation::AwsSolutions-S1',
         'Annotation::AwsSolutions-SQS3',
         ...Array.from({ length: 2 }, () => `Annotation::AwsSolutions-IAM5[Resource::<${logicalId(stack, pipeline.rejectedPayloadsBucket)}.Arn>/rejected/*]`),
@@ -131,7 +131,7 @@ describe('settings', () => {
       resource(template, logicalId(stack, pipeline.functions['http-ingest'])).Properties['ReservedConcurrentExecutions'],
     ).toBe(20);
     const retention = [...resources(template, 'AWS::Logs::LogGroup').values()].map((g) => g.Properties['RetentionInDays']);
-    expect(retention).toEqual([90, 90, 90, 90]);
+    expect(retention).toEqual([90, 90, 90, 90, 90]);
   });
 });
 

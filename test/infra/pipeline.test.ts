@@ -33,7 +33,7 @@ const OTHER_TOPIC = 'arn:aws:sns:eu-west-1:210987654321:prod-alarms';
 const AZURE_TENANT = '7f1c2a4e-0b5d-4c3e-9a8f-1d2e3f4a5b6c';
 const AZURE_IDENTITY = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const GCP_SERVICE_ACCOUNT = '112233445566778899001';
-const FUNCTION_NAMES: readonly TocsinFunctionName[] = ['sns-ingest', 'http-ingest', 'dispatch', 'deliver'];
+const FUNCTION_NAMES: readonly TocsinFunctionName[] = ['sns-ingest', 'http-ingest', 'dispatch', 'deliver', 'reminders'];
 
 let app: App;
 let stack: TocsinStack;
@@ -81,6 +81,7 @@ beforeAll(() => {
     alertTopic: p.alertTopic,
     healthTopic: p.healthTopic!,
     alertEventsDlq: p.alertEventsDeadLetterQueue,
+    remindersSchedule: p.remindersSchedule,
   };
   for (const name of FUNCTION_NAMES) {
     const fn = p.functions[name];
@@ -93,7 +94,7 @@ beforeAll(() => {
     if (principals.role) named[`${cloud}:role`] = principals.role;
   }
   for (const [name, construct] of Object.entries(named)) ids[name] = logicalId(stack, construct);
-  // Four esbuild bundles and a cdk-nag pass: seconds on a quiet machine, over a minute on a busy one.
+  // Five esbuild bundles and a cdk-nag pass: seconds on a quiet machine, over a minute on a busy one.
 }, 240_000);
 
 describe('queues', () => {
@@ -153,13 +154,31 @@ describe('state table and config', () => {
   it('is keyed by a pk string, on demand, with TTL on expiresAt, PITR and encryption at rest', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
     });
     expect(resources(template, 'AWS::DynamoDB::Table').size).toBe(1);
+  });
+
+  it('has the sparse due index the reminders function queries (keys only)', () => {
+    const props = resource(template, id('table')).Properties;
+    expect(props['GlobalSecondaryIndexes']).toEqual([
+      {
+        IndexName: 'due',
+        KeySchema: [
+          { AttributeName: 'dueShard', KeyType: 'HASH' },
+          { AttributeName: 'dueAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+    expect(props['AttributeDefinitions']).toEqual([
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'dueShard', AttributeType: 'S' },
+      { AttributeName: 'dueAt', AttributeType: 'N' },
+    ]);
   });
 
   it('stores the routing config as JSON, placeholders intact, in a standard-tier parameter', () => {
@@ -301,6 +320,7 @@ describe('functions', () => {
     };
     expect(env('dispatch')).toEqual({ ...stateful, INCIDENTS_DLQ_URL: queueUrl('incidentsDlq'), INCIDENTS_MAX_RECEIVE_COUNT: '5' });
     expect(env('deliver')).toEqual({ ...stateful, DELIVERIES_DLQ_URL: queueUrl('deliveriesDlq'), DELIVERIES_MAX_RECEIVE_COUNT: '17' });
+    expect(env('reminders')).toEqual({ ...common, STATE_TABLE_NAME: { Ref: id('table') }, INCIDENTS_QUEUE_URL: queueUrl('incidentsQueue') });
   });
 
   it('deploys exactly the bundles `npm run package` builds: index.mjs, its chunks and their source maps', async () => {
@@ -329,7 +349,7 @@ describe('functions', () => {
 
   it('reserves 10 concurrent executions for http-ingest by default: a flood on its URL cannot starve dispatch and deliver', () => {
     expect(resource(template, id('http-ingest')).Properties['ReservedConcurrentExecutions']).toBe(10);
-    for (const name of ['sns-ingest', 'dispatch', 'deliver'] as const) {
+    for (const name of ['sns-ingest', 'dispatch', 'deliver', 'reminders'] as const) {
       expect(resource(template, id(name)).Properties['ReservedConcurrentExecutions']).toBeUndefined();
     }
   });
@@ -365,6 +385,31 @@ describe('functions', () => {
       ScalingConfig: { MaximumConcurrency: 2 },
     });
     expect(resources(template, 'AWS::Lambda::EventSourceMapping').size).toBe(2);
+  });
+
+  it('runs reminders every minute from an EventBridge rule, without retries (the next run looks again)', () => {
+    const rule = resource(template, id('remindersSchedule')).Properties;
+    expect(rule['ScheduleExpression']).toBe('rate(1 minute)');
+    expect(rule['State']).toBe('ENABLED');
+    expect(rule['Targets']).toEqual([
+      {
+        Id: 'Target0',
+        Arn: { 'Fn::GetAtt': [id('reminders'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      },
+    ]);
+    expect(resources(template, 'AWS::Events::Rule').size).toBe(1);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [id('reminders'), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [id('remindersSchedule'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id('reminders') },
+      MaximumRetryAttempts: 0,
+    });
+    expect(resource(template, id('reminders')).Properties['Timeout']).toBe(60);
   });
 });
 
@@ -478,10 +523,26 @@ describe('IAM', () => {
     });
   });
 
-  it('grants no table action the code does not use (no Query, ConditionCheckItem, Scan or DeleteItem)', () => {
+  it('reminders may only Query the due index and send to the incidents queue (no record read or written)', () => {
+    const statements = statementsOf(template, id('reminders:role'));
+    expect(actionsOf(statements)).toEqual([...LOGS, 'dynamodb:Query', 'sqs:SendMessage'].sort());
+    expect(reached(statements)).toEqual(idsOf('reminders:logs', 'incidentsQueue', 'table'));
+    const query = statements.filter((s) => s.Action.includes('dynamodb:Query'));
+    expect(query).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:Query'],
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id('table'), 'Arn'] }, '/index/due']] },
+      },
+    ]);
+    const send = statements.find((s) => s.Action.includes('sqs:SendMessage'));
+    expect(send?.Resource).toEqual({ 'Fn::GetAtt': [id('incidentsQueue'), 'Arn'] });
+  });
+
+  it('grants no table action the code does not use (no Scan, ConditionCheckItem or DeleteItem; Query on the due index only)', () => {
     const actions = allPolicyStatements(template).flatMap(({ statement }) => statement.Action);
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(
-      [...STATE_TABLE_ACTIONS, ...STATE_TABLE_ACTIONS].sort(),
+      [...STATE_TABLE_ACTIONS, ...STATE_TABLE_ACTIONS, 'dynamodb:Query'].sort(),
     );
     expect([...STATE_TABLE_ACTIONS]).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
   });
@@ -501,7 +562,7 @@ describe('IAM', () => {
       Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:*:*:*']] },
     });
     // No other role may publish to SNS at all.
-    for (const name of ['sns-ingest', 'http-ingest', 'dispatch'] as const) {
+    for (const name of ['sns-ingest', 'http-ingest', 'dispatch', 'reminders'] as const) {
       expect(actionsOf(statementsOf(template, id(`${name}:role`))).filter((action) => action.startsWith('sns:'))).toEqual([]);
     }
   });
@@ -657,9 +718,21 @@ describe('the pipeline watches itself', () => {
     });
   });
 
+  it('alarms when the reminders function has not run for 5 minutes (no data counts as not running)', () => {
+    expect(alarmOn('Invocations', { Ref: id('reminders') })).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'breaching',
+    });
+  });
+
   it('sends every alarm and its recovery to the health topic, never into the pipeline', () => {
     const all = alarms();
-    expect(all).toHaveLength(4 + 2 + 2 * FUNCTION_NAMES.length + 2);
+    expect(all).toHaveLength(4 + 2 + 2 * FUNCTION_NAMES.length + 2 + 1);
     for (const alarm of all) {
       expect(alarm['AlarmActions']).toEqual([{ Ref: id('healthTopic') }]);
       expect(alarm['OKActions']).toEqual([{ Ref: id('healthTopic') }]);

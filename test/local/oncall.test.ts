@@ -155,22 +155,35 @@ describe('silences on the real server and CLI', () => {
       'defaults: { renotifyAfter: 0 }',
       'maintenance:',
       `  - { name: db-upgrade, match: ["instance=~maint.*"], once: { from: "${new Date(Date.now() - 60_000).toISOString()}", to: "${until}" } }`,
+      // Started every minute, open an hour: open now, whatever the time.
+      '  - { name: cron-hourly, match: ["instance=cron-held"], cron: { schedule: "* * * * *", duration: 1h, timeZone: Europe/Berlin } }',
     ]);
     const server = await start(args);
     expect(server.output()).toMatch(/maintenance:\n\s+db-upgrade: instance=~"maint\.\*"; once .* \(open now, until/);
+    expect(server.output()).toMatch(/\n\s+cron-hourly: instance=cron-held; cron "\* \* \* \* \*" for 1h Europe\/Berlin \(open now, until /);
+    const [cronHeld = ''] = await post(server, '/v1/ingest/alertmanager', alertmanagerGroup(['cron-held'], 'firing', NOW()));
     expect((await tocsin(['silence', 'add', 'instance=brief', '--for', '2s', '--by', 'tester', '--comment', 'short', '--url', server.url])).code).toBe(0);
     const startsAt = NOW();
     const [maint = '', brief = '', gone = ''] = await post(server, '/v1/ingest/alertmanager', alertmanagerGroup(['maint-1', 'brief', 'maint-gone'], 'firing', startsAt));
     await waitFor(() => queuesEmpty(server), 15_000, 'the queues to empty');
     expect((await incident(server, maint)).record.held).toMatchObject({ kind: 'maintenance', id: 'db-upgrade' });
+    expect((await incident(server, cronHeld)).record.held).toMatchObject({ kind: 'maintenance', id: 'cron-hourly' });
     // Resolved while held: nobody heard it fire, nobody hears it end.
     await post(server, '/v1/ingest/alertmanager', alertmanagerGroup(['maint-gone'], 'resolved', startsAt, NOW()));
     await waitFor(() => told('opened', brief) === 1, 15_000, 'the alert told when its silence ran out');
     await waitFor(() => told('opened', maint) === 1, Date.parse(until) - Date.now() + 15_000, 'the alert told when the window closed');
     await waitFor(() => queuesEmpty(server), 15_000, 'the queues to empty');
     expect(told('opened', gone) + told('resolved', gone)).toBe(0);
+    expect(told('opened', cronHeld)).toBe(0);
     await stop(server);
   }, 90_000);
+
+  it('refuses to start with a cron window it cannot use, naming the window, the field and the problem', async () => {
+    const args = await setUp(['maintenance:', '  - { name: nightly, match: ["env=prod"], cron: { schedule: "30 25 * * *", duration: 45m } }']);
+    const process_ = spawnCli(['start', ...args]);
+    expect(await process_.exited).not.toBe(0);
+    expect(process_.output()).toContain('maintenance[0].cron.schedule: hour: 25 is out of range 0-23');
+  });
 });
 
 describe('reminders, acknowledgement and auto-resolve on the real server', () => {
@@ -211,6 +224,12 @@ describe('reminders, acknowledgement and auto-resolve on the real server', () =>
     // The resolve is still told.
     await post(second, '/v1/ingest/aws/sns', cloudwatchAlarm('orders-db-cpu-high', 'OK', NOW()));
     await waitFor(() => told('resolved', acked) === 1, 15_000, 'the resolve of an acknowledged alarm');
+    // The notices say the pipeline's state: each reminder its number, the resolve who acknowledged.
+    const notices = receiver.requests.filter((notice) => notice.status < 300 && notice.fingerprint === acked);
+    const reminders = notices.filter((notice) => notice.event === 'renotified').map((notice) => notice.state?.['reminder']);
+    expect(reminders).toEqual(reminders.map((_, index) => index + 1));
+    expect(notices.find((notice) => notice.event === 'resolved')?.state).toEqual({ acknowledgedBy: 'alice' });
+    expect(notices.find((notice) => notice.event === 'opened')?.state).toBeUndefined();
     await stop(second);
   }, 120_000);
 

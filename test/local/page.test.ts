@@ -59,7 +59,7 @@ function alertmanagerAlert(name: string, severity: string, summary: string): str
 describe('the incidents page in headless chromium', () => {
   it('signs in, shows open incidents first with state and timeline, escapes alert text, acknowledges and silences by click', async () => {
     const config = join(dir, 'tocsin.yaml');
-    await writeFile(config, ['ingest: { token: "' + TOKEN + '" }', 'channels:', `  hook: { type: webhook, url: "${receiver.url}/hook" }`, 'routes:', '  - channels: [hook]', ''].join('\n'));
+    await writeFile(config, ['ingest: { token: "' + TOKEN + '" }', 'channels:', `  hook: { type: webhook, url: "${receiver.url}/hook" }`, 'routes:', '  - channels: [hook]', 'server: { publicUrl: "https://tocsin.example.com/" }', ''].join('\n'));
     server = await startCli(['--config', config, '--data', join(dir, 'data')]);
     const [database = ''] = await post('/v1/ingest/alertmanager', alertmanagerAlert('DatabaseDown', 'critical', 'orders-db is not answering'));
     const [disk = ''] = await post('/v1/ingest/alertmanager', alertmanagerAlert('DiskAlmostFull', 'warning', 'disk 91% full <img src=x onerror="document.title=\'pwned\'">'));
@@ -87,6 +87,12 @@ describe('the incidents page in headless chromium', () => {
     const rows = page.locator('#incidents tbody tr');
     const order = await Promise.all(Array.from({ length: await rows.count() }, (_, index) => rows.nth(index).getAttribute('data-fingerprint')));
     expect(order).toEqual([database, disk, old]);
+    // With server.publicUrl, each notice links the incident's row on this page, which the link opens at.
+    await waitFor(() => receiver.requests.some((notice) => notice.fingerprint === database), 15_000, 'the opened notice');
+    const pageUrl = receiver.requests.find((notice) => notice.fingerprint === database)?.state?.['pageUrl'];
+    expect(pageUrl).toBe(`https://tocsin.example.com/#incident-${database}`);
+    await page.goto(`${server.url}/${new URL(String(pageUrl)).hash}`);
+    expect(await page.locator(':target').getAttribute('data-fingerprint')).toBe(database);
     // Alert text is text.
     expect(await page.locator(`tr[data-fingerprint="${disk}"] .summary`).textContent()).toContain('<img src=x');
     expect(await page.locator('#incidents img').count()).toBe(0);

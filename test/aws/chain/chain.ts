@@ -47,7 +47,7 @@ export const QUEUES = {
   rejected: 'tocsin-rejected',
 } as const;
 export const MAX_RECEIVE_COUNT = 5;
-export const TIMEOUT_SECONDS = { 'sns-ingest': 10, 'http-ingest': 10, dispatch: 30, deliver: 30 } as const;
+export const TIMEOUT_SECONDS = { 'sns-ingest': 10, 'http-ingest': 10, dispatch: 30, deliver: 30, reminders: 60 } as const;
 
 export type FunctionName = keyof typeof TIMEOUT_SECONDS;
 
@@ -202,6 +202,21 @@ export class Chain {
       ErrorMessage: { DataType: 'String', StringValue: failed.errorMessage },
     });
     return failed;
+  }
+
+  /** EventBridge's scheduled event to the reminders function (the rule fires every minute). */
+  remind(): Promise<InvokeOutcome<{ sent: number; more: boolean }>> {
+    return this.functions.reminders.invoke<{ sent: number; more: boolean }>({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: ACCOUNT,
+      time: new Date(this.clock.now()).toISOString(),
+      region: REGION,
+      resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/tocsin-reminders`],
+      detail: {},
+    });
   }
 
   /** A request to http-ingest's function URL; a function error is Lambda's 502. */
@@ -416,6 +431,7 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
     'http-ingest': { ...base('http-ingest', 256), ...ingest, TOCSIN_CONFIG_PARAMETER: CONFIG_PARAMETER, TOCSIN_SECRET_ARN: secretArn },
     dispatch: { ...base('dispatch', 512), ...state, INCIDENTS_DLQ_URL: sqs.queue(QUEUES.incidentsDlq).url, INCIDENTS_MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT) },
     deliver: { ...base('deliver', 256), ...state, DELIVERIES_DLQ_URL: sqs.queue(QUEUES.deliveriesDlq).url, DELIVERIES_MAX_RECEIVE_COUNT: String(deliveryWindow.maxReceiveCount) },
+    reminders: { ...base('reminders', 256), STATE_TABLE_NAME: STATE_TABLE, INCIDENTS_QUEUE_URL: incidents.url },
   };
   const functions = Object.fromEntries(
     (Object.keys(environments) as FunctionName[]).map((name) => [
