@@ -340,6 +340,7 @@ export class TocsinPipeline extends Construct {
     this.ingestTokenKey = tokenKey;
     this.deliverySettings = deliveryQueueSettings(config.document, where);
     deliverySendSettings(config.document, where, this.functionSettings.deliver.timeout.toMilliseconds());
+    refuseLocalOnlySettings(config.document, where);
 
     this.incidentsDeadLetterQueue = this.deadLetterQueue('IncidentsDeadLetterQueue');
     this.incidentsQueue = this.workQueue('IncidentsQueue', this.functionSettings.dispatch.timeout, this.incidentsDeadLetterQueue, MAX_RECEIVE_COUNT);
@@ -960,4 +961,22 @@ function functionSettingsOf(
     return [name, { memorySize, timeout, ...(reserved === undefined ? {} : { reservedConcurrentExecutions: reserved }) }] as const;
   });
   return Object.fromEntries(entries) as Record<TocsinFunctionName, { memorySize: number; timeout: Duration; reservedConcurrentExecutions?: number }>;
+}
+
+/**
+ * Settings the AWS functions do not carry out yet fail synth rather than being ignored: grouping
+ * into digests runs in the local pipeline only (shared/grouping/port.ts has the DynamoDB design),
+ * and a route that groups on AWS would still send one message per notice.
+ */
+function refuseLocalOnlySettings(document: Readonly<Record<string, unknown>>, where: string): void {
+  const routes = Array.isArray(document['routes']) ? (document['routes'] as unknown[]) : [];
+  routes.forEach((route, index) => {
+    if (typeof route !== 'object' || route === null) return;
+    const grouping = ['groupBy', 'groupWait', 'groupInterval'].filter((key) => key in route);
+    if (grouping.length > 0) {
+      throw new Error(
+        `${where}: routes[${String(index)}].${grouping[0] ?? 'groupBy'}: grouping into digests runs in the local pipeline only; on AWS every notice would still go out on its own. Remove ${grouping.join(', ')} from the routes you deploy, or run the local pipeline for this route`,
+      );
+    }
+  });
 }

@@ -42,9 +42,9 @@ describe('defaults', () => {
   const built = build();
   const { stack, pipeline, template } = built;
 
-  it('sizes the functions: ingest 256 MB / 10 s, dispatch 512 MB / 30 s, deliver 256 MB / 30 s, deliver batches of 5', () => {
+  it('sizes the functions: ingest 256 MB / 10 s, dispatch 512 MB / 30 s, deliver 256 MB / 30 s, reminders 256 MB / 60 s, deliver batches of 5', () => {
     const sizes = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, [props(built, pipeline.functions[name])['MemorySize'], props(built, pipeline.functions[name])['Timeout']]]));
-    expect(sizes).toEqual({ 'sns-ingest': [256, 10], 'http-ingest': [256, 10], dispatch: [512, 30], deliver: [256, 30] });
+    expect(sizes).toEqual({ 'sns-ingest': [256, 10], 'http-ingest': [256, 10], dispatch: [512, 30], deliver: [256, 30], reminders: [256, 60] });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: logicalId(stack, pipeline.functions.deliver) }, BatchSize: 5 });
     expect(props(built, pipeline.deliveriesQueue)['VisibilityTimeout']).toBe(180);
   });
@@ -222,6 +222,13 @@ describe('refused at synth time', () => {
       'the config: defaults.sendTimeout is 40 s, but deliver times out after 30 s and needs 5 s besides the send: lower sendTimeout or raise functionProps.deliver.timeout to at least 45 s',
     );
     expect(() => build(() => ({ config, functionProps: { deliver: { timeout: Duration.seconds(45) } } }))).not.toThrow();
+  });
+
+  it('a route that groups into digests (local only), naming the route and the keys', () => {
+    const config = { ...CONSOLE_ONLY, routes: [{ channels: ['log'] }, { channels: ['log'], groupBy: ['source'], groupWait: '30s' }] };
+    expect(() => build(() => ({ config }))).toThrow(
+      'the config: routes[1].groupBy: grouping into digests runs in the local pipeline only; on AWS every notice would still go out on its own. Remove groupBy, groupWait from the routes you deploy, or run the local pipeline for this route',
+    );
   });
 
   it.each([

@@ -98,13 +98,13 @@ describe("another CDK app importing 'tocsin/infra' by package name", () => {
     expect(ofType('AWS::SNS::Topic')[0]?.Properties['KmsMasterKeyId']).toBe(KEY_ARN);
 
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     const deliver = functions.find((f) => f.Properties['MemorySize'] === 1024);
     expect(deliver?.Properties['Timeout']).toBe(40);
     for (const fn of functions) {
       expect(fn.Properties['Environment']).toMatchObject({ Variables: { POWERTOOLS_METRICS_NAMESPACE: 'PlatformAlerts' } });
     }
-    expect(functions.filter((f) => JSON.stringify(f.Properties['Environment']).includes('"STATE_TABLE_NAME":"platform-alert-state"'))).toHaveLength(2);
+    expect(functions.filter((f) => JSON.stringify(f.Properties['Environment']).includes('"STATE_TABLE_NAME":"platform-alert-state"'))).toHaveLength(3); // dispatch, deliver, reminders
 
     for (const alarm of ofType('AWS::CloudWatch::Alarm')) expect(alarm.Properties['AlarmActions']).toEqual([ONCALL_ARN]);
     expect(ofType('AWS::SNS::Subscription').map((s) => s.Properties['TopicArn'])).toContainEqual(PROD_ALARMS_ARN);
