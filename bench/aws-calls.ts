@@ -7,7 +7,8 @@ import type { BenchResult } from './harness.ts';
 
 const ALERTS = 40;
 
-function group(): unknown {
+/** One Alertmanager webhook: a group of `alerts` firing alerts, fingerprints numbered from `first`. */
+export function alertGroup(alerts = ALERTS, first = 0): unknown {
   const startsAt = new Date().toISOString();
   return {
     version: '4',
@@ -19,7 +20,7 @@ function group(): unknown {
     commonLabels: { alertname: 'BenchCalls', severity: 'critical' },
     commonAnnotations: {},
     externalURL: 'http://alertmanager.example.com:9093',
-    alerts: Array.from({ length: ALERTS }, (_, index) => ({
+    alerts: Array.from({ length: alerts }, (_, offset) => first + offset).map((index) => ({
       status: 'firing',
       labels: { alertname: 'BenchCalls', severity: 'critical', instance: `node-${String(index)}:9100` },
       annotations: { summary: `bench alert ${String(index)}` },
@@ -34,7 +35,7 @@ function group(): unknown {
 export async function run(): Promise<BenchResult[]> {
   const chain = await startChain();
   try {
-    const answer = await chain.alertmanager(group());
+    const answer = await chain.alertmanager(alertGroup());
     if (answer.statusCode !== 202) throw new Error(`http-ingest answered ${String(answer.statusCode)}`);
     await chain.settle();
     const delivered = chain.webhook.requests.length + chain.slack.requests.length;

@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<{ run: () => Promise<BenchResult[]> }
   bundles: () => import('./bundles.ts'),
   'aws-calls': () => import('./aws-calls.ts'),
   footprint: () => import('./footprint.ts'),
+  cost: () => import('./cost.ts'),
 };
 
 interface ResultsFile {

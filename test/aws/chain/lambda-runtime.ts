@@ -79,7 +79,10 @@ process.on('message', (message: Invoke) => {
     getRemainingTimeInMillis: () => Math.max(0, deadline - RealDate.now()),
   };
   // The END line on both streams tells the parent that everything printed before it has arrived.
-  const end = (answer: unknown): void => {
+  // durationMs: the handler's own time, as Lambda's REPORT line counts it (what is billed).
+  const started = performance.now();
+  const end = (answer: Record<string, unknown>): void => {
+    answer['durationMs'] = performance.now() - started;
     process.stderr.write(`END RequestId: ${message.requestId}\n`);
     process.stdout.write(`END RequestId: ${message.requestId}\n`, () => {
       send(answer);

@@ -28,6 +28,8 @@ interface RuntimeMessage {
   readonly result?: unknown;
   readonly errorType?: string;
   readonly errorMessage?: string;
+  /** How long the handler ran (result and error only). */
+  readonly durationMs?: number;
 }
 
 export interface LambdaFunctionOptions {
@@ -47,6 +49,7 @@ export class LambdaFunction {
   readonly #lines: string[] = [];
   #invocations = 0;
   #coldStarts = 0;
+  readonly #durations: number[] = [];
 
   constructor(options: LambdaFunctionOptions) {
     this.name = options.name;
@@ -131,6 +134,11 @@ export class LambdaFunction {
       .reduce((sum, metric) => sum + (Array.isArray(metric.value) ? (metric.value as number[]).reduce((a, b) => a + b, 0) : Number(metric.value)), 0);
   }
 
+  /** Each completed invocation's handler time in ms, in order (the bench prices them). */
+  get durations(): readonly number[] {
+    return this.#durations;
+  }
+
   get coldStarts(): number {
     return this.#coldStarts;
   }
@@ -174,6 +182,7 @@ export class LambdaFunction {
       });
     });
     child.on('message', (message: RuntimeMessage) => {
+      if (message.durationMs !== undefined) this.#durations.push(message.durationMs);
       if (message.type === 'ready') resolveReady();
       else if (message.type === 'init-error') rejectReady(new Error(`${this.name} failed to start: ${String(message.errorType)}: ${String(message.errorMessage)}`));
       else if (message.type === 'result') container.pending?.({ ok: true, result: message.result });
