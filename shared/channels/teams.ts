@@ -215,7 +215,12 @@ function buildMessage(notice: Notice, incident: Incident, level: DetailLevel): T
   const actions: (TeamsOpenUrl | TeamsShowCard)[] = shown.map((action, index) => openUrl(action, index === 0 && !notice.resolved));
   actions.push({ type: 'Action.ShowCard', title: 'More', card: { type: 'AdaptiveCard', body: moreBody, actions: overflow.map((action) => openUrl(action, false)) } });
 
-  const preview = fitText(notice.headline, PREVIEW_CHARS);
+  return cardMessage(notice.headline, body, actions);
+}
+
+/** The message around an Adaptive Card: the headline as its preview, read aloud and the fallback. */
+function cardMessage(headline: string, body: TeamsElement[], actions: (TeamsOpenUrl | TeamsShowCard)[]): TeamsMessage {
+  const preview = fitText(headline, PREVIEW_CHARS);
   return {
     type: 'message',
     summary: preview,
@@ -266,28 +271,8 @@ export function renderTeamsDigest(digest: DigestNotice): TeamsRendered {
   const { shown, more } = fitDigestLines(digest.lines, budget, teamsDigestLine, (part) => utf8Bytes(JSON.stringify(typeof part === 'string' ? teamsMore(part) : part)) + 1);
   const body: TeamsElement[] = [banner, ...shown, ...(more > 0 ? [teamsMore(moreLine(more))] : [])];
   body.push({ type: 'TextBlock', text: `Tocsin digest · group ${digest.groupId} · #${String(digest.sequence)}`, wrap: true, size: 'Small', isSubtle: true });
-  const preview = fitText(digest.headline, PREVIEW_CHARS);
   return {
-    message: {
-      type: 'message',
-      summary: preview,
-      attachments: [
-        {
-          contentType: 'application/vnd.microsoft.card.adaptive',
-          contentUrl: null,
-          content: {
-            $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-            type: 'AdaptiveCard',
-            version: '1.4',
-            fallbackText: preview,
-            speak: preview,
-            body,
-            actions: [],
-            msteams: { width: 'Full' },
-          },
-        },
-      ],
-    },
+    message: cardMessage(digest.headline, body, []),
     severity: digest.digest.items[0]?.incident.severity ?? 'info',
     mentionable: digest.tone !== 'resolved',
   };
