@@ -3,61 +3,44 @@
 // stopped twice in a row, and fed a far-future alert, then started again on the same data; the
 // receiver counts what it answered 2xx by delivery id. Every alert answered 2xx is delivered,
 // and none is delivered twice.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cliSuite } from '../helpers/cli-suite.ts';
 import {
   alertmanagerGroup,
   startCli,
-  startCountingReceiver,
   waitFor,
-  type CountingReceiver,
   type RunningCli,
 } from '../helpers/cli-process.ts';
 
-let dir: string;
-let receiver: CountingReceiver;
-const running = new Set<RunningCli>();
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tocsin-durability-'));
-  receiver = await startCountingReceiver();
-});
-afterEach(() => {
-  for (const cli of running) cli.child.kill('SIGKILL');
-  running.clear();
-});
-afterAll(async () => {
-  await receiver.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const suite = cliSuite('tocsin-durability-');
 
 let scenario = 0;
 /** A fresh data folder and a config that delivers every event to the counting receiver. */
 async function setUp(): Promise<{ args: string[]; dataDir: string }> {
   scenario += 1;
-  const dataDir = join(dir, `data-${String(scenario)}`);
-  const config = join(dir, `tocsin-${String(scenario)}.yaml`);
+  const dataDir = join(suite.dir, `data-${String(scenario)}`);
+  const config = join(suite.dir, `tocsin-${String(scenario)}.yaml`);
   await writeFile(
     config,
     [
       'channels:',
-      `  hook: { type: webhook, url: "${receiver.url}/hook" }`,
+      `  hook: { type: webhook, url: "${suite.receiver.url}/hook" }`,
       'routes:',
       '  - channels: [hook]',
       'defaults: { maxAttempts: 30, sendTimeout: 3s }',
       '',
     ].join('\n'),
   );
-  receiver.requests.length = 0;
-  receiver.arrivals = 0;
+  suite.receiver.requests.length = 0;
+  suite.receiver.arrivals = 0;
   return { args: ['--config', config, '--data', dataDir], dataDir };
 }
 
 async function start(args: readonly string[]): Promise<RunningCli> {
   const cli = await startCli(args);
-  running.add(cli);
+  suite.running.add(cli);
   return cli;
 }
 
@@ -76,7 +59,7 @@ async function queuesEmpty(cli: RunningCli): Promise<boolean> {
 function delivered(event: string): { fingerprints: Set<string>; doubled: string[] } {
   const fingerprints = new Set<string>();
   const doubled: string[] = [];
-  for (const [id, notices] of receiver.successes()) {
+  for (const [id, notices] of suite.receiver.successes()) {
     if (notices.length > 1) doubled.push(id);
     for (const notice of notices) if (notice.event === event) fingerprints.add(notice.fingerprint);
   }
@@ -88,7 +71,7 @@ const NOW = (): string => new Date().toISOString();
 describe('tocsin start, killed and restarted', () => {
   it('SIGKILL mid-burst while the receiver fails: every alert answered 202 is delivered exactly once after a restart', async () => {
     const { args } = await setUp();
-    receiver.mode = 'fail';
+    suite.receiver.mode = 'fail';
     const first = await start(args);
 
     // 80 requests of 2 alerts each, 8 at a time; the process is killed after 40 answers.
@@ -115,9 +98,9 @@ describe('tocsin start, killed and restarted', () => {
     await Promise.all(Array.from({ length: 8 }, sender));
     expect(await first.exited).toBe('SIGKILL');
     expect(answered.size).toBeGreaterThanOrEqual(80);
-    expect(receiver.requests.filter((request) => request.status < 300)).toEqual([]);
+    expect(suite.receiver.requests.filter((request) => request.status < 300)).toEqual([]);
 
-    receiver.mode = 'ok';
+    suite.receiver.mode = 'ok';
     const second = await start(args);
     await waitFor(() => [...answered].every((fingerprint) => delivered('opened').fingerprints.has(fingerprint)), 60_000, 'every answered alert delivered');
     await waitFor(() => queuesEmpty(second), 30_000, 'the queues to empty');
@@ -130,7 +113,7 @@ describe('tocsin start, killed and restarted', () => {
 
   it('SIGTERM with retries pending: exits 0 at once, says what is kept, and delivers all of it after a restart', async () => {
     const { args } = await setUp();
-    receiver.mode = 'fail';
+    suite.receiver.mode = 'fail';
     const first = await start(args);
     const answered = new Set<string>();
     for (let index = 0; index < 10; index += 1) {
@@ -138,7 +121,7 @@ describe('tocsin start, killed and restarted', () => {
       expect(status).toBe(202);
       for (const fingerprint of fingerprints) answered.add(fingerprint);
     }
-    await waitFor(() => receiver.requests.length >= 20, 20_000, 'a first, failed attempt of each');
+    await waitFor(() => suite.receiver.requests.length >= 20, 20_000, 'a first, failed attempt of each');
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     expect(first.output()).toContain('tocsin: SIGTERM: no longer accepting');
@@ -146,7 +129,7 @@ describe('tocsin start, killed and restarted', () => {
     // The failures were told on the console as they happened.
     expect(first.output()).toMatch(/tocsin: delivery failed: hook ← "DurabilityProbe on term-a-\d+" \(opened\): HTTP 500: receiver down; attempt 1 of 30, next in/);
 
-    receiver.mode = 'ok';
+    suite.receiver.mode = 'ok';
     const second = await start(args);
     expect(second.output()).toMatch(/restored: {2}20 firing, 0 resolved; 0 incident\(s\) to dispatch, 20 delivery\(ies\) pending/);
     await waitFor(() => delivered('opened').fingerprints.size === 20, 60_000, '20 deliveries');
@@ -158,11 +141,11 @@ describe('tocsin start, killed and restarted', () => {
 
   it('while draining: ingest and /healthz answer 503; a second signal exits at once; nothing committed is lost', async () => {
     const { args } = await setUp();
-    receiver.mode = 'slow-fail';
+    suite.receiver.mode = 'slow-fail';
     const first = await start(args);
     const { status, fingerprints } = await post(first, alertmanagerGroup(['drain-a', 'drain-b'], 'firing', NOW()));
     expect(status).toBe(202);
-    await waitFor(() => receiver.arrivals >= 2, 10_000, 'both sends under way');
+    await waitFor(() => suite.receiver.arrivals >= 2, 10_000, 'both sends under way');
     first.child.kill('SIGTERM');
     await waitFor(() => first.output().includes('no longer accepting'), 5_000, 'the first signal to be seen');
     const health = await fetch(`${first.url}/healthz`);
@@ -176,14 +159,14 @@ describe('tocsin start, killed and restarted', () => {
     expect(await first.exited).toBe(128 + 15);
     expect(first.output()).toContain('tocsin: second SIGTERM: exiting now; everything accepted is kept in');
 
-    receiver.mode = 'ok';
+    suite.receiver.mode = 'ok';
     const second = await start(args);
     await waitFor(() => delivered('opened').fingerprints.size === 2, 30_000, 'both deliveries');
     await waitFor(() => queuesEmpty(second), 30_000, 'the queues to empty');
     expect(delivered('opened')).toEqual({ fingerprints: new Set(fingerprints), doubled: [] });
     // Each notice kept its delivery id across the restart: the cut-short attempt and the
     // delivered one carry the same id, so the receiver could tell them apart from new notices.
-    const ids = new Set(receiver.requests.map((request) => request.deliveryId));
+    const ids = new Set(suite.receiver.requests.map((request) => request.deliveryId));
     expect(ids.size).toBe(2);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
@@ -191,7 +174,7 @@ describe('tocsin start, killed and restarted', () => {
 
   it('a firing stamped in year 9999, a restart, then its resolve: both are told', async () => {
     const { args } = await setUp();
-    receiver.mode = 'ok';
+    suite.receiver.mode = 'ok';
     const first = await start(args);
     const future = '9999-12-31T23:59:59Z';
     const opened = await post(first, alertmanagerGroup(['far-future'], 'firing', future));
@@ -204,7 +187,7 @@ describe('tocsin start, killed and restarted', () => {
     const resolved = await post(second, alertmanagerGroup(['far-future'], 'resolved', future, NOW()));
     expect(resolved.fingerprints).toEqual(opened.fingerprints);
     await waitFor(() => delivered('resolved').fingerprints.size === 1, 20_000, 'the resolved notice');
-    expect(receiver.requests.filter((request) => request.status < 300).map((request) => request.event)).toEqual(['opened', 'resolved']);
+    expect(suite.receiver.requests.filter((request) => request.status < 300).map((request) => request.event)).toEqual(['opened', 'resolved']);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   }, 60_000);

@@ -3,50 +3,35 @@
 // whenever its firing was; a silence or maintenance window that ends while what it held still
 // fires tells it then; reminders come on a timer even when the source sent the alarm once
 // (CloudWatch), also after a restart, and stop when acknowledged; auto-resolve fires once.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cliSuite } from '../helpers/cli-suite.ts';
 import type { IncidentRecord } from '../../shared/dedup/record.ts';
 import type { HistoryEntry } from '../../shared/local/history.ts';
-import { alertmanagerGroup, closedPortUrl, spawnCli, startCli, startCountingReceiver, waitFor, type CountingReceiver, type RunningCli } from '../helpers/cli-process.ts';
+import { alertmanagerGroup, closedPortUrl, spawnCli, startCli, waitFor, type RunningCli } from '../helpers/cli-process.ts';
 
-let dir: string;
-let receiver: CountingReceiver;
-const running = new Set<RunningCli>();
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tocsin-oncall-'));
-  receiver = await startCountingReceiver();
-});
-afterEach(() => {
-  for (const cli of running) cli.child.kill('SIGKILL');
-  running.clear();
-});
-afterAll(async () => {
-  await receiver.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const suite = cliSuite('tocsin-oncall-');
 
 let scenario = 0;
 async function setUp(extraLines: readonly string[]): Promise<string[]> {
   scenario += 1;
-  const config = join(dir, `tocsin-${String(scenario)}.yaml`);
-  await writeFile(config, ['channels:', `  hook: { type: webhook, url: "${receiver.url}/hook" }`, 'routes:', '  - channels: [hook]', ...extraLines, ''].join('\n'));
-  receiver.requests.length = 0;
-  return ['--config', config, '--data', join(dir, `data-${String(scenario)}`)];
+  const config = join(suite.dir, `tocsin-${String(scenario)}.yaml`);
+  await writeFile(config, ['channels:', `  hook: { type: webhook, url: "${suite.receiver.url}/hook" }`, 'routes:', '  - channels: [hook]', ...extraLines, ''].join('\n'));
+  suite.receiver.requests.length = 0;
+  return ['--config', config, '--data', join(suite.dir, `data-${String(scenario)}`)];
 }
 
 async function start(args: readonly string[]): Promise<RunningCli> {
   const cli = await startCli(args);
-  running.add(cli);
+  suite.running.add(cli);
   return cli;
 }
 
 async function stop(cli: RunningCli): Promise<void> {
   cli.child.kill('SIGTERM');
   expect(await cli.exited).toBe(0);
-  running.delete(cli);
+  suite.running.delete(cli);
 }
 
 /** Runs `tocsin ARGS` to its end. */
@@ -72,7 +57,7 @@ async function queuesEmpty(cli: RunningCli): Promise<boolean> {
 }
 
 const told = (event: string, fingerprint: string): number =>
-  receiver.requests.filter((notice) => notice.status < 300 && notice.event === event && notice.fingerprint === fingerprint).length;
+  suite.receiver.requests.filter((notice) => notice.status < 300 && notice.event === event && notice.fingerprint === fingerprint).length;
 
 function cloudwatchAlarm(name: string, state: 'ALARM' | 'OK', time: string): unknown {
   return {
@@ -140,7 +125,7 @@ describe('silences on the real server and CLI', () => {
     await post(server, '/v1/ingest/alertmanager', alertmanagerGroup(['held'], 'resolved', startsAt, NOW()));
     await waitFor(() => told('resolved', held) === 1, 15_000, 'its resolve');
     await waitFor(() => queuesEmpty(server), 15_000, 'the queues to empty');
-    expect(receiver.requests.filter((notice) => notice.status < 300).map((notice) => `${notice.event}:${notice.fingerprint === held ? 'held' : 'free'}`)).toEqual([
+    expect(suite.receiver.requests.filter((notice) => notice.status < 300).map((notice) => `${notice.event}:${notice.fingerprint === held ? 'held' : 'free'}`)).toEqual([
       'opened:free',
       'resolved:free',
       'opened:held',
@@ -225,7 +210,7 @@ describe('reminders, acknowledgement and auto-resolve on the real server', () =>
     await post(second, '/v1/ingest/aws/sns', cloudwatchAlarm('orders-db-cpu-high', 'OK', NOW()));
     await waitFor(() => told('resolved', acked) === 1, 15_000, 'the resolve of an acknowledged alarm');
     // The notices say the pipeline's state: each reminder its number, the resolve who acknowledged.
-    const notices = receiver.requests.filter((notice) => notice.status < 300 && notice.fingerprint === acked);
+    const notices = suite.receiver.requests.filter((notice) => notice.status < 300 && notice.fingerprint === acked);
     const reminders = notices.filter((notice) => notice.event === 'renotified').map((notice) => notice.state?.['reminder']);
     expect(reminders).toEqual(reminders.map((_, index) => index + 1));
     expect(notices.find((notice) => notice.event === 'resolved')?.state).toEqual({ acknowledgedBy: 'alice' });
