@@ -55,6 +55,113 @@ export const zodEnglishOnly: Plugin = {
   },
 };
 
+/** Where a name a module imports is defined: the file, and the name it has there. */
+interface Origin {
+  readonly file: string;
+  readonly name: string;
+}
+
+const IDENTIFIER = String.raw`[A-Za-z_$][\w$]*`;
+const NAMED_LIST = String.raw`\{([^{}]*)\}`;
+const SPECIFIER = String.raw`"([^"\n]+)"`;
+const IMPORT_NAMED = new RegExp(String.raw`^import\s*${NAMED_LIST}\s*from\s*${SPECIFIER};?`, 'gm');
+const EXPORT_FROM = new RegExp(String.raw`^export\s*${NAMED_LIST}\s*from\s*${SPECIFIER};?`, 'gm');
+const EXPORT_STAR = new RegExp(String.raw`^export\s*\*\s*from\s*${SPECIFIER};?`, 'gm');
+const EXPORT_DECLARED = new RegExp(String.raw`^export\s+(?:async\s+)?(?:function\*?|class|const|let|var)\s+(${IDENTIFIER})`, 'gm');
+const EXPORT_LOCAL = new RegExp(String.raw`^export\s*${NAMED_LIST}\s*;?\s*$`, 'gm');
+
+/** `a, b as c` → [['a', 'a'], ['b', 'c']] (name there, name here); undefined when not that simple. */
+function namedList(list: string): [string, string][] | undefined {
+  const pairs: [string, string][] = [];
+  for (const item of list.split(',').map((part) => part.trim())) {
+    if (item === '') continue;
+    const match = new RegExp(String.raw`^(${IDENTIFIER})(?:\s+as\s+(${IDENTIFIER}))?$`).exec(item);
+    if (match?.[1] === undefined) return undefined;
+    pairs.push([match[1], match[2] ?? match[1]]);
+  }
+  return pairs;
+}
+
+/**
+ * Imports from the AWS SDK's index files ("barrels": `@smithy/core/protocols`,
+ * `@aws-sdk/core/protocols`, ...) are pointed at the files that define the names.
+ * esbuild's code splitting places code by file: a file that an entry reaches through an index
+ * counts as reached from that entry, even when the entry uses nothing from it. The clients and
+ * credential providers loaded on demand (S3, STS, SSO, ...) use files of the same indexes (the
+ * XML and query protocols, checksums, streams), so without this their code lands in chunks a cold
+ * start loads: about 55–70 KiB and 75 modules per AWS function. Same modules, same code; only
+ * the route by which a file is found changes. Anything this cannot follow is left as written.
+ */
+export const sdkDeepImports: Plugin = {
+  name: 'sdk-deep-imports',
+  setup(pluginBuild) {
+    const exportsOf = new Map<string, Promise<Map<string, Origin>>>();
+    const resolveFrom = async (specifier: string, importer: string): Promise<string | undefined> => {
+      const result = await pluginBuild.resolve(specifier, { kind: 'import-statement', resolveDir: dirname(importer), importer });
+      return result.errors.length === 0 && !result.external && result.path.endsWith('.js') ? result.path : undefined;
+    };
+    // Every name a module exports, with where it is defined (re-exports followed).
+    const originsOf = (file: string, seen: ReadonlySet<string> = new Set()): Promise<Map<string, Origin>> => {
+      if (seen.has(file)) return Promise.resolve(new Map<string, Origin>());
+      let pending = exportsOf.get(file);
+      if (pending === undefined) {
+        pending = (async () => {
+          const origins = new Map<string, Origin>();
+          const code = await readFile(file, 'utf8');
+          const inner = new Set([...seen, file]);
+          for (const match of code.matchAll(EXPORT_DECLARED)) if (match[1] !== undefined) origins.set(match[1], { file, name: match[1] });
+          for (const match of code.matchAll(EXPORT_LOCAL)) {
+            for (const [, exported] of namedList(match[1] ?? '') ?? []) origins.set(exported, { file, name: exported });
+          }
+          for (const match of code.matchAll(EXPORT_FROM)) {
+            const target = await resolveFrom(match[2] ?? '', file);
+            const pairs = namedList(match[1] ?? '');
+            if (target === undefined || pairs === undefined) continue;
+            const there = await originsOf(target, inner);
+            for (const [name, exported] of pairs) origins.set(exported, there.get(name) ?? { file: target, name });
+          }
+          for (const match of code.matchAll(EXPORT_STAR)) {
+            const target = await resolveFrom(match[1] ?? '', file);
+            if (target === undefined) continue;
+            for (const [name, origin] of await originsOf(target, inner)) if (name !== 'default' && !origins.has(name)) origins.set(name, origin);
+          }
+          return origins;
+        })();
+        exportsOf.set(file, pending);
+      }
+      return pending;
+    };
+    const rewrite = async (statement: string, keyword: 'import' | 'export', list: string, specifier: string, importer: string): Promise<string> => {
+      const pairs = namedList(list);
+      const target = pairs === undefined ? undefined : await resolveFrom(specifier, importer);
+      if (pairs === undefined || target === undefined) return statement;
+      const origins = await originsOf(target);
+      const byFile = new Map<string, string[]>();
+      for (const [name, local] of pairs) {
+        const origin = origins.get(name) ?? { file: target, name };
+        const names = byFile.get(origin.file) ?? [];
+        names.push(origin.name === local ? local : `${origin.name} as ${local}`);
+        byFile.set(origin.file, names);
+      }
+      return [...byFile].map(([file, names]) => `${keyword} { ${names.join(', ')} } from ${JSON.stringify(file)};`).join('\n');
+    };
+    pluginBuild.onLoad({ filter: /[\\/]node_modules[\\/]@(?:smithy|aws-sdk)[\\/].*[\\/]dist-es[\\/].*\.js$/ }, async (args) => {
+      const code = await readFile(args.path, 'utf8');
+      const statements = [
+        ...[...code.matchAll(IMPORT_NAMED)].map((match) => ({ match, keyword: 'import' as const, list: match[1], specifier: match[2] })),
+        ...[...code.matchAll(EXPORT_FROM)].map((match) => ({ match, keyword: 'export' as const, list: match[1], specifier: match[2] })),
+      ].sort((a, b) => a.match.index - b.match.index);
+      let out = '';
+      let at = 0;
+      for (const { match, keyword, list, specifier } of statements) {
+        out += code.slice(at, match.index) + (await rewrite(match[0], keyword, list ?? '', specifier ?? '', args.path));
+        at = match.index + match[0].length;
+      }
+      return { contents: out + code.slice(at), loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 /** Where a bundle runs; `local` is `tocsin` itself, which `npm start` runs bundled. */
 export type Cloud = 'aws' | 'azure' | 'gcp' | 'local';
 
@@ -182,7 +289,7 @@ async function bundle(spec: BundleSpec, outDir: string): Promise<BundleResult> {
     mainFields: ['module', 'main'],
     external: [...spec.external],
     banner: { js: ESM_REQUIRE_BANNER },
-    plugins: [zodEnglishOnly],
+    plugins: [zodEnglishOnly, sdkDeepImports],
     metafile: true,
     logLevel: 'warning',
   });
