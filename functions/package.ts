@@ -162,6 +162,22 @@ export const sdkDeepImports: Plugin = {
   },
 };
 
+/**
+ * The AWS bundles parse alert payloads with zod's runtime parser (shared/sources/parser-runtime.ts)
+ * instead of its compiled one (shared/sources/parser.ts): same answers, without the compiler's
+ * code (about 29 KiB) in what a cold start loads or the compilation at a container's first payload,
+ * which a Lambda container, parsing a few payloads in its life, never earns back.
+ */
+export const runtimeSourceParsers: Plugin = {
+  name: 'runtime-source-parsers',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\/parser\.ts$/ }, (args) => {
+      if (!/[\\/]shared[\\/]sources[\\/]source\.ts$/.test(args.importer)) return undefined;
+      return { path: join(dirname(args.importer), 'parser-runtime.ts') };
+    });
+  },
+};
+
 /** Where a bundle runs; `local` is `tocsin` itself, which `npm start` runs bundled. */
 export type Cloud = 'aws' | 'azure' | 'gcp' | 'local';
 
@@ -289,7 +305,7 @@ async function bundle(spec: BundleSpec, outDir: string): Promise<BundleResult> {
     mainFields: ['module', 'main'],
     external: [...spec.external],
     banner: { js: ESM_REQUIRE_BANNER },
-    plugins: [zodEnglishOnly, sdkDeepImports],
+    plugins: [zodEnglishOnly, sdkDeepImports, ...(spec.cloud === 'aws' ? [runtimeSourceParsers] : [])],
     metafile: true,
     logLevel: 'warning',
   });

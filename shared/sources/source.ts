@@ -2,10 +2,11 @@
 // parsed payload with its zod schema and maps it to incidents; the receive time is an argument,
 // never read from the clock. Also the few helpers every source's mapping uses (isRecord,
 // nonEmpty, pruned).
-import * as z from 'zod';
+import type * as z from 'zod';
 import { PayloadRejectedError } from '../errors.ts';
 import type { Incident, SourceKind } from '../incident.ts';
 import { formatIssues } from '../zod-issues.ts';
+import { parserFor } from './parser.ts';
 
 export interface NormalizeContext {
   /** When Tocsin received the payload. Used only where the payload itself carries no time. */
@@ -36,15 +37,14 @@ export interface RegisteredSource {
 }
 
 export function defineSource<Payload>(source: AlertSource<Payload>): AlertSource<Payload> & RegisteredSource {
-  // zod's ahead-of-time compiled parser: the same schema, about twice as fast on valid payloads
-  // (bench/normalize.ts). It falls back to the runtime parser on a failure, so rejections give
-  // exactly the runtime's issues, and it leaves a schema it cannot model uncompiled. Compiled on
-  // first use: a process that never sees a source does not carry its parser (about 3 MiB each).
+  // The parser (./parser.ts: zod's compiled parser locally, the runtime one on AWS) is built on
+  // first use: a process that never sees a source does not carry its parser (about 3 MiB each
+  // compiled).
   let compiled: z.ZodType<Payload> | undefined;
   return {
     ...source,
     normalize(payload: unknown, context: NormalizeContext): Incident[] {
-      compiled ??= z.compile(source.schema);
+      compiled ??= parserFor(source.schema);
       const parsed = compiled.safeParse(payload);
       if (!parsed.success) {
         throw new PayloadRejectedError(`payload rejected by source ${source.kind}`, [
