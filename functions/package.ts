@@ -92,18 +92,28 @@ function namedList(list: string): [string, string][] | undefined {
  * start loads: about 55–70 KiB and 75 modules per AWS function. Same modules, same code; only
  * the route by which a file is found changes. Anything this cannot follow is left as written.
  */
+// Shared by every build of a run: the SDK resolves the same way in each bundle.
+const sdkResolved = new Map<string, Promise<string | undefined>>();
+const sdkExports = new Map<string, Promise<Map<string, Origin>>>();
+
 export const sdkDeepImports: Plugin = {
   name: 'sdk-deep-imports',
   setup(pluginBuild) {
-    const exportsOf = new Map<string, Promise<Map<string, Origin>>>();
-    const resolveFrom = async (specifier: string, importer: string): Promise<string | undefined> => {
-      const result = await pluginBuild.resolve(specifier, { kind: 'import-statement', resolveDir: dirname(importer), importer });
-      return result.errors.length === 0 && !result.external && result.path.endsWith('.js') ? result.path : undefined;
+    const resolveFrom = (specifier: string, importer: string): Promise<string | undefined> => {
+      const key = `${specifier.startsWith('.') ? dirname(importer) : ''}\0${specifier}`;
+      let pending = sdkResolved.get(key);
+      if (pending === undefined) {
+        pending = pluginBuild
+          .resolve(specifier, { kind: 'import-statement', resolveDir: dirname(importer), importer })
+          .then((result) => (result.errors.length === 0 && !result.external && result.path.endsWith('.js') ? result.path : undefined));
+        sdkResolved.set(key, pending);
+      }
+      return pending;
     };
     // Every name a module exports, with where it is defined (re-exports followed).
     const originsOf = (file: string, seen: ReadonlySet<string> = new Set()): Promise<Map<string, Origin>> => {
       if (seen.has(file)) return Promise.resolve(new Map<string, Origin>());
-      let pending = exportsOf.get(file);
+      let pending = sdkExports.get(file);
       if (pending === undefined) {
         pending = (async () => {
           const origins = new Map<string, Origin>();
@@ -127,7 +137,7 @@ export const sdkDeepImports: Plugin = {
           }
           return origins;
         })();
-        exportsOf.set(file, pending);
+        sdkExports.set(file, pending);
       }
       return pending;
     };
@@ -143,21 +153,28 @@ export const sdkDeepImports: Plugin = {
         names.push(origin.name === local ? local : `${origin.name} as ${local}`);
         byFile.set(origin.file, names);
       }
+      if (byFile.size === 1 && byFile.has(target)) return statement;
       return [...byFile].map(([file, names]) => `${keyword} { ${names.join(', ')} } from ${JSON.stringify(file)};`).join('\n');
     };
     pluginBuild.onLoad({ filter: /[\\/]node_modules[\\/]@(?:smithy|aws-sdk)[\\/].*[\\/]dist-es[\\/].*\.js$/ }, async (args) => {
       const code = await readFile(args.path, 'utf8');
+      // Package indexes are reached by package specifiers (`@smithy/core/protocols`); a relative
+      // import names a file of the same package, which the package's own index re-exports.
       const statements = [
         ...[...code.matchAll(IMPORT_NAMED)].map((match) => ({ match, keyword: 'import' as const, list: match[1], specifier: match[2] })),
         ...[...code.matchAll(EXPORT_FROM)].map((match) => ({ match, keyword: 'export' as const, list: match[1], specifier: match[2] })),
-      ].sort((a, b) => a.match.index - b.match.index);
+      ]
+        .filter(({ specifier }) => specifier !== undefined && !specifier.startsWith('.'))
+        .sort((a, b) => a.match.index - b.match.index);
+      if (statements.length === 0) return undefined;
       let out = '';
       let at = 0;
       for (const { match, keyword, list, specifier } of statements) {
         out += code.slice(at, match.index) + (await rewrite(match[0], keyword, list ?? '', specifier ?? '', args.path));
         at = match.index + match[0].length;
       }
-      return { contents: out + code.slice(at), loader: 'js', resolveDir: dirname(args.path) };
+      out += code.slice(at);
+      return out === code ? undefined : { contents: out, loader: 'js', resolveDir: dirname(args.path) };
     });
   },
 };
