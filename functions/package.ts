@@ -182,14 +182,16 @@ export const sdkDeepImports: Plugin = {
 /**
  * An AWS SDK client reads one field of its package.json, `version` (for the user agent), through a
  * default import, which brings in the whole file: 2–3 KiB per client at every cold start (SQS,
- * DynamoDB, SSM, Secrets Manager in dispatch). Imports of a package.json from the SDK's own dist-es
- * code get `{ version }` only; every such import reads `.version` alone.
+ * DynamoDB, SSM, Secrets Manager in dispatch). So does Tocsin's own webhook channel (its user agent,
+ * 2.6 KiB of our package.json). Imports of a package.json from the SDK's dist-es code and from
+ * shared/ get `{ version }` only; every such import reads `.version` alone.
  */
 export const sdkPackageVersions: Plugin = {
   name: 'sdk-package-versions',
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /(?:^|\/)package\.json$/ }, (args) => {
-      if (!/[\\/]node_modules[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/]/.test(args.importer)) return undefined;
+      const fromSdk = /[\\/]node_modules[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/]/.test(args.importer);
+      if (!fromSdk && !args.importer.startsWith(join(REPO_ROOT, 'shared'))) return undefined;
       return { path: resolve(args.resolveDir, args.path), namespace: 'sdk-package-version' };
     });
     pluginBuild.onLoad({ filter: /.*/, namespace: 'sdk-package-version' }, async (args) => ({
