@@ -57,7 +57,12 @@ export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 
 export interface ChannelModule<Config extends { type: string }, Rendered> {
   readonly type: Config['type'];
-  /** The channel's entry in the config file (after `${NAME}` placeholders are resolved). */
+  /**
+   * The channel's entry in the config file (after `${NAME}` placeholders are resolved). Each
+   * channel wraps it in `z.lazy`: zod 4 builds a schema when it is declared, so a process builds
+   * only the schemas of the channel types its config uses, when it first parses one (not all ten
+   * at import: about 260 schemas, a cold start's work in the cloud functions).
+   */
   readonly configSchema: z.ZodType<Config>;
   /** Pure: what will be sent, within the destination's size limits. */
   /** `state`: acknowledged, silenced, which reminder. */

@@ -8,10 +8,12 @@ import { eventTime, type Incident } from '../incident.ts';
 import type { DigestNotice } from './notice.ts';
 import { oneLine, shortFingerprint, truncate } from './text.ts';
 
-export const consoleConfigSchema = z.strictObject({
-  type: z.literal('console'),
-  stream: z.enum(['stdout', 'stderr']).default('stdout'),
-});
+export const consoleConfigSchema = z.lazy(() =>
+  z.strictObject({
+    type: z.literal('console'),
+    stream: z.enum(['stdout', 'stderr']).default('stdout'),
+  })
+);
 export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;
 
 export interface ConsoleLine {

@@ -48,34 +48,39 @@ export function mailboxOf(from: string): string | undefined {
  */
 export const SMTP_TLS_MODES = ['starttls', 'implicit', 'none'] as const;
 
-const smtpSchema = z
-  .strictObject({
-    host: z.string().min(1),
-    port: z.int().min(1).max(65_535),
-    tls: z.enum(SMTP_TLS_MODES).default('starttls'),
-    /** PEM certificate(s) to trust instead of the system's CAs (a relay with a private CA). */
-    ca: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'expected PEM certificate text' }).optional(),
-    user: z.string().min(1).optional(),
-    pass: z.string().min(1).optional(),
-    // The settings before `tls` existed: refused with the replacement, never reinterpreted.
-    secure: z.never({ error: 'replaced by tls: implicit (TLS from the first byte); leave both out for STARTTLS' }).optional(),
-    ignoreTLS: z.never({ error: 'replaced by tls: none (clear text, password included); leave both out for STARTTLS' }).optional(),
-  })
-  .refine((smtp) => (smtp.user === undefined) === (smtp.pass === undefined), {
-    message: 'set both user and pass, or neither',
-    path: ['pass'],
-  });
+/** Built with the email config schema, on first use (no schema is built at import). */
+function smtpSchema() {
+  return z
+    .strictObject({
+      host: z.string().min(1),
+      port: z.int().min(1).max(65_535),
+      tls: z.enum(SMTP_TLS_MODES).default('starttls'),
+      /** PEM certificate(s) to trust instead of the system's CAs (a relay with a private CA). */
+      ca: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'expected PEM certificate text' }).optional(),
+      user: z.string().min(1).optional(),
+      pass: z.string().min(1).optional(),
+      // The settings before `tls` existed: refused with the replacement, never reinterpreted.
+      secure: z.never({ error: 'replaced by tls: implicit (TLS from the first byte); leave both out for STARTTLS' }).optional(),
+      ignoreTLS: z.never({ error: 'replaced by tls: none (clear text, password included); leave both out for STARTTLS' }).optional(),
+    })
+    .refine((smtp) => (smtp.user === undefined) === (smtp.pass === undefined), {
+      message: 'set both user and pass, or neither',
+      path: ['pass'],
+    });
+}
 
-export const emailConfigSchema = z.strictObject({
-  type: z.literal('email'),
-  from: z.string().refine((from) => mailboxOf(from) !== undefined, 'expected one address, e.g. alerts@example.com or "Tocsin <alerts@example.com>"'),
-  to: z.array(z.email()).min(1),
-  cc: z.array(z.email()).optional(),
-  /** Send through this SMTP server instead of SES. */
-  smtp: smtpSchema.optional(),
-  /** SES region (ignored with `smtp`); default: the function's own (AWS_REGION). */
-  region: z.string().min(1).optional(),
-});
+export const emailConfigSchema = z.lazy(() =>
+  z.strictObject({
+    type: z.literal('email'),
+    from: z.string().refine((from) => mailboxOf(from) !== undefined, 'expected one address, e.g. alerts@example.com or "Tocsin <alerts@example.com>"'),
+    to: z.array(z.email()).min(1),
+    cc: z.array(z.email()).optional(),
+    /** Send through this SMTP server instead of SES. */
+    smtp: smtpSchema().optional(),
+    /** SES region (ignored with `smtp`); default: the function's own (AWS_REGION). */
+    region: z.string().min(1).optional(),
+  })
+);
 export type EmailConfig = z.infer<typeof emailConfigSchema>;
 
 export interface EmailMessage {

@@ -51,19 +51,21 @@ const THREAD_KEY_CHARS = 200;
 export const REPLY_OPTION_PARAM = 'messageReplyOption';
 export const REPLY_OPTION = 'REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD';
 
-export const googleChatConfigSchema = z.strictObject({
-  type: z.literal('google-chat'),
-  /** Space webhook URL including its `key` and `token` (a secret). https only; http for local tests. */
-  webhookUrl: webhookUrlSchema,
-  /** `users/all` or `users/<numeric id>`, mentioned on firing notices. */
-  mention: z
-    .string()
-    .regex(/^users\/(?:all|\d{1,32})$/, { message: 'must be users/all or users/<numeric id>' })
-    .optional(),
-  mentionOn: mentionOnSchema,
-  /** One thread per incident (default) or a new message for every notice. */
-  threadPerIncident: z.boolean().default(true),
-});
+export const googleChatConfigSchema = z.lazy(() =>
+  z.strictObject({
+    type: z.literal('google-chat'),
+    /** Space webhook URL including its `key` and `token` (a secret). https only; http for local tests. */
+    webhookUrl: webhookUrlSchema,
+    /** `users/all` or `users/<numeric id>`, mentioned on firing notices. */
+    mention: z
+      .string()
+      .regex(/^users\/(?:all|\d{1,32})$/, { message: 'must be users/all or users/<numeric id>' })
+      .optional(),
+    mentionOn: mentionOnSchema,
+    /** One thread per incident (default) or a new message for every notice. */
+    threadPerIncident: z.boolean().default(true),
+  })
+);
 export type GoogleChatConfig = z.infer<typeof googleChatConfigSchema>;
 
 export type GoogleChatWidget =

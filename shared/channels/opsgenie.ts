@@ -39,17 +39,19 @@ export const OPSGENIE_LIMITS = {
 const PRIORITY: Readonly<Record<Severity, 'P1' | 'P2' | 'P3' | 'P5'>> = { critical: 'P1', error: 'P2', warning: 'P3', info: 'P5' };
 const SOURCE = 'Tocsin';
 
-export const opsgenieConfigSchema = z.strictObject({
-  type: z.literal('opsgenie'),
-  /** The API key of an Opsgenie API integration (a secret: use `${NAME}`). */
-  apiKey: z.string().regex(/^[A-Za-z0-9-]{8,128}$/, { message: 'must be the API key of an Opsgenie API integration' }),
-  /** Where the Opsgenie account lives: `us` (api.opsgenie.com, the default) or `eu` (api.eu.opsgenie.com). */
-  region: z.enum(['us', 'eu']).default('us'),
-  /** Another API host (a test server); overrides `region`. */
-  url: webhookUrlSchema.optional(),
-  /** Extra tags on every alert this channel creates (besides severity and source kind). */
-  tags: z.array(z.string().min(1).max(OPSGENIE_LIMITS.tagChars)).max(OPSGENIE_LIMITS.tags - 2).optional(),
-});
+export const opsgenieConfigSchema = z.lazy(() =>
+  z.strictObject({
+    type: z.literal('opsgenie'),
+    /** The API key of an Opsgenie API integration (a secret: use `${NAME}`). */
+    apiKey: z.string().regex(/^[A-Za-z0-9-]{8,128}$/, { message: 'must be the API key of an Opsgenie API integration' }),
+    /** Where the Opsgenie account lives: `us` (api.opsgenie.com, the default) or `eu` (api.eu.opsgenie.com). */
+    region: z.enum(['us', 'eu']).default('us'),
+    /** Another API host (a test server); overrides `region`. */
+    url: webhookUrlSchema.optional(),
+    /** Extra tags on every alert this channel creates (besides severity and source kind). */
+    tags: z.array(z.string().min(1).max(OPSGENIE_LIMITS.tagChars)).max(OPSGENIE_LIMITS.tags - 2).optional(),
+  })
+);
 export type OpsgenieConfig = z.infer<typeof opsgenieConfigSchema>;
 
 export interface OpsgenieCreate {

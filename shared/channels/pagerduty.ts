@@ -27,15 +27,17 @@ import { affectedSystem, boundedDetails, incidentDetailEntries, toolHeadline } f
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 export const PAGERDUTY_LIMITS = { summaryChars: 1024, dedupKeyChars: 255, sourceChars: 255, links: 10, linkTextChars: 255, customDetailsChars: 100_000 } as const;
 
-export const pagerDutyConfigSchema = z.strictObject({
-  type: z.literal('pagerduty'),
-  /** The Integration Key of an Events API v2 integration (a secret: use `${NAME}`). */
-  routingKey: z
-    .string()
-    .regex(/^[A-Za-z0-9]{32}$/, { message: 'must be the 32-character Integration Key of an Events API v2 integration' }),
-  /** Another Events API v2 endpoint: the EU service region's https://events.eu.pagerduty.com/v2/enqueue, or a test server. */
-  url: webhookUrlSchema.default(PAGERDUTY_EVENTS_URL),
-});
+export const pagerDutyConfigSchema = z.lazy(() =>
+  z.strictObject({
+    type: z.literal('pagerduty'),
+    /** The Integration Key of an Events API v2 integration (a secret: use `${NAME}`). */
+    routingKey: z
+      .string()
+      .regex(/^[A-Za-z0-9]{32}$/, { message: 'must be the 32-character Integration Key of an Events API v2 integration' }),
+    /** Another Events API v2 endpoint: the EU service region's https://events.eu.pagerduty.com/v2/enqueue, or a test server. */
+    url: webhookUrlSchema.default(PAGERDUTY_EVENTS_URL),
+  })
+);
 export type PagerDutyConfig = z.infer<typeof pagerDutyConfigSchema>;
 
 export interface PagerDutyLink {

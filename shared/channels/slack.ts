@@ -58,38 +58,40 @@ const SUMMARY_CHARS = 1500;
 /** `<!here>`, `<!channel>`, `<!everyone>`, `<!subteam^ID>` or `<@U…>`, space-separated. */
 const SLACK_MENTION = /^<(?:!here|!channel|!everyone|!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)>(?: <(?:!here|!channel|!everyone|!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)>)*$/;
 
-export const slackConfigSchema = z
-  .strictObject({
-    type: z.literal('slack'),
-    /** Incoming-webhook mode: the webhook URL (a secret). https only; http for 127.0.0.1/localhost in tests. */
-    webhookUrl: webhookUrlSchema.optional(),
-    /** Bot mode: a Slack app's bot token (a secret) with `chat:write`, invited to the channel. */
-    botToken: z.string().regex(/^xox[bp]-[A-Za-z0-9-]+$/, { message: 'must be a Slack bot token (xoxb-…)' }).optional(),
-    /** Bot mode: the channel's ID (channel details › About), not its #name. */
-    channelId: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, { message: 'must be a Slack channel ID such as C0123ABCDEF, not a #name' }).optional(),
-    /** Bot mode: another Web API base URL (a test server); https://slack.com/api by default. */
-    apiUrl: webhookUrlSchema.optional(),
-    /** Slack mention syntax, e.g. `<!here>` or `<!subteam^S0123ABC>`, added to firing notices. */
-    mention: z
-      .string()
-      .regex(SLACK_MENTION, { message: 'must be Slack mention syntax such as <!here> or <!subteam^ID>' })
-      .optional(),
-    /** Severities whose firing notices carry the mention (default: critical). */
-    mentionOn: mentionOnSchema,
-  })
-  .superRefine((config, ctx) => {
-    const bot = config.botToken !== undefined;
-    if (config.webhookUrl === undefined && !bot) {
-      ctx.addIssue({ code: 'custom', message: 'set webhookUrl (incoming webhook) or botToken and channelId (Slack app)', path: ['webhookUrl'] });
-    }
-    if (config.webhookUrl !== undefined && bot) {
-      ctx.addIssue({ code: 'custom', message: 'set either webhookUrl or botToken, not both', path: ['botToken'] });
-    }
-    if (bot && config.channelId === undefined) ctx.addIssue({ code: 'custom', message: 'is required with botToken', path: ['channelId'] });
-    for (const key of ['channelId', 'apiUrl'] as const) {
-      if (!bot && config[key] !== undefined) ctx.addIssue({ code: 'custom', message: 'is only used with botToken', path: [key] });
-    }
-  });
+export const slackConfigSchema = z.lazy(() =>
+  z
+    .strictObject({
+      type: z.literal('slack'),
+      /** Incoming-webhook mode: the webhook URL (a secret). https only; http for 127.0.0.1/localhost in tests. */
+      webhookUrl: webhookUrlSchema.optional(),
+      /** Bot mode: a Slack app's bot token (a secret) with `chat:write`, invited to the channel. */
+      botToken: z.string().regex(/^xox[bp]-[A-Za-z0-9-]+$/, { message: 'must be a Slack bot token (xoxb-…)' }).optional(),
+      /** Bot mode: the channel's ID (channel details › About), not its #name. */
+      channelId: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, { message: 'must be a Slack channel ID such as C0123ABCDEF, not a #name' }).optional(),
+      /** Bot mode: another Web API base URL (a test server); https://slack.com/api by default. */
+      apiUrl: webhookUrlSchema.optional(),
+      /** Slack mention syntax, e.g. `<!here>` or `<!subteam^S0123ABC>`, added to firing notices. */
+      mention: z
+        .string()
+        .regex(SLACK_MENTION, { message: 'must be Slack mention syntax such as <!here> or <!subteam^ID>' })
+        .optional(),
+      /** Severities whose firing notices carry the mention (default: critical). */
+      mentionOn: mentionOnSchema,
+    })
+    .superRefine((config, ctx) => {
+      const bot = config.botToken !== undefined;
+      if (config.webhookUrl === undefined && !bot) {
+        ctx.addIssue({ code: 'custom', message: 'set webhookUrl (incoming webhook) or botToken and channelId (Slack app)', path: ['webhookUrl'] });
+      }
+      if (config.webhookUrl !== undefined && bot) {
+        ctx.addIssue({ code: 'custom', message: 'set either webhookUrl or botToken, not both', path: ['botToken'] });
+      }
+      if (bot && config.channelId === undefined) ctx.addIssue({ code: 'custom', message: 'is required with botToken', path: ['channelId'] });
+      for (const key of ['channelId', 'apiUrl'] as const) {
+        if (!bot && config[key] !== undefined) ctx.addIssue({ code: 'custom', message: 'is only used with botToken', path: [key] });
+      }
+    })
+);
 export type SlackConfig = z.infer<typeof slackConfigSchema>;
 
 export interface SlackText {

@@ -31,17 +31,19 @@ import {
 import { buildNotice, fitDigestLines, moreLine, type ActionKind, type DigestNotice, type Notice, type NoticeState } from './notice.ts';
 import { oneLine } from './text.ts';
 
-export const smsConfigSchema = z.strictObject({
-  type: z.literal('sms'),
-  phoneNumbers: z.array(z.e164()).min(1),
-  /** Alphanumeric sender ID where the destination country supports one: 1–11 characters, at least one letter. */
-  senderId: z
-    .string()
-    .regex(/^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/, 'a sender ID is 1 to 11 letters or digits, at least one a letter')
-    .optional(),
-  /** SNS region; default: the function's own (AWS_REGION). */
-  region: z.string().min(1).optional(),
-});
+export const smsConfigSchema = z.lazy(() =>
+  z.strictObject({
+    type: z.literal('sms'),
+    phoneNumbers: z.array(z.e164()).min(1),
+    /** Alphanumeric sender ID where the destination country supports one: 1–11 characters, at least one letter. */
+    senderId: z
+      .string()
+      .regex(/^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/, 'a sender ID is 1 to 11 letters or digits, at least one a letter')
+      .optional(),
+    /** SNS region; default: the function's own (AWS_REGION). */
+    region: z.string().min(1).optional(),
+  })
+);
 export type SmsConfig = z.infer<typeof smsConfigSchema>;
 
 export interface SmsMessage {

@@ -37,15 +37,17 @@ const MESSAGE_TYPE: Readonly<Record<Severity, 'CRITICAL' | 'WARNING' | 'INFO'>> 
   info: 'INFO',
 };
 
-export const splunkOnCallConfigSchema = z.strictObject({
-  type: z.literal('splunk-oncall'),
-  /** The REST integration's API key, the path segment before the routing key (a secret: use `${NAME}`). */
-  apiKey: z.string().regex(/^[A-Za-z0-9-]{8,128}$/, { message: 'must be the REST integration API key (letters, digits and -)' }),
-  /** The routing key of the team to page (Settings › Routing Keys). */
-  routingKey: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, { message: 'must be a routing key (letters, digits, _ . and -)' }),
-  /** The REST endpoint up to (not including) the API key; for a test server or another Splunk On-Call host. */
-  url: webhookUrlSchema.default(SPLUNK_ONCALL_REST_URL),
-});
+export const splunkOnCallConfigSchema = z.lazy(() =>
+  z.strictObject({
+    type: z.literal('splunk-oncall'),
+    /** The REST integration's API key, the path segment before the routing key (a secret: use `${NAME}`). */
+    apiKey: z.string().regex(/^[A-Za-z0-9-]{8,128}$/, { message: 'must be the REST integration API key (letters, digits and -)' }),
+    /** The routing key of the team to page (Settings › Routing Keys). */
+    routingKey: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, { message: 'must be a routing key (letters, digits, _ . and -)' }),
+    /** The REST endpoint up to (not including) the API key; for a test server or another Splunk On-Call host. */
+    url: webhookUrlSchema.default(SPLUNK_ONCALL_REST_URL),
+  })
+);
 export type SplunkOnCallConfig = z.infer<typeof splunkOnCallConfigSchema>;
 
 export interface SplunkOnCallAlert {

@@ -54,19 +54,21 @@ export function escapeTeamsMarkdown(text: string): string {
 }
 const escape = escapeTeamsMarkdown;
 
-export const teamsConfigSchema = z.strictObject({
-  type: z.literal('teams'),
-  /** Workflows "When a Teams webhook request is received" URL (a secret; its `sig` is the key). */
-  webhookUrl: webhookUrlSchema,
-  /** Someone to @mention on firing notices: their Entra object id or UPN, and display name. */
-  mention: z
-    .strictObject({
-      id: z.string().min(1).max(128).regex(NO_MARKUP),
-      name: z.string().min(1).max(64).regex(NO_MARKUP),
-    })
-    .optional(),
-  mentionOn: mentionOnSchema,
-});
+export const teamsConfigSchema = z.lazy(() =>
+  z.strictObject({
+    type: z.literal('teams'),
+    /** Workflows "When a Teams webhook request is received" URL (a secret; its `sig` is the key). */
+    webhookUrl: webhookUrlSchema,
+    /** Someone to @mention on firing notices: their Entra object id or UPN, and display name. */
+    mention: z
+      .strictObject({
+        id: z.string().min(1).max(128).regex(NO_MARKUP),
+        name: z.string().min(1).max(64).regex(NO_MARKUP),
+      })
+      .optional(),
+    mentionOn: mentionOnSchema,
+  })
+);
 export type TeamsConfig = z.infer<typeof teamsConfigSchema>;
 
 export type TeamsColor = 'Default' | 'Attention' | 'Warning' | 'Accent' | 'Good';

@@ -44,26 +44,28 @@ const RESERVED_HEADERS = new Set([
   'x-tocsin-signature',
 ]);
 
-export const webhookConfigSchema = z
-  .strictObject({
-    type: z.literal('webhook'),
-    url: z.url({ protocol: /^https?$/ }),
-    bearerToken: z.string().min(1).optional(),
-    hmacSecret: z.string().min(1).optional(),
-    headers: z
-      .record(
-        z
-          .string()
-          .regex(HEADER_NAME, 'not a valid HTTP header name')
-          .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), 'this header is set by Tocsin'),
-        z.string().refine((value) => !HEADER_VALUE_FORBIDDEN.test(value), 'header values may not contain CR, LF or NUL'),
-      )
-      .optional(),
-  })
-  .refine(
-    (config) => config.bearerToken === undefined || !Object.keys(config.headers ?? {}).some((name) => name.toLowerCase() === 'authorization'),
-    { message: 'set either bearerToken or an authorization header, not both', path: ['headers'] },
-  );
+export const webhookConfigSchema = z.lazy(() =>
+  z
+    .strictObject({
+      type: z.literal('webhook'),
+      url: z.url({ protocol: /^https?$/ }),
+      bearerToken: z.string().min(1).optional(),
+      hmacSecret: z.string().min(1).optional(),
+      headers: z
+        .record(
+          z
+            .string()
+            .regex(HEADER_NAME, 'not a valid HTTP header name')
+            .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), 'this header is set by Tocsin'),
+          z.string().refine((value) => !HEADER_VALUE_FORBIDDEN.test(value), 'header values may not contain CR, LF or NUL'),
+        )
+        .optional(),
+    })
+    .refine(
+      (config) => config.bearerToken === undefined || !Object.keys(config.headers ?? {}).some((name) => name.toLowerCase() === 'authorization'),
+      { message: 'set either bearerToken or an authorization header, not both', path: ['headers'] },
+    )
+);
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 
 export interface WebhookRequest {
