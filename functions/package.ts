@@ -110,7 +110,8 @@ export const sdkDeepImports: Plugin = {
       }
       return pending;
     };
-    // Every name a module exports, with where it is defined (re-exports followed).
+    // Every name a module exports, with where it is defined (re-exports followed). The SDK's indexes
+    // re-export without cycles (checked over every bundle); on one, a name would stay on the index.
     const originsOf = (file: string, seen: ReadonlySet<string> = new Set()): Promise<Map<string, Origin>> => {
       if (seen.has(file)) return Promise.resolve(new Map<string, Origin>());
       let pending = sdkExports.get(file);

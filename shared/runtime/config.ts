@@ -4,10 +4,13 @@
 // A warm container reuses the resolved config for `maxAgeSeconds` (5 minutes by default), so a
 // config change reaches every container within that time without a deploy. A failed load is
 // not cached: the next invocation tries again.
-import { clearCaches } from '@aws-lambda-powertools/parameters';
-import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
+// The parameter is read with the SSM client's GetParameter, as Powertools' getParameter did
+// (WithDecryption false, its default), without Powertools parameters' code at every cold start.
+// Its value cache is not needed: the loader reads the parameter only once its own cache of the
+// config, set after the read, has expired.
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { awsSecretResolver } from '../config/aws-secrets.ts';
+import { awsSecretResolver, clearSecretCache } from '../config/aws-secrets.ts';
 import { ConfigError, ConfigSourceError } from '../config/errors.ts';
 import { parseConfigTextLoadingYaml, resolveConfig } from '../config/load.ts';
 import type { TocsinConfig } from '../config/schema.ts';
@@ -16,10 +19,16 @@ import { ENV, optionalEnv, positiveIntEnv, requireEnv, type Env } from './env.ts
 
 export const DEFAULT_CONFIG_MAX_AGE_SECONDS = 300;
 
-/** Reads one SSM parameter's value (Powertools' cached getParameter by default). */
+/** Reads one SSM parameter's value (GetParameter with the container's SSM client by default). */
 export type ParameterReader = (name: string, maxAgeSeconds: number) => Promise<string | undefined>;
 
-const readParameter: ParameterReader = (name, maxAgeSeconds) => getParameter(name, { maxAge: maxAgeSeconds });
+let ssm: SSMClient | undefined;
+
+const readParameter: ParameterReader = async (name) => {
+  ssm ??= new SSMClient({});
+  const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: false }));
+  return Parameter?.Value;
+};
 
 export interface CloudConfigOptions {
   /** SSM parameter name (TOCSIN_CONFIG_PARAMETER). */
@@ -28,7 +37,7 @@ export interface CloudConfigOptions {
   readonly secretArn?: string | undefined;
   readonly maxAgeSeconds?: number | undefined;
   readonly readParameter?: ParameterReader;
-  /** A Secrets Manager provider with its own client; defaults to Powertools' shared one. */
+  /** A Secrets Manager provider with its own client (tests); defaults to the container's client. */
   readonly secretsProvider?: SecretsProvider;
   /** Clock for the cache; tests pass a fixed one. */
   readonly now?: () => number;
@@ -110,8 +119,8 @@ export function loadConfigFromEnv(env: Env = process.env): Promise<TocsinConfig>
   return configLoaderFromEnv(env).load();
 }
 
-/** For tests: forget the cached config and Powertools' cached parameter and secret values. */
+/** For tests: forget the cached config and the cached secret values. */
 export function resetConfigCache(): void {
   shared = undefined;
-  clearCaches();
+  clearSecretCache();
 }
