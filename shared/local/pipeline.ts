@@ -14,9 +14,10 @@
 //            fingerprint and channel (queues.ts), runs the shared delivery worker (claims and
 //            the cursor of each incident and channel, backoff, give-up rules), then records the
 //            outcome, with the cursor in the same transaction: off the queue, rescheduled with
-//            its next attempt time, or dead-lettered with the reason. The queue already keeps each line in order; the claims hold the
-//            same rule as in the cloud (a notice older than one told is dropped), so a redriven
-//            dead letter cannot undo a later notice either.
+//            its next attempt time, or dead-lettered with the reason. The queue already keeps
+//            each line in order; the claims hold the same rule as in the cloud (a notice older
+//            than one told is dropped), so a redriven dead letter cannot undo a later notice
+//            either.
 //
 // Nothing lives only in memory: after a restart undispatched incidents are dispatched, jobs
 // resume at their due time, and dead letters stay listed. A job whose send was under way when
