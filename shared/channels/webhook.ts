@@ -122,6 +122,9 @@ export const webhookChannel = defineChannel<WebhookConfig, WebhookRequest>({
       headers,
       timeoutMs: context.timeoutMs,
       secrets: secrets.filter((secret): secret is string => secret !== undefined),
+      // The channel that takes hundreds of notices a second: node:http over kept-alive sockets
+      // costs less than half of fetch's CPU per notice (http.ts).
+      transport: 'node-http',
     });
   },
 });

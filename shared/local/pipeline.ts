@@ -13,10 +13,11 @@
 //   deliver  takes due jobs, at most `deliveryConcurrency` at once and one at a time per
 //            fingerprint and channel (queues.ts), runs the shared delivery worker (claims and
 //            the cursor of each incident and channel, backoff, give-up rules), then records the
-//            outcome: off the queue, rescheduled with its next attempt time, or dead-lettered
-//            with the reason. The queue already keeps each line in order; the claims hold the
-//            same rule as in the cloud (a notice older than one told is dropped), so a redriven
-//            dead letter cannot undo a later notice either.
+//            outcome, with the cursor in the same transaction: off the queue, rescheduled with
+//            its next attempt time, or dead-lettered with the reason. The queue already keeps
+//            each line in order; the claims hold the same rule as in the cloud (a notice older
+//            than one told is dropped), so a redriven dead letter cannot undo a later notice
+//            either.
 //
 // Nothing lives only in memory: after a restart undispatched incidents are dispatched, jobs
 // resume at their due time, and dead letters stay listed. A job whose send was under way when
@@ -53,8 +54,9 @@ export interface LocalPipelineOptions {
   /**
    * Sends under way at once. Each channel target's rate limit (shared/delivery/rate-limit.ts)
    * keeps receivers within what they accept; this only bounds open sockets and memory. A send
-   * holds its slot through its claim, the request and the recording of its outcome (two group
-   * commits), so at 8 the pipeline could not keep up with 500 new alerts/s to one webhook.
+   * holds its slot through its claim, the request and the recording of its outcome (one group
+   * commit: the claim's cursor is written with the outcome), so at 8 the pipeline could not keep
+   * up with 500 new alerts/s to one webhook.
    */
   readonly deliveryConcurrency?: number;
   /** Where delivery problems are told (one line each); nowhere by default. */
@@ -172,7 +174,8 @@ export class LocalPipeline {
     this.#retentionMs = options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS;
     this.#scheduler = options.scheduler ?? true;
     this.store = new SqliteIncidentStore(options.database, { settings: options.config.dedup, now: this.#now });
-    this.claims = new SqliteDeliveryClaims(options.database);
+    // A completed send's cursor is written with its outcome (#record): one commit per send.
+    this.claims = new SqliteDeliveryClaims(options.database, { deferCompletion: true });
     this.messageRefs = new SqliteMessageRefs(options.database, { now: this.#now });
     this.queues = new LocalQueues(options.database);
     this.rateLimits = new SqliteRateLimitStore(options.database);
@@ -565,11 +568,16 @@ export class LocalPipeline {
     this.#pumpSoon();
   }
 
-  /** One pump for all the decisions committed in this turn of the event loop. */
+  /**
+   * One pump for everything settled together: the decisions of one group commit, the sends whose
+   * outcomes one group commit recorded. It runs once the promise callbacks of the moment have
+   * (process.nextTick), not a turn of the event loop later: a turn under load reads every
+   * socket that is ready first, and each alert waited for it once more on its way out.
+   */
   #pumpSoon(): void {
     if (this.#pumpScheduled) return;
     this.#pumpScheduled = true;
-    setImmediate(() => {
+    process.nextTick(() => {
       this.#pumpScheduled = false;
       this.#pump();
     });
@@ -607,23 +615,28 @@ export class LocalPipeline {
   #pump(): void {
     if (!this.#running || this.#stopping) return;
     const free = this.#concurrency - this.#sending.size;
+    const nowMs = this.#now().getTime();
     let rows: QueuedDeliveryRow[] = [];
+    // What the sleep needs to know of the deliveries queue: `full`, every slot is taken (a send
+    // that ends pumps again); a time, every line due by then was taken (the next is due later).
+    let taken: 'full' | number | undefined;
     try {
-      rows = this.queues.takeDeliveries(this.#now().getTime(), free, new Set([...this.#sending.keys(), ...this.#unrecorded.keys()]));
+      rows = this.queues.takeDeliveries(nowMs, free, new Set([...this.#sending.keys(), ...this.#unrecorded.keys()]));
+      taken = rows.length >= free ? 'full' : nowMs;
     } catch (error) {
       this.#log(`tocsin: cannot read the deliveries queue: ${describe(error)}`);
     }
     for (const row of rows) {
       const sending = this.#deliver(row).finally(() => {
         this.#sending.delete(row.id);
-        this.#pump();
+        this.#pumpSoon();
       });
       this.#sending.set(row.id, sending);
     }
-    this.#sleepUntilDue();
+    this.#sleepUntilDue(taken);
   }
 
-  #sleepUntilDue(): void {
+  #sleepUntilDue(taken: 'full' | number | undefined): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (!this.#running || this.#stopping) return;
@@ -631,7 +644,7 @@ export class LocalPipeline {
     let next: number | undefined;
     try {
       const incidents = this.queues.nextIncidentDueAtMs();
-      const deliveries = this.queues.nextDeliveryDueAtMs(new Set([...this.#sending.keys(), ...this.#unrecorded.keys()]));
+      const deliveries = taken === 'full' ? undefined : this.queues.nextDeliveryDueAtMs(new Set([...this.#sending.keys(), ...this.#unrecorded.keys()]), taken);
       const timers = this.#scheduler ? this.store.nextDueAtMs() : undefined;
       const groups = this.groups.nextDueAtMs();
       const candidates = [
@@ -694,13 +707,18 @@ export class LocalPipeline {
       if (!this.#stopping) this.#log(`tocsin: could not record a delivery outcome (${describe(error)}); ${job.channel} ← ${quoted(job)} is held until it can be`);
       return;
     }
+    this.claims.completionCommitted(deliveryKeyOf(job));
     this.#writeSucceeded();
     this.#observe(job, outcome, row.receivedAtMs, at.getTime());
   }
 
-  /** One delivery outcome into the database: off the queue, rescheduled or dead-lettered, and the history. */
+  /**
+   * One delivery outcome into the database: off the queue, rescheduled or dead-lettered, and the
+   * history; and the line's cursor, when the send completed its claim.
+   */
   #record(row: QueuedDeliveryRow, outcome: DeliveryOutcome, now: Date): void {
     const { job } = row;
+    this.claims.writeCompletion(deliveryKeyOf(job));
     const nowMs = now.getTime();
     const base = {
       channel: job.channel,
@@ -780,6 +798,7 @@ export class LocalPipeline {
     }
     this.#writeSucceeded();
     for (const { row, outcome, at } of held) {
+      this.claims.completionCommitted(deliveryKeyOf(row.job));
       this.#unrecorded.delete(row.id);
       this.#observe(row.job, outcome, row.receivedAtMs, at.getTime());
     }

@@ -132,12 +132,14 @@ export class LocalQueues {
 
   /**
    * Ready jobs due by `nowMs` that are the oldest ready job of their fingerprint and channel,
-   * soonest due first, skipping `busy` ids (being sent).
+   * soonest due first, skipping `busy` ids (being sent). The lines are found on ids alone and only
+   * the jobs taken are read: the busy ones come first in that order, and the pump looks after
+   * every batch of finished sends.
    */
   takeDeliveries(nowMs: number, limit: number, busy: ReadonlySet<number>): QueuedDeliveryRow[] {
     if (limit <= 0) return [];
-    const rows = this.#db.all<{ id: number; body: string; received_at: number; attempt: number; due_at: number }>(
-      `SELECT q.id, q.body, q.received_at, q.attempt, q.due_at FROM delivery_queue q
+    const heads = this.#db.all<{ id: number }>(
+      `SELECT q.id FROM delivery_queue q
        WHERE q.state = 'ready' AND q.due_at <= ?
          AND q.id = (SELECT min(p.id) FROM delivery_queue p WHERE p.order_key = q.order_key AND p.state = 'ready')
        ORDER BY q.due_at, q.id LIMIT ?`,
@@ -145,10 +147,15 @@ export class LocalQueues {
       limit + busy.size,
     );
     const taken: QueuedDeliveryRow[] = [];
-    for (const row of rows) {
-      if (busy.has(row.id)) continue;
+    for (const { id } of heads) {
+      if (busy.has(id)) continue;
+      const row = this.#db.get<{ body: string; received_at: number; attempt: number; due_at: number }>(
+        'SELECT body, received_at, attempt, due_at FROM delivery_queue WHERE id = ?',
+        id,
+      );
+      if (row === undefined) continue;
       const job = JSON.parse(row.body) as DeliveryJob;
-      taken.push({ id: row.id, job: { ...job, attempt: row.attempt }, receivedAtMs: row.received_at, attempt: row.attempt, dueAtMs: row.due_at });
+      taken.push({ id, job: { ...job, attempt: row.attempt }, receivedAtMs: row.received_at, attempt: row.attempt, dueAtMs: row.due_at });
       if (taken.length === limit) break;
     }
     return taken;
@@ -280,13 +287,15 @@ export class LocalQueues {
 
   /**
    * When the next delivery that may be taken falls due (epoch ms): the oldest ready job of its
-   * fingerprint and channel, not one of `busy`.
+   * fingerprint and channel, not one of `busy`. `afterMs`: only jobs due after it (the caller took
+   * every line due by then, so the busy ones, all due by then, are not even looked at).
    */
-  nextDeliveryDueAtMs(busy: ReadonlySet<number>): number | undefined {
+  nextDeliveryDueAtMs(busy: ReadonlySet<number>, afterMs?: number): number | undefined {
     const rows = this.#db.all<{ id: number; due_at: number }>(
       `SELECT q.id, q.due_at FROM delivery_queue q
-       WHERE q.state = 'ready' AND q.id = (SELECT min(p.id) FROM delivery_queue p WHERE p.order_key = q.order_key AND p.state = 'ready')
+       WHERE q.state = 'ready' AND q.due_at > ? AND q.id = (SELECT min(p.id) FROM delivery_queue p WHERE p.order_key = q.order_key AND p.state = 'ready')
        ORDER BY q.due_at, q.id LIMIT ?`,
+      afterMs ?? Number.MIN_SAFE_INTEGER,
       busy.size + 1,
     );
     return rows.find((row) => !busy.has(row.id))?.due_at;
