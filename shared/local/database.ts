@@ -110,6 +110,7 @@ function pidNote(file: string): string {
 
 interface PendingWork {
   readonly work: () => unknown;
+  readonly recover: ((error: unknown) => unknown) | undefined;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -239,11 +240,15 @@ export class LocalDatabase {
    * runs in one transaction, each in its own savepoint. The promise resolves with the work's
    * result once the transaction is committed, or rejects with the work's own error (its changes
    * undone, the others kept) or with the commit's error (nothing kept).
+   *
+   * `recover`, when given, runs (in a fresh savepoint) after the work threw and its changes were
+   * undone, with the work's error: what it returns is the result, what it throws the error. A
+   * fallback costs nothing on the common path, unlike a savepoint of the work's own.
    */
-  commit<T>(work: () => T): Promise<T> {
+  commit<T>(work: () => T, recover?: (error: unknown) => T): Promise<T> {
     if (this.#closed) return Promise.reject(new Error(`database ${this.file} is closed`));
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.#pending.push({ work, recover, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => {
@@ -273,23 +278,9 @@ export class LocalDatabase {
     this.#inTransaction = true;
     try {
       for (const item of batch) {
-        this.statement('SAVEPOINT work').run();
-        try {
-          const value = item.work();
-          this.statement('RELEASE work').run();
-          settled.push({ item, ok: true, value });
-        } catch (error) {
-          // SQLite may have rolled the whole transaction back itself (a full disk, an I/O
-          // error); then the savepoint is gone, and so is everything before it: fail them all.
-          try {
-            this.#db.exec('ROLLBACK TO work');
-            this.statement('RELEASE work').run();
-          } catch {
-            throw error;
-          }
-          this.#rolledBack();
-          settled.push({ item, ok: false, value: error });
-        }
+        const first = this.#runInSavepoint(item.work);
+        const { recover } = item;
+        settled.push(first.ok || recover === undefined ? { item, ...first } : { item, ...this.#runInSavepoint(() => recover(first.value)) });
       }
       this.statement('COMMIT').run();
       this.#commits += 1;
@@ -303,6 +294,29 @@ export class LocalDatabase {
     for (const { item, ok, value } of settled) {
       if (ok) item.resolve(value);
       else item.reject(value);
+    }
+  }
+
+  /**
+   * Runs one piece of work in its own savepoint; its error undoes only its changes. Throws (failing
+   * the whole transaction) when SQLite rolled the whole transaction back itself (a full disk, an
+   * I/O error): then the savepoint is gone, and so is everything before it.
+   */
+  #runInSavepoint(work: () => unknown): { ok: boolean; value: unknown } {
+    this.statement('SAVEPOINT work').run();
+    try {
+      const value = work();
+      this.statement('RELEASE work').run();
+      return { ok: true, value };
+    } catch (error) {
+      try {
+        this.#db.exec('ROLLBACK TO work');
+        this.statement('RELEASE work').run();
+      } catch {
+        throw error;
+      }
+      this.#rolledBack();
+      return { ok: false, value: error };
     }
   }
 
