@@ -9,9 +9,10 @@
 // - `locking_mode=EXCLUSIVE`: the first write takes a file lock that the process keeps until it
 //   exits (the OS drops it on kill -9), so a second instance on the same file fails at once.
 // - Group commit: writers hand `commit()` a synchronous piece of work; the pieces queued within
-//   one turn of the event loop run in one transaction (each in its own savepoint, so one
-//   failing piece does not undo the others), and each caller's promise settles only after that
-//   transaction is on disk. That is how "accepted means durable" stays fast.
+//   one turn of the event loop run in one transaction (one failing piece does not undo the
+//   others: the batch is then run again, each piece in its own savepoint), and each caller's
+//   promise settles only after that transaction is on disk. That is how "accepted means
+//   durable" stays fast.
 // - Files are created 0600 in a 0700 folder: alert payloads and channel URLs are not for other
 //   users of the machine.
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -106,6 +107,12 @@ function pidNote(file: string): string {
   } catch {
     return '';
   }
+}
+
+interface Settled {
+  readonly item: PendingWork;
+  readonly ok: boolean;
+  readonly value: unknown;
 }
 
 interface PendingWork {
@@ -237,9 +244,12 @@ export class LocalDatabase {
 
   /**
    * Group commit: queues synchronous work; within one turn of the event loop every queued piece
-   * runs in one transaction, each in its own savepoint. The promise resolves with the work's
-   * result once the transaction is committed, or rejects with the work's own error (its changes
-   * undone, the others kept) or with the commit's error (nothing kept).
+   * runs in one transaction. The promise resolves with the work's result once the transaction is
+   * committed, or rejects with the work's own error (its changes undone, the others kept) or with
+   * the commit's error (nothing kept). When a piece throws, the transaction is undone and the
+   * others run again, each in its own savepoint: a piece may run twice, so what it changes
+   * outside the database must be undone by the rollback listeners (onRollback), as the caches
+   * of records and silences are. The piece that threw is not run again.
    *
    * `recover`, when given, runs (in a fresh savepoint) after the work threw and its changes were
    * undone, with the work's error: what it returns is the result, what it throws the error. A
@@ -268,7 +278,7 @@ export class LocalDatabase {
     const batch = this.#pending;
     if (batch.length === 0) return;
     this.#pending = [];
-    const settled: { item: PendingWork; ok: boolean; value: unknown }[] = [];
+    let settled: Settled[] | undefined;
     try {
       this.statement('BEGIN IMMEDIATE').run();
     } catch (error) {
@@ -277,10 +287,23 @@ export class LocalDatabase {
     }
     this.#inTransaction = true;
     try {
-      for (const item of batch) {
-        const first = this.#runInSavepoint(item.work);
-        const { recover } = item;
-        settled.push(first.ok || recover === undefined ? { item, ...first } : { item, ...this.#runInSavepoint(() => recover(first.value)) });
+      // First every piece as it is, no savepoints: a savepoint makes SQLite copy each page a
+      // piece touches into its sub-journal (about a third of the database's time per ingest
+      // request, measured). If a piece throws, the whole transaction is undone (the rollback
+      // listeners drop what they cached) and the batch runs again, each piece in its own
+      // savepoint, so a failing piece still undoes only itself.
+      const plain = this.#runAll(batch);
+      if (plain.failed === undefined) settled = plain.settled;
+      else {
+        const { failed } = plain;
+        this.#rollbackQuietly();
+        this.statement('BEGIN IMMEDIATE').run();
+        settled = batch.map((item, index) => {
+          const { recover } = item;
+          // The piece that threw is not run again: its error stands (or its fallback runs).
+          const first = index === failed.index ? { ok: false, value: failed.error } : this.#runInSavepoint(item.work);
+          return first.ok || recover === undefined ? { item, ...first } : { item, ...this.#runInSavepoint(() => recover(first.value)) };
+        });
       }
       this.statement('COMMIT').run();
       this.#commits += 1;
@@ -295,6 +318,19 @@ export class LocalDatabase {
       if (ok) item.resolve(value);
       else item.reject(value);
     }
+  }
+
+  /** Runs the pieces in the open transaction, up to the first that throws. */
+  #runAll(batch: readonly PendingWork[]): { settled: Settled[]; failed?: { index: number; error: unknown } } {
+    const settled: Settled[] = [];
+    for (const [index, item] of batch.entries()) {
+      try {
+        settled.push({ item, ok: true, value: item.work() });
+      } catch (error) {
+        return { settled, failed: { index, error } };
+      }
+    }
+    return { settled };
   }
 
   /**

@@ -309,10 +309,9 @@ export class LocalPipeline {
       const nowMs = now.getTime();
       const due = this.groups.due(nowMs, DUE_BATCH);
       if (due.length > 0) {
-        await this.database.commit(() => {
-          for (const key of due) this.#queueDigests(this.groups.flush(key, nowMs), now);
-        });
+        const channels = await this.database.commit(() => due.flatMap((key) => this.#queueDigests(this.groups.flush(key, nowMs), now)));
         this.#writeSucceeded();
+        for (const channel of channels) this.metrics.digests.inc({ channel });
         more = due.length === DUE_BATCH;
       }
     } catch (error) {
@@ -325,15 +324,17 @@ export class LocalPipeline {
     this.#pump();
   }
 
-  /** One digest job per digest (its event and incident are its worst item's, for logs and lists). */
-  #queueDigests(digests: readonly DigestToSend[], now: Date): void {
+  /** One digest job per digest (its event and incident are its worst item's, for logs and lists); returns their channels. */
+  #queueDigests(digests: readonly DigestToSend[], now: Date): string[] {
     const nowMs = now.getTime();
+    const channels: string[] = [];
     for (const { channel, transitionId, ...digest } of digests) {
       const [lead] = digest.items;
       if (lead === undefined) continue;
       this.queues.enqueueDeliveries([{ event: lead.event, incident: lead.incident, channel, transitionId, attempt: 1, digest }], nowMs, nowMs);
-      this.metrics.digests.inc({ channel });
+      channels.push(channel);
     }
+    return channels;
   }
 
   /** One due record, inside the caller's transaction: the scheduler's decision, its jobs and its history entry. */
