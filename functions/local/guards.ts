@@ -58,7 +58,8 @@ function cookieValue(request: IncomingMessage, name: string): string | undefined
 export type GuardVerdict =
   | {
       readonly ok: true;
-      readonly url: URL;
+      /** The query string's parameters (empty for a plain path). */
+      readonly query: URLSearchParams;
       readonly path: string;
       /** How the caller showed the token: none needed, the token itself, or the page's cookie. */
       readonly via: 'open' | 'token' | 'cookie';
@@ -105,19 +106,43 @@ function headerValue(request: IncomingMessage, name: string): string | undefined
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+/**
+ * A path of plain segments (letters, digits, `-`, `_`; trailing slashes allowed) and no query:
+ * the WHATWG parser would give it back unchanged, so it is taken as it is. Anything else (dots,
+ * escapes, a query, `//`) goes through the parser.
+ */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_-]+)*\/*$/;
+
+/** A Host header that is a loopback name as it is, with a port if any: no parse needed to know. */
+const PLAIN_LOOPBACK_HOST = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?$/;
+
+function isPlainLoopbackHost(host: string): boolean {
+  const match = PLAIN_LOOPBACK_HOST.exec(host);
+  return match !== null && (match[1] === undefined || Number(match[1]) <= 65_535);
+}
+
 export function checkRequest(request: IncomingMessage, settings: GuardSettings): GuardVerdict {
   // 1. The target: origin-form only (`/path?query`); a proxy's absolute-form or garbage is 400.
   const target = request.url ?? '';
-  const url = target.startsWith('/') && !target.startsWith('//') ? URL.parse(target, 'http://tocsin.invalid') : null;
-  if (url === null || url.host !== 'tocsin.invalid') {
-    return refused(400, 'malformed-target', 'the request target must be a path such as /v1/ingest', { log: `malformed request target ${quoted(target)}` });
+  let query: URLSearchParams;
+  let pathname: string;
+  if (target.startsWith('/') && !target.startsWith('//') && PLAIN_PATH.test(target)) {
+    query = new URLSearchParams();
+    pathname = target;
+  } else {
+    const url = target.startsWith('/') && !target.startsWith('//') ? URL.parse(target, 'http://tocsin.invalid') : null;
+    if (url === null || url.host !== 'tocsin.invalid') {
+      return refused(400, 'malformed-target', 'the request target must be a path such as /v1/ingest', { log: `malformed request target ${quoted(target)}` });
+    }
+    query = url.searchParams;
+    pathname = url.pathname;
   }
-  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const path = pathname.replace(/\/+$/, '') || '/';
 
   // 2. Host (DNS rebinding): on a loopback bind, only loopback names.
   const host = headerValue(request, 'host');
   if (host === undefined || host === '') return refused(400, 'missing-host', 'a Host header is required', { path });
-  if (settings.loopbackOnly) {
+  if (settings.loopbackOnly && !isPlainLoopbackHost(host)) {
     const hostname = hostnameOf(host);
     if (hostname === undefined || !isLoopbackName(hostname)) {
       return refused(403, 'foreign-host', 'this server listens on loopback and answers only to localhost, 127.0.0.1 or [::1]', {
@@ -141,9 +166,9 @@ export function checkRequest(request: IncomingMessage, settings: GuardSettings):
   }
 
   // 4. The token, before the body is read: for everything but PUBLIC_PATHS.
-  if (!hasToken(settings.token) || PUBLIC_PATHS.has(path)) return { ok: true, url, path, via: 'open' };
-  const queryToken = url.searchParams.get('token');
-  if (isAuthorized({ authorization: request.headers.authorization, queryToken }, settings.token)) return { ok: true, url, path, via: 'token' };
+  if (!hasToken(settings.token) || PUBLIC_PATHS.has(path)) return { ok: true, query, path, via: 'open' };
+  const queryToken = query.get('token');
+  if (isAuthorized({ authorization: request.headers.authorization, queryToken }, settings.token)) return { ok: true, query, path, via: 'token' };
   const cookie = cookieValue(request, SESSION_COOKIE);
   if (cookie === undefined || !secretsEqual(cookie, sessionValue(settings.token))) return refused(401, 'unauthorized', UNAUTHORIZED_MESSAGE, { path });
   const safe = request.method === 'GET' || request.method === 'HEAD';
@@ -153,7 +178,7 @@ export function checkRequest(request: IncomingMessage, settings: GuardSettings):
       log: `refused a ${quoted(request.method)} to ${path} with the page's cookie but no Origin`,
     });
   }
-  return { ok: true, url, path, via: 'cookie' };
+  return { ok: true, query, path, via: 'cookie' };
 }
 
 

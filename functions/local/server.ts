@@ -115,13 +115,11 @@ function readBody(request: IncomingMessage, limit: number): Promise<Body> {
   });
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown, extraHeaders: Readonly<Record<string, string>> = {}): void {
+function sendJson(response: ServerResponse, status: number, body: unknown, extraHeaders?: Readonly<Record<string, string>>): void {
   const text = `${JSON.stringify(body)}\n`;
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...extraHeaders,
-  });
+  const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
+  if (extraHeaders !== undefined) Object.assign(headers, extraHeaders);
+  response.writeHead(status, headers);
   response.end(text);
 }
 
@@ -140,8 +138,8 @@ function unavailable(error: unknown, what: string): IngestAnswer {
   };
 }
 
-function limitOf(url: URL): number {
-  const raw = url.searchParams.get('limit');
+function limitOf(query: URLSearchParams): number {
+  const raw = query.get('limit');
   const limit = raw === null ? DEFAULT_LIST_LIMIT : Number(raw);
   return Number.isInteger(limit) && limit > 0 ? Math.min(limit, MAX_LIST_LIMIT) : DEFAULT_LIST_LIMIT;
 }
@@ -232,7 +230,7 @@ export class LocalServer {
       this.#refuse(request, response, verdict);
       return;
     }
-    const { url, path } = verdict;
+    const { query, path } = verdict;
     const { pipeline } = this.#options;
     // HEAD is answered wherever GET is (node:http sends the headers without the body).
     const method = request.method === 'HEAD' ? 'GET' : (request.method ?? 'GET');
@@ -246,7 +244,7 @@ export class LocalServer {
       return;
     }
     if (method === 'GET' && (path === '/' || path === '/page.css' || path === '/page.js')) {
-      this.#page(response, path, verdict.via, url);
+      this.#page(response, path, verdict.via, query);
       return;
     }
     if (method === 'GET' && path === '/metrics') {
@@ -261,19 +259,19 @@ export class LocalServer {
       return;
     }
     if (path === '/v1/incidents' || path.startsWith('/v1/incidents/')) {
-      this.#incidents(method, response, path, url);
+      this.#incidents(method, response, path, query);
       return;
     }
     if (path === '/v1/silences' || path.startsWith('/v1/silences/')) {
-      await this.#silences(request, method, response, path, url);
+      await this.#silences(request, method, response, path, query);
       return;
     }
     if (path === '/v1/dead-letters' || path === '/v1/dead-letters/redrive') {
-      await this.#deadLetters(request, method, response, path, url);
+      await this.#deadLetters(request, method, response, path, query);
       return;
     }
     if (path === '/v1/rejected' || path.startsWith('/v1/rejected/')) {
-      await this.#rejected(request, method, response, path, url);
+      await this.#rejected(request, method, response, path, query);
       return;
     }
     const payloadMatch = /^\/v1\/payloads\/(\d+)$/.exec(path);
@@ -296,22 +294,22 @@ export class LocalServer {
       sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts POST` }, { allow: 'POST' });
       return;
     }
-    await this.#ingestRequest(request, response, path, endpoint, url);
+    await this.#ingestRequest(request, response, path, endpoint, query, verdict.via === 'token');
   }
 
-  #incidents(method: string, response: ServerResponse, path: string, url: URL): void {
+  #incidents(method: string, response: ServerResponse, path: string, query: URLSearchParams): void {
     const { pipeline } = this.#options;
     if (method !== 'GET') {
       sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts GET` }, { allow: 'GET' });
       return;
     }
     if (path === '/v1/incidents') {
-      const statusParam = url.searchParams.get('status');
+      const statusParam = query.get('status');
       if (statusParam !== null && !(STATUSES as readonly string[]).includes(statusParam)) {
         sendJson(response, 400, { error: 'bad-request', message: `status must be one of ${STATUSES.join(', ')}` });
         return;
       }
-      sendJson(response, 200, { incidents: pipeline.listIncidents({ limit: limitOf(url), status: (statusParam ?? undefined) as Status | undefined }) });
+      sendJson(response, 200, { incidents: pipeline.listIncidents({ limit: limitOf(query), status: (statusParam ?? undefined) as Status | undefined }) });
       return;
     }
     const fingerprint = decodeURIComponent(path.slice('/v1/incidents/'.length));
@@ -324,7 +322,7 @@ export class LocalServer {
   }
 
   /** The incidents page and its assets; `/?token=…` signs the browser in and drops the token from the address. */
-  #page(response: ServerResponse, path: string, via: 'open' | 'token' | 'cookie', url: URL): void {
+  #page(response: ServerResponse, path: string, via: 'open' | 'token' | 'cookie', query: URLSearchParams): void {
     if (path === '/page.css' || path === '/page.js') {
       const text = path === '/page.css' ? PAGE_CSS : PAGE_JS;
       response.writeHead(200, {
@@ -336,7 +334,7 @@ export class LocalServer {
       return;
     }
     const { token } = this.#options;
-    if (via === 'token' && token !== undefined && url.searchParams.has('token')) {
+    if (via === 'token' && token !== undefined && query.has('token')) {
       response.writeHead(303, {
         ...PAGE_HEADERS,
         location: '/',
@@ -397,12 +395,12 @@ export class LocalServer {
   }
 
   /** GET /v1/silences[?state=all], POST /v1/silences, POST /v1/silences/{id}/expire (or DELETE /v1/silences/{id}). */
-  async #silences(request: IncomingMessage, method: string, response: ServerResponse, path: string, url: URL): Promise<void> {
+  async #silences(request: IncomingMessage, method: string, response: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
     const { pipeline } = this.#options;
     if (path === '/v1/silences') {
       if (method === 'GET') {
-        const includeExpired = url.searchParams.get('state') === 'all';
-        sendJson(response, 200, { silences: pipeline.silences.list(Date.now(), { includeExpired, limit: limitOf(url) }) });
+        const includeExpired = query.get('state') === 'all';
+        sendJson(response, 200, { silences: pipeline.silences.list(Date.now(), { includeExpired, limit: limitOf(query) }) });
         return;
       }
       if (method !== 'POST') {
@@ -457,21 +455,21 @@ export class LocalServer {
     }
   }
 
-  async #deadLetters(request: IncomingMessage, method: string, response: ServerResponse, path: string, url: URL): Promise<void> {
+  async #deadLetters(request: IncomingMessage, method: string, response: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
     const { pipeline } = this.#options;
     if (path === '/v1/dead-letters') {
       if (method !== 'GET') {
         sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts GET` }, { allow: 'GET' });
         return;
       }
-      sendJson(response, 200, { deadLetters: pipeline.deadLetters(limitOf(url)) });
+      sendJson(response, 200, { deadLetters: pipeline.deadLetters(limitOf(query)) });
       return;
     }
     if (request.method !== 'POST') {
       sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts POST` }, { allow: 'POST' });
       return;
     }
-    if (!this.#authorized(request, url, response)) return;
+    if (!this.#authorized(request, query, response)) return;
     try {
       sendJson(response, 200, { redriven: await pipeline.redrive() });
     } catch (error) {
@@ -480,14 +478,14 @@ export class LocalServer {
     }
   }
 
-  async #rejected(request: IncomingMessage, method: string, response: ServerResponse, path: string, url: URL): Promise<void> {
+  async #rejected(request: IncomingMessage, method: string, response: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
     const { pipeline } = this.#options;
     if (path === '/v1/rejected') {
       if (method !== 'GET') {
         sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts GET` }, { allow: 'GET' });
         return;
       }
-      sendJson(response, 200, { rejected: pipeline.rejected.list(limitOf(url)) });
+      sendJson(response, 200, { rejected: pipeline.rejected.list(limitOf(query)) });
       return;
     }
     const replay = /^\/v1\/rejected\/(\d+|all)\/replay$/.exec(path);
@@ -510,7 +508,7 @@ export class LocalServer {
       sendJson(response, 405, { error: 'method-not-allowed', message: `${path} accepts POST` }, { allow: 'POST' });
       return;
     }
-    if (!this.#authorized(request, url, response)) return;
+    if (!this.#authorized(request, query, response)) return;
     if (!this.#accepting) {
       sendJson(response, 503, { error: 'shutting-down', message: 'tocsin is shutting down; retry after it restarts' }, { 'retry-after': RETRY_AFTER_SECONDS });
       return;
@@ -539,13 +537,14 @@ export class LocalServer {
   }
 
   /** For endpoints that change state: the ingest token, when one is set. */
-  #authorized(request: IncomingMessage, url: URL, response: ServerResponse): boolean {
-    if (isAuthorized({ authorization: request.headers.authorization, queryToken: url.searchParams.get('token') }, this.#options.token)) return true;
+  #authorized(request: IncomingMessage, query: URLSearchParams, response: ServerResponse): boolean {
+    if (isAuthorized({ authorization: request.headers.authorization, queryToken: query.get('token') }, this.#options.token)) return true;
     sendJson(response, 401, { error: 'unauthorized', message: 'missing or wrong token' }, { 'www-authenticate': 'Bearer realm="tocsin", Basic realm="tocsin"' });
     return false;
   }
 
-  async #ingestRequest(request: IncomingMessage, response: ServerResponse, path: string, endpoint: IngestEndpoint, url: URL): Promise<void> {
+  /** `authorized`: the guards found the ingest token on this request (checkRequest), so it is not checked again. */
+  async #ingestRequest(request: IncomingMessage, response: ServerResponse, path: string, endpoint: IngestEndpoint, query: URLSearchParams, authorized: boolean): Promise<void> {
     const { pipeline } = this.#options;
     const started = performance.now();
     pipeline.metrics.received.inc({ endpoint: path });
@@ -564,12 +563,11 @@ export class LocalServer {
       tooLarge: body.tooLarge,
       contentType: request.headers['content-type'],
       authorization: request.headers.authorization,
-      queryToken: url.searchParams.get('token'),
+      queryToken: query.get('token'),
+      authorized,
     });
-    const headers: Record<string, string> = { ...answer.headers };
     // A too-large body was not read to the end: close rather than drain it.
-    if (body.tooLarge) headers['connection'] = 'close';
-    sendJson(response, answer.status, answer.body, headers);
+    sendJson(response, answer.status, answer.body, body.tooLarge ? { ...answer.headers, connection: 'close' } : answer.headers);
     if (body.tooLarge) response.on('finish', () => request.destroy());
     pipeline.metrics.ingestSeconds.observe((performance.now() - started) / 1000);
   }
@@ -585,13 +583,15 @@ export class LocalServer {
     readonly queryToken?: string | null | undefined;
     /** A stored rejected payload being replayed (its caller was authenticated already). */
     readonly replayOf?: number | undefined;
+    /** The guards already found the ingest token on the request. */
+    readonly authorized?: boolean | undefined;
   }): Promise<IngestAnswer> {
     const { pipeline } = this.#options;
     const receivedAt = new Date();
     const limit = this.#options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const outcome: IngestOutcome = await ingest(
       { endpoint: request.endpoint, authorization: request.authorization, queryToken: request.queryToken, body: request.bytes, bodyTooLarge: request.tooLarge, receivedAt },
-      { token: request.replayOf === undefined ? this.#options.token : undefined, maxBodyBytes: limit, sns: this.#options.sns },
+      { token: request.replayOf === undefined && request.authorized !== true ? this.#options.token : undefined, maxBodyBytes: limit, sns: this.#options.sns },
     );
     switch (outcome.kind) {
       case 'accepted':

@@ -35,6 +35,12 @@ export class SqliteIncidentStore implements IncidentStore {
   readonly #now: () => Date;
   readonly #cacheSize: number;
   readonly #cache = new Map<string, IncidentRecord>();
+  /**
+   * What the record_timers row of a cached record holds, as last written here (`due|held`, or
+   * null for no row): a write that would change nothing is skipped (a repeat of a firing alert
+   * keeps its reminder time). Entries go with their record's cache entry and on any rollback.
+   */
+  readonly #timerRows = new Map<string, string | null>();
 
   constructor(database: LocalDatabase, options: SqliteStoreOptions = {}) {
     this.#db = database;
@@ -43,6 +49,7 @@ export class SqliteIncidentStore implements IncidentStore {
     this.#cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
     database.onRollback(() => {
       this.#cache.clear();
+      this.#timerRows.clear();
     });
   }
 
@@ -74,17 +81,22 @@ export class SqliteIncidentStore implements IncidentStore {
       JSON.stringify(next),
     );
     const dueAt = dueAtOf(next);
-    if (dueAt === undefined) this.#db.run('DELETE FROM record_timers WHERE fingerprint = ?', next.fingerprint);
-    else {
-      this.#db.run(
-        `INSERT INTO record_timers (fingerprint, due_at, held_by) VALUES (?, ?, ?)
-         ON CONFLICT (fingerprint) DO UPDATE SET due_at = excluded.due_at, held_by = excluded.held_by`,
-        next.fingerprint,
-        dueAt,
-        next.held ? `${next.held.kind}:${next.held.id}` : null,
-      );
+    const heldBy = next.held ? `${next.held.kind}:${next.held.id}` : null;
+    const row = dueAt === undefined ? null : `${String(dueAt)}|${heldBy ?? ''}`;
+    if (this.#timerRows.get(next.fingerprint) !== row) {
+      if (dueAt === undefined) this.#db.run('DELETE FROM record_timers WHERE fingerprint = ?', next.fingerprint);
+      else {
+        this.#db.run(
+          `INSERT INTO record_timers (fingerprint, due_at, held_by) VALUES (?, ?, ?)
+           ON CONFLICT (fingerprint) DO UPDATE SET due_at = excluded.due_at, held_by = excluded.held_by`,
+          next.fingerprint,
+          dueAt,
+          heldBy,
+        );
+      }
     }
     this.#remember(next);
+    this.#timerRows.set(next.fingerprint, row);
   }
 
   /** Fingerprints whose timer is due at `nowMs`, the earliest first. */
@@ -99,16 +111,19 @@ export class SqliteIncidentStore implements IncidentStore {
 
   /** Makes the timers of the records `holder` holds due at `nowMs` (a silence expired early); returns how many. */
   wakeHeldBy(holder: { readonly kind: string; readonly id: string }, nowMs: number): number {
+    this.#timerRows.clear();
     return Number(this.#db.run('UPDATE record_timers SET due_at = ? WHERE held_by = ? AND due_at > ?', nowMs, `${holder.kind}:${holder.id}`, nowMs).changes);
   }
 
   /** Moves a record's timer. */
   setTimer(fingerprint: string, dueAtMs: number): void {
+    this.#timerRows.delete(fingerprint);
     this.#db.run('UPDATE record_timers SET due_at = ? WHERE fingerprint = ?', dueAtMs, fingerprint);
   }
 
   /** Drops a timer that points at no live firing record. */
   dropTimer(fingerprint: string): void {
+    this.#timerRows.delete(fingerprint);
     this.#db.run('DELETE FROM record_timers WHERE fingerprint = ?', fingerprint);
   }
 
@@ -156,7 +171,10 @@ export class SqliteIncidentStore implements IncidentStore {
   sweep(): number {
     const nowSeconds = epochSeconds(this.#now());
     const expired = this.#db.all<{ fingerprint: string }>('SELECT fingerprint FROM records WHERE expires_at <= ?', nowSeconds);
-    for (const { fingerprint } of expired) this.#cache.delete(fingerprint);
+    for (const { fingerprint } of expired) {
+      this.#cache.delete(fingerprint);
+      this.#timerRows.delete(fingerprint);
+    }
     const records = Number(this.#db.run('DELETE FROM records WHERE expires_at <= ?', nowSeconds).changes);
     const markers = Number(this.#db.run('DELETE FROM markers WHERE expires_at <= ?', nowSeconds).changes);
     return records + markers;
@@ -178,6 +196,7 @@ export class SqliteIncidentStore implements IncidentStore {
       for (const [key, expiresAt] of markers) this.#db.run('INSERT OR REPLACE INTO markers (key, expires_at) VALUES (?, ?)', key, expiresAt);
     });
     this.#cache.clear();
+    this.#timerRows.clear();
   }
 
   #read(fingerprint: string): IncidentRecord | undefined {
@@ -202,7 +221,10 @@ export class SqliteIncidentStore implements IncidentStore {
     this.#cache.set(record.fingerprint, record);
     if (this.#cache.size > this.#cacheSize) {
       const oldest = this.#cache.keys().next();
-      if (!oldest.done) this.#cache.delete(oldest.value);
+      if (!oldest.done) {
+        this.#cache.delete(oldest.value);
+        this.#timerRows.delete(oldest.value);
+      }
     }
   }
 }

@@ -12,9 +12,13 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
 
+/** The expected secret's digest, kept for the next comparison (it is the same on every request). */
+let expectedDigest: { readonly secret: string; readonly digest: Buffer } | undefined;
+
 /** Constant-time comparison: hashing first makes both sides the same length. */
 export function secretsEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
+  if (expectedDigest?.secret !== expected) expectedDigest = { secret: expected, digest: digest(expected) };
+  return timingSafeEqual(digest(given), expectedDigest.digest);
 }
 
 /** The secret the caller presented, if any: bearer token, basic-auth password, or `?token=`. */

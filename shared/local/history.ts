@@ -59,6 +59,15 @@ export interface StoredPayload {
 }
 
 type EntryDetail<E extends HistoryEntry> = Omit<E, 'kind' | 'at'>;
+export type ReceivedDetail = EntryDetail<Extract<HistoryEntry, { kind: 'received' }>>;
+export type DecisionDetail = EntryDetail<Extract<HistoryEntry, { kind: 'decision' }>>;
+
+/**
+ * An incident received and decided in the same transaction is stored as one row: the
+ * "received" entry's detail carries the decision (with its own time) under this key, and
+ * reading gives back the two entries. Half the history rows written on the ingest path.
+ */
+const DECIDED = 'decided';
 
 export class History {
   readonly #db: LocalDatabase;
@@ -91,14 +100,37 @@ export class History {
     this.#db.run('INSERT INTO history (fingerprint, at, kind, detail) VALUES (?, ?, ?, ?)', fingerprint, at, kind, JSON.stringify(detail));
   }
 
+  /** The "received" and "decision" entries of one incident, decided as it was accepted: one row. */
+  addReceivedAndDecided(fingerprint: string, receivedAt: string, received: ReceivedDetail, decidedAt: string, decision: DecisionDetail): void {
+    this.#db.run(
+      'INSERT INTO history (fingerprint, at, kind, detail) VALUES (?, ?, ?, ?)',
+      fingerprint,
+      receivedAt,
+      'received',
+      JSON.stringify({ ...received, [DECIDED]: { at: decidedAt, ...decision } }),
+    );
+  }
+
   /** A fingerprint's entries, oldest first (the newest `limit` of them). */
   of(fingerprint: string, limit = 500): HistoryEntry[] {
+    // A row may hold two entries: `limit` rows hold at least `limit` entries.
     const rows = this.#db.all<{ at: string; kind: HistoryEntry['kind']; detail: string }>(
       'SELECT at, kind, detail FROM (SELECT id, at, kind, detail FROM history WHERE fingerprint = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
       fingerprint,
       limit,
     );
-    return rows.map((row) => ({ kind: row.kind, at: row.at, ...(JSON.parse(row.detail) as object) }) as HistoryEntry);
+    const entries: HistoryEntry[] = [];
+    for (const row of rows) {
+      const detail = JSON.parse(row.detail) as Record<string, unknown>;
+      const decided = row.kind === 'received' ? detail[DECIDED] : undefined;
+      if (decided === undefined) {
+        entries.push({ kind: row.kind, at: row.at, ...detail } as HistoryEntry);
+        continue;
+      }
+      const { [DECIDED]: _decided, ...received } = detail;
+      entries.push({ kind: 'received', at: row.at, ...received } as HistoryEntry, { kind: 'decision', ...(decided as object) } as HistoryEntry);
+    }
+    return entries.length > limit ? entries.slice(entries.length - limit) : entries;
   }
 
   /** The newest delivery entries of a fingerprint, oldest first. */

@@ -38,7 +38,7 @@ import { SqliteDigestGroups } from '../grouping/sqlite.ts';
 import type { DigestToSend } from '../grouping/port.ts';
 import { createRouter, type Router } from '../routing/index.ts';
 import { isDiskFull, type LocalDatabase } from './database.ts';
-import { History, type HistoryEntry } from './history.ts';
+import { History, type DecisionDetail, type HistoryEntry, type ReceivedDetail } from './history.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { LocalQueues, type DeadLetterRow, type QueueDepths, type QueuedDeliveryRow, type QueuedIncidentRow } from './queues.ts';
 import { RejectedPayloads, type RejectedEntry, type RejectedMeta } from './rejected.ts';
@@ -98,7 +98,8 @@ export type AckOutcome =
   | { readonly kind: 'not-found' }
   | { readonly kind: 'not-firing'; readonly record: IncidentRecord };
 
-type DecidedPlan = ReturnType<typeof planDispatch>;
+/** A decision's plan, and when its record's timer falls due (dueAtOf), if it has one. */
+type DecidedPlan = ReturnType<typeof planDispatch> & { readonly dueAtMs?: number | undefined };
 
 export type IncidentView = IncidentRecord & { readonly deliveries: readonly Extract<HistoryEntry, { kind: 'delivery' }>[] };
 
@@ -160,6 +161,8 @@ export class LocalPipeline {
   #ticking = false;
   #flushing = false;
   #timer: NodeJS.Timeout | undefined;
+  /** When #timer fires (epoch ms); undefined while none is set. */
+  #wakeAtMs: number | undefined;
   #housekeeping: NodeJS.Timeout | undefined;
   #running = false;
   #stopping = false;
@@ -309,10 +312,9 @@ export class LocalPipeline {
       const nowMs = now.getTime();
       const due = this.groups.due(nowMs, DUE_BATCH);
       if (due.length > 0) {
-        await this.database.commit(() => {
-          for (const key of due) this.#queueDigests(this.groups.flush(key, nowMs), now);
-        });
+        const channels = await this.database.commit(() => due.flatMap((key) => this.#queueDigests(this.groups.flush(key, nowMs), now)));
         this.#writeSucceeded();
+        for (const channel of channels) this.metrics.digests.inc({ channel });
         more = due.length === DUE_BATCH;
       }
     } catch (error) {
@@ -325,15 +327,17 @@ export class LocalPipeline {
     this.#pump();
   }
 
-  /** One digest job per digest (its event and incident are its worst item's, for logs and lists). */
-  #queueDigests(digests: readonly DigestToSend[], now: Date): void {
+  /** One digest job per digest (its event and incident are its worst item's, for logs and lists); returns their channels. */
+  #queueDigests(digests: readonly DigestToSend[], now: Date): string[] {
     const nowMs = now.getTime();
+    const channels: string[] = [];
     for (const { channel, transitionId, ...digest } of digests) {
       const [lead] = digest.items;
       if (lead === undefined) continue;
       this.queues.enqueueDeliveries([{ event: lead.event, incident: lead.incident, channel, transitionId, attempt: 1, digest }], nowMs, nowMs);
-      this.metrics.digests.inc({ channel });
+      channels.push(channel);
     }
+    return channels;
   }
 
   /** One due record, inside the caller's transaction: the scheduler's decision, its jobs and its history entry. */
@@ -374,55 +378,54 @@ export class LocalPipeline {
    * they wait on the queue for dispatch, as before.
    */
   async accept(request: AcceptedRequest): Promise<void> {
-    const receivedAtIso = request.receivedAt.toISOString();
-    const receivedAtMs = request.receivedAt.getTime();
-    const plans = await this.database.commit(() => {
-      const payloadId = this.history.savePayload(receivedAtIso, request.path, request.contentType, request.body);
-      if (request.replayOf !== undefined) this.rejected.remove(request.replayOf);
-      for (const incident of request.incidents) {
-        this.history.add(incident.fingerprint, 'received', receivedAtIso, {
-          path: request.path,
-          status: incident.status,
-          payloadId,
-          bytes: request.body.byteLength,
-        });
-      }
-      return this.#decideOrQueue(request.incidents, receivedAtMs);
-    });
+    const stage = { deciding: false };
+    const plans = await this.database.commit(
+      () => this.#acceptWork(request, true, stage),
+      // A decision that throws (a bug, a bad record) must not cost the request its 202: its
+      // changes are undone and the request is written again with its incidents on the queue,
+      // where dispatch retries them and dead-letters them with the reason. A full disk fails the
+      // whole request (503, nothing kept), and so does anything that failed before deciding.
+      (error) => {
+        if (!stage.deciding || isDiskFull(error)) throw error;
+        this.#log(`tocsin: deciding at accept failed (${describe(error)}); the incidents are queued for dispatch`);
+        return this.#acceptWork(request, false, stage);
+      },
+    );
     for (const incident of request.incidents) this.metrics.incidents.inc({ source: incident.source.kind });
     if (plans === undefined) this.#dispatchSoon();
     else this.#decided(plans);
   }
 
-  /** Inside accept's transaction: the decisions now, or undefined when the incidents were queued instead. */
-  #decideOrQueue(incidents: readonly Incident[], receivedAtMs: number): DecidedPlan[] | undefined {
+  /**
+   * Inside accept's transaction: the raw request and a "received" history entry per incident,
+   * then the decisions now (returned), or undefined when the incidents were queued instead.
+   */
+  #acceptWork(request: AcceptedRequest, mayDecide: boolean, stage: { deciding: boolean }): DecidedPlan[] | undefined {
+    const receivedAtIso = request.receivedAt.toISOString();
+    const receivedAtMs = request.receivedAt.getTime();
+    const { incidents } = request;
+    const payloadId = this.history.savePayload(receivedAtIso, request.path, request.contentType, request.body);
+    if (request.replayOf !== undefined) this.rejected.remove(request.replayOf);
+    const received = (incident: Incident): ReceivedDetail => ({ path: request.path, status: incident.status, payloadId, bytes: request.body.byteLength });
     const now = this.#now();
-    if (!this.#running || this.#stopping || now.getTime() < this.#pausedUntilMs || this.queues.hasPendingIncidents()) {
+    if (!mayDecide || !this.#running || this.#stopping || now.getTime() < this.#pausedUntilMs || this.queues.hasPendingIncidents()) {
+      for (const incident of incidents) this.history.add(incident.fingerprint, 'received', receivedAtIso, received(incident));
       this.queues.enqueueIncidents(incidents, receivedAtMs);
       return undefined;
     }
-    // Its own savepoint: a decision that throws (a bug, a bad record) must not cost the request
-    // its 202; the incidents go to the queue, where dispatch retries them and dead-letters them
-    // with the reason.
-    this.database.run('SAVEPOINT decide');
-    try {
-      const plans = incidents.map((incident) => this.#decide(incident, receivedAtMs, now));
-      this.database.run('RELEASE decide');
-      return plans;
-    } catch (error) {
-      // A full disk fails the whole request (503, nothing kept); so does a transaction SQLite
-      // already rolled back itself, where the savepoint is gone.
-      if (isDiskFull(error)) throw error;
-      try {
-        this.database.run('ROLLBACK TO decide');
-        this.database.run('RELEASE decide');
-      } catch {
-        throw error;
-      }
-      this.#log(`tocsin: deciding at accept failed (${describe(error)}); the incidents are queued for dispatch`);
-      this.queues.enqueueIncidents(incidents, receivedAtMs);
-      return undefined;
+    stage.deciding = true;
+    const decidedAtIso = now.toISOString();
+    if (incidents.length === 1 || new Set(incidents.map((incident) => incident.fingerprint)).size === incidents.length) {
+      // Each incident's "received" and "decision" entries in one row (read back as the two).
+      return incidents.map((incident) => {
+        const { plan, detail } = this.#decision(incident, receivedAtMs, now);
+        this.history.addReceivedAndDecided(incident.fingerprint, receivedAtIso, received(incident), decidedAtIso, detail);
+        return plan;
+      });
     }
+    // The same alert twice in one request: every "received" first, then the decisions, in order.
+    for (const incident of incidents) this.history.add(incident.fingerprint, 'received', receivedAtIso, received(incident));
+    return incidents.map((incident) => this.#decide(incident, receivedAtMs, now));
   }
 
   /** Keeps a refused request's bytes and reason; resolves once they are on disk. */
@@ -544,17 +547,24 @@ export class LocalPipeline {
    * record written, its jobs queued and the decision in the history, all or nothing.
    */
   #decide(incident: Incident, receivedAtMs: number, now: Date): DecidedPlan {
+    const { plan, detail } = this.#decision(incident, receivedAtMs, now);
+    this.history.add(incident.fingerprint, 'decision', now.toISOString(), detail);
+    return plan;
+  }
+
+  /** #decide without its history entry: the plan, and the entry's detail for the caller to write. */
+  #decision(incident: Incident, receivedAtMs: number, now: Date): { plan: DecidedPlan; detail: DecisionDetail } {
     const context = this.#contextFor(incident, now.getTime());
     const applied = this.store.applySync(incident, now, new Date(receivedAtMs), context);
-    const plan = planDispatch(incident, applied, this.#router, false, { hold: context.hold, publicUrl: this.config.publicUrl });
+    const plan = { ...planDispatch(incident, applied, this.#router, false, { hold: context.hold, publicUrl: this.config.publicUrl }), dueAtMs: dueAtOf(applied.record) };
     const grouped = this.#queueOrGroup(plan, receivedAtMs, now.getTime());
-    this.history.add(incident.fingerprint, 'decision', now.toISOString(), {
+    const detail: DecisionDetail = {
       action: plan.decision.action,
       ...(plan.decision.action === 'suppressed'
         ? { reason: plan.decision.reason, ...(plan.decision.reason === 'silenced' ? { held: applied.record.held } : {}) }
         : { transitionId: plan.decision.transitionId, channels: plan.jobs.map((job) => job.channel), ...grouped }),
-    });
-    return plan;
+    };
+    return { plan, detail };
   }
 
   /** After the decisions are committed: the metrics, and their jobs on their way. */
@@ -563,9 +573,11 @@ export class LocalPipeline {
       this.metrics.decisions.inc({ action: decision.action });
       if (decision.action === 'suppressed') this.metrics.suppressed.inc({ reason: decision.reason });
     }
-    // Also when nothing is to be sent: a decision may have set a record's timer (a silence's
-    // end, a reminder), and the sleep must be cut to it.
-    this.#pumpSoon();
+    // Also when nothing is to be sent but a decision set a record's timer (a silence's end, a
+    // reminder) before the pipeline next wakes: the sleep must be cut to it. A repeat that
+    // changes neither (the common case flat out) wakes nothing: the pump's reads are not free.
+    const wakeAtMs = this.#wakeAtMs;
+    if (plans.some((plan) => plan.jobs.length > 0 || (this.#scheduler && plan.dueAtMs !== undefined && (wakeAtMs === undefined || plan.dueAtMs < wakeAtMs)))) this.#pumpSoon();
   }
 
   /**
@@ -639,6 +651,7 @@ export class LocalPipeline {
   #sleepUntilDue(taken: 'full' | number | undefined): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#wakeAtMs = undefined;
     if (!this.#running || this.#stopping) return;
     const nowMs = this.#now().getTime();
     let next: number | undefined;
@@ -660,9 +673,11 @@ export class LocalPipeline {
     }
     if (!Number.isFinite(next)) return;
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - nowMs));
+    this.#wakeAtMs = nowMs + delay;
     // Unref'd: the server keeps the process alive; a pipeline on its own must not.
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      this.#wakeAtMs = undefined;
       this.#dispatchSoon();
       void this.#runDue();
       void this.#flushDueGroups();

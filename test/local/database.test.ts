@@ -73,6 +73,47 @@ describe('group commit', () => {
     database.close();
   });
 
+  it('a failing piece is not run again, its fallback runs in its place, and its changes and the caches it touched are undone', async () => {
+    const database = fresh();
+    database.exec('CREATE TABLE t (n INTEGER NOT NULL)');
+    let rollbacks = 0;
+    database.onRollback(() => {
+      rollbacks += 1;
+    });
+    const runs = { first: 0, failing: 0, last: 0 };
+    const outcomes = await Promise.allSettled([
+      database.commit(() => {
+        runs.first += 1;
+        return database.run('INSERT INTO t VALUES (1)').changes;
+      }),
+      database.commit(
+        () => {
+          runs.failing += 1;
+          database.run('INSERT INTO t VALUES (2)');
+          throw new Error('injected');
+        },
+        (error) => {
+          database.run('INSERT INTO t VALUES (20)');
+          return `recovered from ${error instanceof Error ? error.message : String(error)}`;
+        },
+      ),
+      database.commit(() => {
+        runs.last += 1;
+        return database.run('INSERT INTO t VALUES (3)').changes;
+      }),
+    ]);
+    expect(outcomes).toEqual([
+      { status: 'fulfilled', value: 1 },
+      { status: 'fulfilled', value: 'recovered from injected' },
+      { status: 'fulfilled', value: 1 },
+    ]);
+    expect(database.all<{ n: number }>('SELECT n FROM t ORDER BY n').map((row) => row.n)).toEqual([1, 3, 20]);
+    // The failing piece ran once; the one before it again after the rollback; the one after it once.
+    expect(runs).toEqual({ first: 2, failing: 1, last: 1 });
+    expect(rollbacks).toBeGreaterThan(0);
+    database.close();
+  });
+
   it('when the database is full a piece fails with a disk-full error and leaves nothing; those that fit are kept', async () => {
     const database = fresh({ maxBytes: 256 * 1024 });
     database.exec('CREATE TABLE t (b BLOB)');
