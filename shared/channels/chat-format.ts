@@ -133,7 +133,8 @@ export function fingerprintSlug(fingerprint: string): string {
 // ---------------------------------------------------------------------------------------------
 // Text fitting
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Made at the first text cut (as the number formatter in notice.ts): ICU's break data loads with it.
+let graphemes: Intl.Segmenter | undefined;
 
 /** Multi-line text with control characters other than newlines and tabs removed, trimmed. */
 export function cleanBlock(text: string): string {
@@ -165,6 +166,7 @@ export function fitText(text: string, max: number, options: FitOptions = {}): st
   if (budget < 0) return '';
   let out = '';
   let used = 0;
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const { segment } of graphemes.segment(text)) {
     const piece = escape(segment);
     const size = piece.length;
