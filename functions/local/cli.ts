@@ -4,7 +4,7 @@
 // letters), silence (create, list, expire), ack. Started through ./tocsin.js, which checks the Node version first.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../../shared/config/index.ts';
+import { ConfigError } from '../../shared/config/errors.ts';
 import { parseDuration } from '../../shared/config/duration.ts';
 import { PayloadRejectedError } from '../../shared/errors.ts';
 import { SOURCE_KINDS, type SourceKind } from '../../shared/incident.ts';

@@ -1,7 +1,8 @@
 // `tocsin start`: wires config, the local database, the pipeline and the HTTP server, prints the
 // banner, and stops gracefully. Tests call `startLocal` directly with port 0.
 import { join, resolve } from 'node:path';
-import { defaultConfig, loadConfigFile, type TocsinConfig } from '../../shared/config/index.ts';
+import { defaultConfig } from '../../shared/config/load.ts';
+import type { TocsinConfig } from '../../shared/config/schema.ts';
 import { SnsReplayGuard, SnsVerifier, confirmSubscription, type CertificateFetcher, type SubscriptionConfirmer } from '../../shared/ingest/sns.ts';
 import { INGEST_ROUTES } from '../../shared/ingest/routes.ts';
 import { LocalDatabase, type Durability } from '../../shared/local/database.ts';
@@ -64,7 +65,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const configFile = options.configFile ?? env['TOCSIN_CONFIG'];
-  const config = options.config ?? (configFile ? await loadConfigFile(configFile, { env }) : defaultConfig({ ingestToken: env['TOCSIN_INGEST_TOKEN'] }));
+  const config = options.config ?? (configFile ? await loadConfigFile(configFile, env) : defaultConfig({ ingestToken: env['TOCSIN_INGEST_TOKEN'] }));
   const host = options.host ?? DEFAULT_HOST;
   // Before anything is opened or written: a network bind without a token is refused outright.
   assertTokenForHost(host, config.ingest.token, { configFile, allowOpenNetwork: options.allowOpenNetwork });
@@ -118,6 +119,12 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningLoc
     database.close();
     throw error;
   }
+}
+
+/** The config file's loader and its YAML parser are imported only when there is a file to read. */
+async function loadConfigFile(file: string, env: NodeJS.ProcessEnv): Promise<TocsinConfig> {
+  const { loadConfigFile: load } = await import('../../shared/config/text.ts');
+  return load(file, { env });
 }
 
 /** "3 firing", "20 pending (2 delayed)": what is kept, for the banner and the last line. */
