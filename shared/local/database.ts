@@ -21,7 +21,7 @@
 //   checkpoint as before, at other moments: nothing about what a commit guarantees changes.
 // - Files are created 0600 in a 0700 folder: alert payloads and channel URLs are not for other
 //   users of the machine.
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { LocalDatabaseError } from './database-error.ts';
@@ -147,6 +147,9 @@ export class LocalDatabase {
   /** Something was committed since the last checkpoint. */
   #uncheckpointed = false;
   #checkpointTimer: NodeJS.Timeout | undefined;
+  /** Our own descriptor of the WAL, for flushing it off the event loop before a checkpoint. */
+  #walFd: number | undefined;
+  #walSyncing = false;
 
   private constructor(file: string, durability: Durability, db: DatabaseSync) {
     this.file = file;
@@ -349,16 +352,42 @@ export class LocalDatabase {
       // No WAL file to measure: the pause will checkpoint.
     }
     if (walBytes >= CHECKPOINT_MAX_WAL_BYTES) {
-      this.checkpoint();
+      this.#checkpointSoon();
       return;
     }
     if (this.#checkpointTimer === undefined) {
       this.#checkpointTimer = setTimeout(() => {
-        this.checkpoint();
+        this.#checkpointSoon();
       }, CHECKPOINT_QUIET_MS).unref();
     } else {
       this.#checkpointTimer.refresh();
     }
+  }
+
+  /**
+   * A checkpoint once the WAL is on disk. Its first step is an fsync of the WAL, which with
+   * synchronous=NORMAL holds every frame written since the last checkpoint (megabytes at 500 new
+   * alerts/s) and held the event loop for tens of ms (12% of a profile at that rate, the p99).
+   * Flushing the file first on libuv's thread pool (an extra fsync never weakens anything) leaves
+   * the checkpoint's own fsync of it only the frames committed meanwhile.
+   */
+  #checkpointSoon(): void {
+    if (this.#walSyncing || this.#closed) return;
+    if (this.#checkpointTimer !== undefined) clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = undefined;
+    try {
+      this.#walFd ??= openSync(`${this.file}-wal`, 'r');
+    } catch {
+      // No WAL to flush ahead: the checkpoint does it all.
+      this.checkpoint();
+      return;
+    }
+    this.#walSyncing = true;
+    fsync(this.#walFd, () => {
+      // A failed flush changes nothing: the checkpoint flushes again, and reports its own errors.
+      this.#walSyncing = false;
+      this.checkpoint();
+    });
   }
 
   /**
@@ -454,6 +483,14 @@ export class LocalDatabase {
     this.#checkpointTimer = undefined;
     this.#closed = true;
     this.#statements.clear();
+    if (this.#walFd !== undefined) {
+      try {
+        closeSync(this.#walFd);
+      } catch {
+        // Only our extra descriptor.
+      }
+      this.#walFd = undefined;
+    }
     try {
       this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     } catch {
