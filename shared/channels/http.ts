@@ -7,9 +7,14 @@
 // that takes hundreds of notices a second (a receiver of your own, no rate limit by default),
 // and fetch costs 2-2.5x the CPU per request of http.request over the same kept-alive sockets
 // (WHATWG Request/Response/streams around undici; measured POSTing 3,000 notices, 32 at once).
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { SendResult } from './channel.ts';
+
+// Taken as CommonJS (as functions/local/server.ts does): an ESM `import … from 'node:http'` builds
+// the module's ESM facade, which reads every export, the lazy `fetch`-era ones too, and so loads
+// undici at start (~19% of `tocsin start`'s CPU to /healthz in a profile).
+const { Agent: HttpAgent, request: httpRequest } = process.getBuiltinModule('node:http');
+const { Agent: HttpsAgent, request: httpsRequest } = process.getBuiltinModule('node:https');
 
 export interface PostOptions {
   readonly headers?: Readonly<Record<string, string>>;
