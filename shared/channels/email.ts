@@ -28,6 +28,7 @@ import { defineChannel, type DeliveryEvent, type SendContext, type SendResult } 
 import type { Incident } from '../incident.ts';
 import { classifyAwsError, type AwsErrorRules } from './aws-errors.ts';
 import { TONE_HEX, TONE_TEXT_HEX } from './chat-format.ts';
+import { deadlineSignal } from './deadline.ts';
 import { buildNotice, fitDigestLines, moreLine, type DigestLine, type DigestNotice, type Notice, type NoticeAction, type NoticeState } from './notice.ts';
 import { oneLine, truncate } from './text.ts';
 
@@ -384,16 +385,18 @@ async function sendViaSmtp(
     socketTimeout: context.timeoutMs,
     logger: false,
   });
+  const deadline = deadlineSignal(context.timeoutMs);
   try {
     await transport.sendMail({
       envelope: { from: mailboxOf(target.from) ?? target.from, to: [...target.to, ...(target.cc ?? [])] },
       raw: mime,
-      signal: AbortSignal.timeout(context.timeoutMs),
+      signal: deadline.signal,
     });
     return { ok: true };
   } catch (error) {
     return classifySmtpError(error, context.timeoutMs);
   } finally {
+    deadline.cancel();
     transport.close();
   }
 }
@@ -438,14 +441,15 @@ export function sesInput(mime: Buffer, target: EmailConfig): SendEmailCommandInp
 }
 
 async function sendViaSes(mime: Buffer, target: EmailConfig, context: SendContext): Promise<SendResult> {
+  const deadline = deadlineSignal(context.timeoutMs);
   try {
     const [client, { SendEmailCommand }] = await Promise.all([sesClient(target.region), import('@aws-sdk/client-sesv2')]);
-    await client.send(new SendEmailCommand(sesInput(mime, target)), {
-      abortSignal: AbortSignal.timeout(context.timeoutMs),
-    });
+    await client.send(new SendEmailCommand(sesInput(mime, target)), { abortSignal: deadline.signal });
     return { ok: true };
   } catch (error) {
     return classifyAwsError('SES', error, SES_ERRORS, context.timeoutMs);
+  } finally {
+    deadline.cancel();
   }
 }
 

@@ -9,6 +9,7 @@
 // (WHATWG Request/Response/streams around undici; measured POSTing 3,000 notices, 32 at once).
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { SendResult } from './channel.ts';
+import { deadlineSignal, sendDeadline, timeoutError } from './deadline.ts';
 
 // Taken as CommonJS (as functions/local/server.ts does): an ESM `import … from 'node:http'` builds
 // the module's ESM facade, which reads every export, the lazy `fetch`-era ones too, and so loads
@@ -87,15 +88,20 @@ interface RawAnswer {
 }
 
 async function postWithFetch(target: URL, body: string, options: PostOptions): Promise<RawAnswer> {
-  const response = await fetch(target, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json; charset=utf-8', ...options.headers },
-    body,
-    signal: AbortSignal.timeout(options.timeoutMs),
-    redirect: 'error',
-  });
-  const text = await response.text().catch(() => '');
-  return { status: response.status, headers: response.headers, text };
+  const deadline = deadlineSignal(options.timeoutMs);
+  try {
+    const response = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', ...options.headers },
+      body,
+      signal: deadline.signal,
+      redirect: 'error',
+    });
+    const text = await response.text().catch(() => '');
+    return { status: response.status, headers: response.headers, text };
+  } finally {
+    deadline.cancel();
+  }
 }
 
 /** The statuses fetch follows (or, told not to, fails on) when they carry a Location. */
@@ -104,13 +110,6 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Kept-alive sockets per origin, as fetch's global dispatcher keeps them; idle ones do not hold the process. */
 const HTTP_AGENT = new HttpAgent({ keepAlive: true });
 const HTTPS_AGENT = new HttpsAgent({ keepAlive: true });
-
-/** The error a send that ran out of time fails with (describeFetchError names the timeout). */
-function timeoutError(): Error {
-  const error = new Error('the send timed out');
-  error.name = 'TimeoutError';
-  return error;
-}
 
 /**
  * POSTs with node:http(s), bounded by `timeoutMs` from the start to the end of the answer's
@@ -139,18 +138,18 @@ function postWithNodeHttp(target: URL, body: string, options: PostOptions): Prom
         });
         response.on('error', () => undefined);
         response.on('close', () => {
-          clearTimeout(timer);
+          cancelDeadline();
           resolve({ status: response.statusCode ?? 0, headers: headersOf(response.headers), text: ended ? Buffer.concat(chunks).toString('utf8') : '' });
         });
       },
     );
-    const timer = setTimeout(() => {
+    const cancelDeadline = sendDeadline(options.timeoutMs, () => {
       request.destroy(timeoutError());
-    }, options.timeoutMs);
+    });
     request.on('error', (error) => {
       // After the answer's headers, its 'close' settles it (with an empty body if cut short).
       if (answered) return;
-      clearTimeout(timer);
+      cancelDeadline();
       reject(error);
     });
     request.end(bytes);

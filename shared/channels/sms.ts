@@ -29,6 +29,7 @@ import {
   type SmsEncoding,
 } from './gsm7.ts';
 import { buildNotice, fitDigestLines, moreLine, type ActionKind, type DigestNotice, type Notice, type NoticeState } from './notice.ts';
+import { deadlineSignal } from './deadline.ts';
 import { oneLine } from './text.ts';
 
 export const smsConfigSchema = z.lazy(() =>
@@ -189,14 +190,15 @@ async function publishToAll(message: SmsMessage, target: SmsConfig, context: Sen
   const count = target.phoneNumbers.length;
   const results = await Promise.all(
     target.phoneNumbers.map(async (phoneNumber, index): Promise<SendResult> => {
+      const deadline = deadlineSignal(context.timeoutMs);
       try {
-        await client.send(new PublishCommand(publishInput(message, phoneNumber, target)), {
-          abortSignal: AbortSignal.timeout(context.timeoutMs),
-        });
+        await client.send(new PublishCommand(publishInput(message, phoneNumber, target)), { abortSignal: deadline.signal });
         return { ok: true };
       } catch (error) {
         const failure = classifyAwsError('SNS', error, SNS_ERRORS, context.timeoutMs);
         return { ...failure, reason: `phone number #${index + 1} of ${count}: ${failure.reason}` };
+      } finally {
+        deadline.cancel();
       }
     }),
   );

@@ -1,6 +1,7 @@
 // postJson, the POST every HTTP channel shares: how it classifies answers is covered per channel
 // by the HTTP kit; here, that a failure reason never carries a credential in any form a
 // receiver may echo it, wherever it falls in the body.
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postJson } from '../../shared/channels/http.ts';
 import { startRecorder, type HttpRecorder } from '../helpers/http-recorder.ts';
@@ -62,5 +63,48 @@ describe('postJson failure reasons', () => {
       expect(reason).not.toContain(SIG.slice(0, 4));
       expect(reason.length).toBeLessThanOrEqual('HTTP 400: '.length + 200);
     }
+  });
+});
+
+// The receiver runs in a worker thread so it answers while this thread's event loop is held, as a
+// long fsync or a starved core holds the server's: when the loop runs again, the send's deadline
+// has passed and its answer is waiting on the socket. The answer wins: the receiver took the
+// notice, and calling it a timeout would send it again.
+describe('postJson after the event loop was held past the deadline', () => {
+  const RECEIVER = `
+    const { createServer } = require('node:http');
+    const { parentPort } = require('node:worker_threads');
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        parentPort.postMessage('arrived');
+        setTimeout(() => { response.writeHead(200, { 'content-type': 'text/plain' }).end('taken'); }, 20);
+      });
+    });
+    server.listen(0, '127.0.0.1', () => { parentPort.postMessage(server.address().port); });
+  `;
+  let receiver: Worker;
+  let url = '';
+  beforeAll(async () => {
+    receiver = new Worker(RECEIVER, { eval: true });
+    const port = await new Promise<number>((resolve) => {
+      receiver.once('message', (message: number) => {
+        resolve(message);
+      });
+    });
+    url = `http://127.0.0.1:${String(port)}/hook`;
+  });
+  afterAll(async () => {
+    await receiver.terminate();
+  });
+
+  it.each(['node-http', 'fetch'] as const)('counts an answer that arrived while the loop was held as delivered (%s)', async (transport) => {
+    const holdLoop = (): void => {
+      // The receiver answers 20 ms after the request arrived; the deadline is 200 ms after the send began.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+    };
+    receiver.once('message', holdLoop);
+    const result = await postJson(url, '{}', { timeoutMs: 200, transport });
+    expect(result).toEqual({ ok: true });
   });
 });
