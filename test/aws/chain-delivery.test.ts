@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../shared/incident.ts';
 import { normalize } from '../../shared/normalize.ts';
-import { INGEST_TOKEN, QUEUES, SLACK_PATH, startChain, type Chain } from './chain/chain.ts';
+import { INGEST_TOKEN, QUEUES, SLACK_PATH, startChain, PACKAGING_HOOK_TIMEOUT_MS, type Chain } from './chain/chain.ts';
 import { fixture } from './support.ts';
 
 interface Told {
@@ -57,7 +57,7 @@ describe('AWS chain: delivery once, in order, through an outage, and dead letter
 
   beforeAll(async () => {
     chain = await startChain();
-  });
+  }, PACKAGING_HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await chain.close();
   });

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { RejectedPayload } from '../../shared/ingest/forward.ts';
 import { snsSubscriptionConfirmation } from '../helpers/sns-signer.ts';
 import { FIXTURES, fixture } from './support.ts';
-import { CONFIG_PARAMETER, defaultConfig, INGEST_TOKEN, REJECTED_BUCKET, QUEUES, SLACK_PATH, startChain, type Chain } from './chain/chain.ts';
+import { CONFIG_PARAMETER, defaultConfig, INGEST_TOKEN, REJECTED_BUCKET, QUEUES, SLACK_PATH, startChain, PACKAGING_HOOK_TIMEOUT_MS, type Chain } from './chain/chain.ts';
 
 const alertmanagerGroup = (name: string): { raw: string; alerts: number } => {
   const raw = readFileSync(join(FIXTURES, 'alertmanager', name), 'utf8');
@@ -35,7 +35,7 @@ describe('AWS chain: ingest-side faults', () => {
 
   beforeAll(async () => {
     chain = await startChain();
-  });
+  }, PACKAGING_HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await chain.close();
   });

@@ -4,7 +4,7 @@
 // scheduled runs find it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from './support.ts';
-import { QUEUES, startChain, type Chain } from './chain/chain.ts';
+import { QUEUES, startChain, PACKAGING_HOOK_TIMEOUT_MS, type Chain } from './chain/chain.ts';
 
 describe('AWS chain: scheduled reminders', () => {
   let chain: Chain;
@@ -18,7 +18,7 @@ describe('AWS chain: scheduled reminders', () => {
         defaults: { renotifyAfter: '10m' },
       }),
     });
-  });
+  }, PACKAGING_HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await chain.close();
   });

@@ -5,14 +5,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, fixture } from './support.ts';
-import { INGEST_TOKEN, QUEUES, SLACK_PATH, startChain, type Chain } from './chain/chain.ts';
+import { INGEST_TOKEN, QUEUES, SLACK_PATH, startChain, PACKAGING_HOOK_TIMEOUT_MS, type Chain } from './chain/chain.ts';
 
 describe('AWS chain: happy paths', () => {
   let chain: Chain;
 
   beforeAll(async () => {
     chain = await startChain();
-  });
+  }, PACKAGING_HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await chain.close();
   });

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLES, packageAll, sizeTable, type BundleResult } from '../../functions/package.ts';
+import { PACKAGING_HOOK_TIMEOUT_MS } from './chain/chain.ts';
 
 const run = promisify(execFile);
 const PACKAGER = join(import.meta.dirname, '..', '..', 'functions', 'package.ts');
@@ -20,7 +21,7 @@ describe('functions/package.ts', () => {
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'tocsin-package-'));
     results = await packageAll(outDir);
-  });
+  }, PACKAGING_HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await rm(outDir, { recursive: true, force: true });
   });

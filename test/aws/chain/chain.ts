@@ -352,6 +352,12 @@ export class Chain {
   }
 }
 
+/**
+ * For a beforeAll that packages bundles: ~13 s on a quiet machine, past 40 s when the whole
+ * suite loads both cores, so the default hook timeout (60 s) was too tight.
+ */
+export const PACKAGING_HOOK_TIMEOUT_MS = 180_000;
+
 /** Packages the AWS bundles into a temporary folder (once per test file). */
 async function packageAwsBundles(): Promise<{ dir: string; bundles: Record<FunctionName, string> }> {
   const dir = await mkdtemp(join(tmpdir(), 'tocsin-chain-'));
