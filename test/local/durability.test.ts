@@ -96,7 +96,7 @@ describe('tocsin start, killed and restarted', () => {
       }
     };
     await Promise.all(Array.from({ length: 8 }, sender));
-    expect(await first.exited).toBe('SIGKILL');
+    expect(await first.exited, first.output()).toBe('SIGKILL');
     expect(answered.size).toBeGreaterThanOrEqual(80);
     expect(suite.receiver.requests.filter((request) => request.status < 300)).toEqual([]);
 
@@ -105,10 +105,12 @@ describe('tocsin start, killed and restarted', () => {
     await waitFor(() => [...answered].every((fingerprint) => delivered('opened').fingerprints.has(fingerprint)), 60_000, 'every answered alert delivered');
     await waitFor(() => queuesEmpty(second), 30_000, 'the queues to empty');
     const { doubled, fingerprints } = delivered('opened');
-    expect(doubled).toEqual([]);
+    // On a failure, both processes' consoles say why a notice went twice (a timeout, a retry).
+    const consoles = `first process:\n${first.output()}\nsecond process:\n${second.output()}`;
+    expect(doubled, consoles).toEqual([]);
     for (const fingerprint of answered) expect(fingerprints.has(fingerprint)).toBe(true);
     second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
+    expect(await second.exited, consoles).toBe(0);
   }, 120_000);
 
   it('SIGTERM with retries pending: exits 0 at once, says what is kept, and delivers all of it after a restart', async () => {
